@@ -1,0 +1,300 @@
+"""The core value below ``Dataset`` and ``IterableDataset``: a Polars plan and its Features.
+
+A :class:`Plan` is what a dataset *is*, without its presentation (info, split name, output
+format): the lazy Polars frame, the Features that give its columns meaning, the row count
+when it is known without running anything, the callbacks that explain a failed query, and,
+for a plan made by a row-position transform, the plan it gathers from and the indices.
+
+A ``Plan`` is immutable. Every operation in :mod:`crucible_polars.ops` is a function from
+``Plan`` to a new ``Plan``; ``Dataset`` wraps one and adds info, split and format, so the
+operations never need to know about ``Dataset``.
+
+A plan whose rows were written once to memory-mapped Arrow (see
+:mod:`crucible_polars.materialize`) carries that ``table``: a gather over it is a zero-copy
+``pyarrow.Table.take`` instead of a Polars query.
+
+Examples
+--------
+>>> import polars as pl
+>>> plan = Plan.from_frame(pl.DataFrame({"x": [1, 2, 3]}))
+>>> plan.row_count(), list(plan.features)
+(3, ['x'])
+>>> plan.derive(plan.lf.filter(pl.col("x") > 1)).collect()["x"].to_list()
+[2, 3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+import polars as pl
+
+from crucible_polars.errors import ColumnNotFoundError
+from crucible_polars.features import Features, feature_to_polars
+from crucible_polars.formats.base import Diagnose, run_explained
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class Gather:
+    """A plan that is ``base`` gathered at ``indices`` (validated, non-negative ``int64``).
+
+    Kept so that a later row-position transform composes the indices and gathers once.
+    ``table`` is ``base``'s materialized rows, when it has them.
+    """
+
+    base: pl.LazyFrame
+    indices: np.ndarray
+    table: pa.Table | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """A lazy Polars frame with its Features, row count and failure explanations.
+
+    Parameters
+    ----------
+    lf
+        The Polars plan.
+    features
+        The Features of ``lf``'s columns, in order.
+    num_rows
+        The row count, when known without running the plan.
+    diagnose
+        Callbacks that name the file, row or column at fault after a query failed.
+    gather
+        Set when this plan is another plan gathered at some indices.
+    table
+        The plan's rows as (memory-mapped) Arrow, when they were materialized: ``lf`` then
+        scans exactly this table.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> Plan.from_frame(pl.LazyFrame({"a": [1]})).num_rows is None
+    True
+    """
+
+    lf: pl.LazyFrame
+    features: Features
+    num_rows: int | None = None
+    diagnose: tuple[Diagnose, ...] = ()
+    gather: Gather | None = None
+    table: pa.Table | None = None
+    _counted: list[int] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pl.DataFrame | pl.LazyFrame,
+        features: Features | None = None,
+        *,
+        num_rows: int | None = None,
+        diagnose: Sequence[Diagnose] = (),
+    ) -> Plan:
+        """A plan over a Polars frame; features are inferred from its schema when not given.
+
+        Parameters
+        ----------
+        frame
+            A DataFrame (its height is the row count) or a LazyFrame (kept lazy).
+        features
+            The Features, else inferred with :meth:`Features.from_polars`.
+        num_rows
+            The row count of a LazyFrame, when known.
+        diagnose
+            Failure-explaining callbacks of the readers behind ``frame``.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.DataFrame({"a": [1, 2]})).num_rows
+        2
+        """
+        if isinstance(frame, pl.DataFrame):
+            num_rows = frame.height
+        lf = frame.lazy()
+        if features is None:
+            features = Features.from_polars(lf.collect_schema())
+        return cls(lf, features, num_rows=num_rows, diagnose=tuple(diagnose))
+
+    # ------------------------------------------------------------------ deriving
+    def derive(
+        self,
+        lf: pl.LazyFrame,
+        features: Features | None = None,
+        *,
+        num_rows: int | None = None,
+        diagnose: Sequence[Diagnose] | None = None,
+    ) -> Plan:
+        """A new plan over ``lf``, keeping this plan's diagnostics.
+
+        Parameters
+        ----------
+        lf
+            The longer Polars plan.
+        features
+            Its Features; by default the features of the columns that keep their name, and
+            inferred ones for new columns.
+        num_rows
+            The new row count, when known.
+        diagnose
+            Replaces the diagnostics (e.g. ``()`` for a plan over materialized rows).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> plan = Plan.from_frame(pl.DataFrame({"a": [1]}))
+        >>> plan.derive(plan.lf.with_columns(b=pl.lit("x"))).features
+        Features({'a': Value('int64'), 'b': Value('string')})
+        """
+        if features is None:
+            features = carry_features(self.features, lf.collect_schema(), check_dtypes=False)
+        return Plan(
+            lf,
+            features,
+            num_rows=num_rows,
+            diagnose=self.diagnose if diagnose is None else tuple(diagnose),
+        )
+
+    def with_rows_known(self, num_rows: int | None) -> Plan:
+        """The same plan with a known row count (no-op for ``None``).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.LazyFrame({"a": [1]})).with_rows_known(1).num_rows
+        1
+        """
+        return self if num_rows is None else replace(self, num_rows=num_rows, _counted=[])
+
+    def with_gather(self, gather: Gather) -> Plan:
+        """The same plan, remembering that it is ``gather.base`` gathered at its indices.
+
+        Examples
+        --------
+        >>> import numpy as np, polars as pl
+        >>> base = pl.LazyFrame({"a": [1, 2]})
+        >>> plan = Plan.from_frame(base.gather([1]), num_rows=1)
+        >>> plan.with_gather(Gather(base, np.array([1]))).gather is not None
+        True
+        """
+        return replace(self, gather=gather, _counted=[])
+
+    # ------------------------------------------------------------------ running
+    def run(self, action: Callable[[], T]) -> T:
+        """Run a query; if Polars fails, let the readers explain which file, row or column.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.DataFrame({"a": [1]})).run(lambda: 42)
+        42
+        """
+        return run_explained(action, self.diagnose)
+
+    def collect(self, lf: pl.LazyFrame | None = None) -> pl.DataFrame:
+        """Collect this plan (or ``lf``, a plan built on it), explaining failures.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.DataFrame({"a": [1]})).collect().height
+        1
+        """
+        plan = self.lf if lf is None else lf
+        return self.run(plan.collect)
+
+    def row_count(self) -> int:
+        """The number of rows: known, or counted once (the count is then remembered).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.LazyFrame({"a": [1, 2]})).row_count()
+        2
+        """
+        if self.num_rows is not None:
+            return self.num_rows
+        if not self._counted:
+            self._counted.append(int(self.run(self.lf.select(pl.len()).collect).item()))
+        return self._counted[0]
+
+    def known_rows(self) -> int | None:
+        """The row count if known or already counted, without running anything.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.LazyFrame({"a": [1, 2]})).known_rows() is None
+        True
+        """
+        if self.num_rows is not None:
+            return self.num_rows
+        return self._counted[0] if self._counted else None
+
+    def check_columns(self, columns: str | Iterable[str]) -> list[str]:
+        """The column names, checked to exist.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            A name that is not a column (the message lists the columns).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.DataFrame({"a": [1]})).check_columns("a")
+        ['a']
+        """
+        names = [columns] if isinstance(columns, str) else list(columns)
+        missing = [c for c in names if c not in self.features]
+        if missing:
+            raise ColumnNotFoundError(
+                missing[0] if len(missing) == 1 else missing, list(self.features)
+            )
+        return names
+
+
+def carry_features(
+    previous: Features, schema: pl.Schema, *, check_dtypes: bool = True
+) -> Features:
+    """Features for ``schema``: a column keeps its feature while it keeps its name (and, with
+    ``check_dtypes``, its Polars dtype); other columns get inferred features.
+
+    Parameters
+    ----------
+    previous
+        The features before the change.
+    schema
+        The Polars schema after it.
+    check_dtypes
+        Also require the dtype to be unchanged (for expressions that may replace a column).
+
+    Examples
+    --------
+    >>> from crucible_polars.features import ClassLabel
+    >>> before = Features({"y": ClassLabel(names=["a", "b"])})
+    >>> carry_features(before, pl.Schema({"y": pl.Int64}))
+    Features({'y': ClassLabel(names=['a', 'b'])})
+    >>> carry_features(before, pl.Schema({"y": pl.String}))
+    Features({'y': Value('string')})
+    """
+    inferred: Features | None = None
+    out: dict[str, Any] = {}
+    for name, dtype in schema.items():
+        feature = previous.get(name)
+        if feature is not None and (not check_dtypes or feature_to_polars(feature) == dtype):
+            out[name] = feature
+            continue
+        if inferred is None:
+            inferred = Features.from_polars(schema)
+        out[name] = inferred[name]
+    return Features(out)
