@@ -25,7 +25,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -211,6 +211,59 @@ class Plan:
         """
         plan = self.lf if lf is None else lf
         return self.run(plan.collect)
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        drop_last_batch: bool = False,
+        lf: pl.LazyFrame | None = None,
+        read_size: int | None = None,
+    ) -> Iterator[pl.DataFrame]:
+        """Exact-size batches from Polars' streaming engine, with bounded memory.
+
+        Parameters
+        ----------
+        batch_size
+            Rows per batch; the last batch may be smaller.
+        drop_last_batch
+            Drop a last batch smaller than ``batch_size``.
+        lf
+            A plan built on this one to read instead (e.g. a projection).
+        read_size
+            Rows per chunk asked of Polars (default ``batch_size``); larger chunks cost less
+            per row when batches are small.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> plan = Plan.from_frame(pl.DataFrame({"a": range(5)}))
+        >>> [b.height for b in plan.batches(2)]
+        [2, 2, 1]
+        """
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        source = self.lf if lf is None else lf
+        pending: list[pl.DataFrame] = []
+        pending_rows = 0
+        chunk_size = max(batch_size, read_size or 0)
+        chunks = self.run(lambda: iter(source.collect_batches(chunk_size=chunk_size)))
+        while True:
+            chunk = self.run(lambda: next(chunks, None))
+            if chunk is None:
+                break
+            pending.append(chunk)
+            pending_rows += chunk.height
+            if pending_rows < batch_size:
+                continue
+            frame = pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
+            full = frame.height - frame.height % batch_size
+            for start in range(0, full, batch_size):
+                yield frame.slice(start, batch_size)
+            rest = frame.slice(full)
+            pending, pending_rows = ([rest], rest.height) if rest.height else ([], 0)
+        if pending_rows and not drop_last_batch:
+            yield pl.concat(pending) if len(pending) > 1 else pending[0]
 
     def row_count(self) -> int:
         """The number of rows: known, or counted once (the count is then remembered).
