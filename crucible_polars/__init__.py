@@ -30,8 +30,7 @@ from crucible_polars.features import (
 )
 from crucible_polars.info import DatasetInfo
 from crucible_polars.load import load_dataset, load_from_disk
-from crucible_polars.ops.combine import concatenate_datasets
-from crucible_polars.ops.interleave import interleave_datasets
+from crucible_polars.combine import concatenate_datasets, interleave_datasets
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, split_dataset_by_node
 
 __version__ = "0.1.0"

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crucible_polars.dataset import DICT_FILE, Dataset, _atomic_write
+from crucible_polars.writers import DICT_FILE, atomic_write, write_dataset_folder
 
 if TYPE_CHECKING:
+    from crucible_polars.dataset import Dataset
     from crucible_polars.features import Features, FeatureType
 
 
-class DatasetDict(dict[str, Dataset]):
+class DatasetDict(dict[str, "Dataset"]):
     """A ``dict`` of split name to :class:`Dataset`.
 
     Every ``Dataset`` transform called on it (``filter``, ``map``, ``with_columns``,
@@ -25,6 +26,7 @@ class DatasetDict(dict[str, Dataset]):
 
     Examples
     --------
+    >>> from crucible_polars import Dataset
     >>> import polars as pl
     >>> dd = DatasetDict(train=Dataset.from_dict({"a": [1, 2]}), test=Dataset.from_dict({"a": [3]}))
     >>> dd.filter(pl.col("a") > 1).num_rows
@@ -48,6 +50,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> import polars as pl
         >>> dd = DatasetDict(a=Dataset.from_dict({"x": [1, 2]}), b=Dataset.from_dict({"x": [3]}))
         >>> dd.filter(pl.col("x") > 1).num_rows
@@ -60,6 +63,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> dd = DatasetDict(a=Dataset.from_dict({"x": [1, 2]}))
         >>> dd.map(lambda row: {"y": row["x"] * 2})["a"]["y"]
         [2, 4]
@@ -71,6 +75,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> import polars as pl
         >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).with_columns(y=pl.col("x") + 1)["a"][0]
         {'x': 1, 'y': 2}
@@ -82,6 +87,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [1], "y": [2]})).select_columns("y").column_names
         {'a': ['y']}
         """
@@ -92,6 +98,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [1], "y": [2]})).remove_columns("y").column_names
         {'a': ['x']}
         """
@@ -102,6 +109,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).rename_column("x", "z").column_names
         {'a': ['z']}
         """
@@ -112,6 +120,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).rename_columns({"x": "z"}).column_names
         {'a': ['z']}
         """
@@ -122,6 +131,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> from crucible_polars.features import Features, Value
         >>> dd = DatasetDict(a=Dataset.from_dict({"x": [1]}))
         >>> dd.cast(Features({"x": Value("float64")}))["a"]["x"]
@@ -134,6 +144,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> from crucible_polars.features import Value
         >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).cast_column("x", Value("string"))["a"][0]
         {'x': '1'}
@@ -146,6 +157,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"y": ["b", "a"]})).class_encode_column("y")["a"]["y"]
         [1, 0]
         """
@@ -156,6 +168,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"s": [{"t": 1}]})).flatten().column_names
         {'a': ['s.t']}
         """
@@ -166,6 +179,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [2, 1]})).sort("x")["a"]["x"]
         [1, 2]
         """
@@ -182,6 +196,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> dd = DatasetDict(a=Dataset.from_dict({"x": [0, 1, 2]}))
         >>> dd.shuffle(seed=42)["a"]["x"] == dd["a"].shuffle(seed=42)["x"]
         True
@@ -203,6 +218,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [0, 1, 2]})).select([2, 0])["a"]["x"]
         [2, 0]
         """
@@ -213,6 +229,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [0, 1, 2]})).take(2).num_rows
         {'a': 2}
         """
@@ -223,6 +240,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [0, 1, 2]})).skip(2).num_rows
         {'a': 1}
         """
@@ -233,6 +251,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [0, 1, 2]})).shard(2, 0)["a"]["x"]
         [0, 1]
         """
@@ -243,6 +262,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [1, 1, 2]})).unique("x")
         {'a': [1, 2]}
         """
@@ -253,6 +273,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).cache()["a"]["x"]
         [1]
         """
@@ -265,6 +286,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).with_format("numpy")["a"]["x"]
         array([1])
         """
@@ -276,6 +298,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(train=Dataset.from_dict({"a": [1]})).num_rows
         {'train': 1}
         """
@@ -287,6 +310,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(train=Dataset.from_dict({"a": [1]})).column_names
         {'train': ['a']}
         """
@@ -298,6 +322,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(train=Dataset.from_dict({"a": [1]})).num_columns
         {'train': 1}
         """
@@ -309,6 +334,7 @@ class DatasetDict(dict[str, Dataset]):
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> DatasetDict(train=Dataset.from_dict({"a": [1]})).shape
         {'train': (1, 1)}
         """
@@ -321,15 +347,14 @@ class DatasetDict(dict[str, Dataset]):
         return f"DatasetDict({{\n{body}\n}})"
 
     def _repr_html_(self) -> str:
-        from crucible_polars.html import dataset_html
-
-        return "".join(f"<h4>{name}</h4>{dataset_html(ds)}" for name, ds in self.items())
+        return "".join(f"<h4>{name}</h4>{ds._repr_html_()}" for name, ds in self.items())
 
     def save_to_disk(self, path: str | os.PathLike[str], *, num_shards: int = 1) -> None:
         """Save every split under ``path/{split}/`` plus ``dataset_dict.json``.
 
         Examples
         --------
+        >>> from crucible_polars import Dataset
         >>> import tempfile, crucible_polars as cp
         >>> path = os.path.join(tempfile.mkdtemp(), "saved")
         >>> DatasetDict(train=Dataset.from_dict({"a": [1]})).save_to_disk(path)
@@ -341,7 +366,7 @@ class DatasetDict(dict[str, Dataset]):
             folder = Path(tmp)
             folder.mkdir(parents=True, exist_ok=True)
             for name, ds in self.items():
-                ds._write_folder(folder / name, num_shards)
+                write_dataset_folder(ds.plan, ds.info, ds.split, folder / name, num_shards)
             (folder / DICT_FILE).write_text(json.dumps({"splits": list(self)}))
 
-        _atomic_write(Path(path), write, is_dir=True)
+        atomic_write(Path(path), write, is_dir=True)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from crucible_polars.dataset import Dataset
+import polars as pl
+
+from crucible_polars.errors import ImageDecodeError
+from crucible_polars.media.image import decode_thumbnail, run_chunked
+from crucible_polars.plan import Plan
 
 PREVIEW_ROWS = 5
 THUMBNAIL_SIZE = (64, 64)
@@ -33,9 +36,6 @@ def thumbnail_html(value: dict[str, Any] | None, size: tuple[int, int] = THUMBNA
     >>> thumbnail_html({"bytes": b"junk", "path": "x.png"})[:20]
     '<i title="Column &#x'
     """
-    from crucible_polars.errors import ImageDecodeError
-    from crucible_polars.media.image import decode_thumbnail
-
     try:
         image = decode_thumbnail(value, size)
     except ImageDecodeError as err:
@@ -55,22 +55,55 @@ def _cell(value: Any) -> str:
     return html.escape(text)
 
 
-def dataset_html(ds: Dataset, rows: int = PREVIEW_ROWS) -> str:
+def rows_label(plan: Plan) -> str:
+    """The row count for a repr: known or already counted, else counted when that cannot
+    run a Python function; otherwise ``"?"`` (printing never runs a user's ``map``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from crucible_polars.plan import Plan
+    >>> rows_label(Plan.from_frame(pl.DataFrame({"a": [1, 2]})))
+    '2'
+    """
+    known = plan.known_rows()
+    if known is None and not runs_python(plan.lf):
+        known = plan.row_count()
+    return "?" if known is None else str(known)
+
+
+def runs_python(lf: pl.LazyFrame) -> bool:
+    """Whether running ``lf`` may call Python code (a ``map`` or ``filter`` function).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> runs_python(pl.LazyFrame({"a": [1]}).select(pl.col("a") + 1))
+    False
+    >>> runs_python(pl.LazyFrame({"a": [1]}).map_batches(lambda df: df))
+    True
+    """
+    plan = lf.explain(optimized=False)
+    return "PYTHON" in plan or "python" in plan or "OPAQUE" in plan
+
+
+def dataset_html(plan: Plan, split: str | None, rows: int = PREVIEW_ROWS) -> str:
     """HTML for a notebook: shape, features and the first rows (only those rows are read).
 
     Examples
     --------
-    >>> import crucible_polars as cp
-    >>> "<table" in dataset_html(cp.Dataset.from_dict({"a": [1, 2]}))
+    >>> import polars as pl
+    >>> from crucible_polars.plan import Plan
+    >>> "<table" in dataset_html(Plan.from_frame(pl.DataFrame({"a": [1, 2]})), "train")
     True
     """
-    from crucible_polars.media.image import run_chunked
-
-    image_columns = [c for c in ds.features.image_columns() if c in ds.column_names]
-    head = ds._collect(ds.lazy().head(rows))
+    features = plan.features
+    names = list(features)
+    image_columns = [c for c in features.image_columns() if c in features]
+    head = plan.collect(plan.lf.head(rows))
     cells: dict[str, list[str]] = {
         name: [_cell(v) for v in head[name].to_list()]
-        for name in ds.column_names
+        for name in names
         if name not in image_columns
     }
     for name in image_columns:
@@ -81,15 +114,17 @@ def dataset_html(ds: Dataset, rows: int = PREVIEW_ROWS) -> str:
 
         cells[name] = [cell for chunk in run_chunked(len(values), thumbnails) for cell in chunk]
     header = "".join(
-        f"<th>{html.escape(name)}<br/><small>{html.escape(repr(ds.features[name]))}</small></th>"
-        for name in ds.column_names
+        f"<th>{html.escape(name)}<br/><small>{html.escape(repr(features[name]))}</small></th>"
+        for name in names
     )
     body = "".join(
-        "<tr>" + "".join(f"<td>{cells[name][i]}</td>" for name in ds.column_names) + "</tr>"
+        "<tr>" + "".join(f"<td>{cells[name][i]}</td>" for name in names) + "</tr>"
         for i in range(head.height)
     )
-    split = f" split={html.escape(ds.split)!r}" if ds.split else ""
+    label = f" split={html.escape(split)!r}" if split else ""
+    count = rows_label(plan)
+    count = f"{int(count):,}" if count != "?" else count
     return (
-        f"<div><b>Dataset</b>{split} · {ds.num_rows:,} rows × {ds.num_columns} columns"
+        f"<div><b>Dataset</b>{label} · {count} rows × {len(names)} columns"
         f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>"
     )

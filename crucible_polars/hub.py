@@ -54,7 +54,7 @@ def _source(
     endpoint: str | None,
 ) -> HubSource:
     from crucible_polars.errors import DatasetNotFoundError
-    from crucible_polars.sources.hub import hub_source_for
+    from crucible_polars.resolve.load_plan import resolve_hub_source as hub_source_for
 
     source = hub_source_for(
         repo_id, revision=revision, token=token, cache_dir=cache_dir, endpoint=endpoint
@@ -216,7 +216,7 @@ def get_dataset_split_names(
     >>> splits
     ['train', 'validation']
     """
-    from crucible_polars.load import plan_from_listing
+    from crucible_polars.resolve.load_plan import plan_from_listing
     from crucible_polars.resolve.configs import DEFAULT_CONFIG, ConfigSpec, choose_config
 
     source, configs = _source(repo_id, revision, token, cache_dir, endpoint).resolve_configs()

@@ -30,6 +30,7 @@ from crucible_polars.errors import (
     LoadingScriptError,
     SplitNotFoundError,
 )
+from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.sources.hub import HubSource, hub_source_for
 from crucible_polars.testing.hub_server import HubServer
 
@@ -372,7 +373,8 @@ def test_streaming_locates_urls_that_polars_scans(hub: HubServer, tmp_path: Path
     hub_repos.add_gsm8k(hub, repo)
     source = hub_source_for(repo, streaming=True, cache_dir=tmp_path)
     assert isinstance(source, HubSource)
-    plan = source.plan("main", splits=["test"])
+    plan = resolve_load(repo, "main", data_files=None, data_dir=None, streaming=True,
+                        cache_dir=tmp_path, splits=["test"])  # fmt: skip
     [url] = plan.split_files["test"]
     assert url.startswith(f"{hub.url}/datasets/{repo}/resolve/{source.sha}/")
     hub.reset_counters()
@@ -439,8 +441,7 @@ def test_cp_hub_listing_and_info(hub: HubServer, tmp_path: Path) -> None:
 
 
 def test_catalog_short_names_resolve_to_repo_ids() -> None:
-    catalog = pytest.importorskip("crucible_polars.catalog")
-    if not hasattr(catalog, "resolve_short_name"):
-        pytest.skip("crucible_polars.catalog has no resolve_short_name yet")
-    source = hub_source_for("gsm8k")
+    from crucible_polars.resolve.load_plan import resolve_hub_source
+
+    source = resolve_hub_source("gsm8k")
     assert source is not None and source.repo_id == "openai/gsm8k"

@@ -63,7 +63,8 @@ def test_chain_pushes_projection_and_predicate_into_the_scan(parquet_ds: cp.Data
 def test_row_ops_keep_projection_in_the_scan(parquet_ds: cp.Dataset) -> None:
     ds = parquet_ds.shuffle(seed=0).select_columns(["text"]).take(3)
     assert "PROJECT 1/4 COLUMNS" in ds.explain()
-    assert ds._gather is not None and len(ds._gather[1]) == 3  # composed: 3 rows gathered
+    gather = ds.plan.gather
+    assert gather is not None and len(gather.indices) == 3  # composed: 3 rows gathered
     perm = np.random.default_rng(0).permutation(1000)[:3]
     assert ds["text"] == [f"t{i}" for i in perm]
 
@@ -263,8 +264,8 @@ def test_skip_and_take_past_the_end() -> None:
 
 def test_take_and_skip_do_not_count_rows(tmp_path: Path) -> None:
     ds = cp.Dataset.from_polars(pl.LazyFrame({"x": range(10)}))
-    assert ds._num_rows is None
-    assert ds.skip(3).take(2)["x"] == [3, 4] and ds._num_rows is None
+    assert ds.plan.known_rows() is None
+    assert ds.skip(3).take(2)["x"] == [3, 4] and ds.plan.known_rows() is None
 
 
 # ------------------------------------------------------------------------- constructors
@@ -298,13 +299,7 @@ def test_add_column_and_flatten_and_repeat() -> None:
 
 def test_to_iterable_dataset_is_a_thin_call() -> None:
     ds = cp.Dataset.from_dict({"a": [1, 2]})
-    import crucible_polars.streaming as streaming
-
-    if getattr(streaming, "from_dataset", None) is None:
-        with pytest.raises(NotImplementedError, match="from_dataset"):
-            ds.to_iterable_dataset()
-    else:
-        assert [row["a"] for row in ds.to_iterable_dataset()] == [1, 2]
+    assert [row["a"] for row in ds.to_iterable_dataset()] == [1, 2]
 
 
 # ---------------------------------------------------------------------------- DatasetDict

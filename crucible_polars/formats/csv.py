@@ -87,10 +87,10 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
         return diagnose_csv(files, sep)
 
     schema = run_explained(lf.collect_schema, [diagnose])
-    return Scan(lf=lf, diagnose=diagnose, features=_pandas_like_features(schema))
+    return Scan(lf=lf, diagnose=diagnose, features=pandas_like_features(schema))
 
 
-def _pandas_like_features(schema: pl.Schema) -> Features:
+def pandas_like_features(schema: pl.Schema) -> Features:
     """Features as ``datasets``' CSV reader (pandas with Arrow strings) reports them:
     text columns are ``large_string``."""
     features = Features.from_polars(schema)

@@ -3,13 +3,15 @@
 Each builds a longer Polars plan and says how the Features change; none collects data except
 ``unique`` (which returns values) and ``class_encode_column`` (which needs the labels).
 
+Every function takes and returns a :class:`~crucible_polars.plan.Plan`.
+
 Examples
 --------
->>> from crucible_polars import Dataset
->>> ds = Dataset.from_dict({"label": ["pos", "neg", "pos"], "n": [3, 1, 2]})
->>> class_encode_column(ds, "label").features["label"]
+>>> from crucible_polars.plan import Plan
+>>> plan = Plan.from_frame(pl.DataFrame({"label": ["pos", "neg", "pos"], "n": [3, 1, 2]}))
+>>> class_encode_column(plan, "label").features["label"]
 ClassLabel(names=['neg', 'pos'])
->>> sort(ds, "n")["n"]
+>>> sort(plan, "n").collect()["n"].to_list()
 [1, 2, 3]
 """
 
@@ -21,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crucible_polars.errors import DuplicateColumnError
-from crucible_polars.features import ClassLabel, Features, Value, cast_lazyframe
+from crucible_polars.errors import CrucibleError, DuplicateColumnError
+from crucible_polars.features import ClassLabel, Features, Value, cast_lazyframe, find_cast_error
+from crucible_polars.ops.fn_values import values_to_series
 from crucible_polars.ops.sampling import keep_gather
+from crucible_polars.plan import Plan
 
 if TYPE_CHECKING:
-    from crucible_polars.dataset import Dataset
     from crucible_polars.features import FeatureType
 
 
@@ -44,8 +47,8 @@ def check_unique_names(names: Sequence[str], where: str) -> None:
         raise DuplicateColumnError(repeated, where)
 
 
-def rename_columns(ds: Dataset, mapping: Mapping[str, str]) -> Dataset:
-    """Rename columns; Features (and the output format's columns) follow.
+def rename_columns(plan: Plan, mapping: Mapping[str, str]) -> Plan:
+    """Rename columns; Features follow.
 
     Raises
     ------
@@ -58,28 +61,76 @@ def rename_columns(ds: Dataset, mapping: Mapping[str, str]) -> Dataset:
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> rename_columns(Dataset.from_dict({"a": [1], "b": [2]}), {"a": "x"}).column_names
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1], "b": [2]}))
+    >>> list(rename_columns(plan, {"a": "x"}).features)
     ['x', 'b']
     """
-    ds._check_columns(list(mapping))
+    plan.check_columns(list(mapping))
     empty = [old for old, new in mapping.items() if not new]
     if empty:
         raise ValueError(f"New column names for {empty} are empty.")
-    names = [mapping.get(c, c) for c in ds.column_names]
+    names = [mapping.get(c, c) for c in plan.features]
     check_unique_names(names, f"rename_columns({dict(mapping)})")
-    features = Features({mapping.get(c, c): f for c, f in ds.features.items()})
-    fmt_cols = ds._format_columns
-    out = ds._derive(
-        ds.lazy().rename(dict(mapping)),
-        features,
-        num_rows=ds._num_rows,
-        format_columns=None if fmt_cols is None else [mapping.get(c, c) for c in fmt_cols],
+    features = Features({mapping.get(c, c): f for c, f in plan.features.items()})
+    out = plan.derive(plan.lf.rename(dict(mapping)), features, num_rows=plan.known_rows())
+    return keep_gather(
+        plan, out, lambda lf: lf.rename(dict(mapping)), lambda t: t.rename_columns(names)
     )
-    return keep_gather(ds, out, lambda lf: lf.rename(dict(mapping)))
 
 
-def add_column(ds: Dataset, name: str, column: Any, feature: FeatureType | None = None) -> Dataset:
+def select_columns(plan: Plan, names: Sequence[str]) -> Plan:
+    """Keep only ``names``, in that order (a pending gather and its rows are kept).
+
+    Examples
+    --------
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1], "b": [2]}))
+    >>> list(select_columns(plan, ["b"]).features)
+    ['b']
+    """
+    names = plan.check_columns(names)
+    check_unique_names(names, "select_columns")
+    features = Features({c: plan.features[c] for c in names})
+    rows = plan.known_rows() if names else 0  # no columns, no rows (as in Arrow)
+    out = plan.derive(plan.lf.select(names), features, num_rows=rows)
+    return keep_gather(plan, out, lambda lf: lf.select(names), lambda t: t.select(names))
+
+
+def remove_columns(plan: Plan, names: Sequence[str]) -> Plan:
+    """Drop ``names`` (a pending gather and its rows are kept).
+
+    Examples
+    --------
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1], "b": [2]}))
+    >>> list(remove_columns(plan, ["a"]).features)
+    ['b']
+    """
+    removed = set(plan.check_columns(names))
+    return select_columns(plan, [c for c in plan.features if c not in removed])
+
+
+def cast(plan: Plan, features: Features) -> Plan:
+    """Cast every column to ``features``; a value that does not fit fails the query with an
+    error naming the column, row and value (found after the failure, never before).
+
+    Examples
+    --------
+    >>> from crucible_polars.features import Value
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1]}))
+    >>> cast(plan, Features({"a": Value("float32")})).collect()["a"].dtype
+    Float32
+    """
+    source = plan.lf
+
+    def diagnose(error: BaseException) -> CrucibleError | None:
+        return find_cast_error(source, features)
+
+    lf = cast_lazyframe(source, features)
+    return plan.derive(
+        lf, Features(features), num_rows=plan.known_rows(), diagnose=(*plan.diagnose, diagnose)
+    )
+
+
+def add_column(plan: Plan, name: str, column: Any, feature: FeatureType | None = None) -> Plan:
     """Append a column of values (list, numpy array, Series) with one value per row.
 
     Raises
@@ -91,28 +142,26 @@ def add_column(ds: Dataset, name: str, column: Any, feature: FeatureType | None 
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> add_column(Dataset.from_dict({"a": [1, 2]}), "b", ["x", "y"])["b"]
+    >>> plan = add_column(Plan.from_frame(pl.DataFrame({"a": [1, 2]})), "b", ["x", "y"])
+    >>> plan.collect()["b"].to_list()
     ['x', 'y']
     """
-    from crucible_polars.ops.fn_values import values_to_series
-
-    check_unique_names([*ds.column_names, name], f"add_column({name!r})")
+    check_unique_names([*plan.features, name], f"add_column({name!r})")
     series = values_to_series(name, column)
     if feature is not None:
         series = cast_lazyframe(series.to_frame().lazy(), {name: feature}).collect()[name]
-    n = ds.num_rows
+    n = plan.row_count()
     if len(series) != n:
         raise ValueError(
             f"add_column({name!r}): got {len(series)} values for a dataset of {n} rows; "
             "give one value per row."
         )
-    features = ds.features.copy()
+    features = plan.features.copy()
     features[name] = (
         feature if feature is not None else Features.from_polars({name: series.dtype})[name]
     )
-    lf = pl.concat([ds.lazy(), pl.LazyFrame([series])], how="horizontal")
-    return ds._derive(lf, features, num_rows=n)
+    lf = pl.concat([plan.lf, pl.LazyFrame([series])], how="horizontal")
+    return plan.derive(lf, features, num_rows=n)
 
 
 def _nulls_last(null_placement: str) -> bool:
@@ -126,11 +175,11 @@ def _nulls_last(null_placement: str) -> bool:
 
 
 def sort(
-    ds: Dataset,
+    plan: Plan,
     column_names: str | Sequence[str],
     descending: bool | Sequence[bool] = False,
     null_placement: str = "at_end",
-) -> Dataset:
+) -> Plan:
     """Stable sort by one or several columns; nulls at the end (``"at_end"``) or start.
 
     Ties keep their order (as ``datasets``' stable Arrow sort does). NaN goes with the nulls,
@@ -138,12 +187,12 @@ def sort(
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> ds = Dataset.from_dict({"a": [2, None, 1], "b": ["x", "y", "z"]})
-    >>> sort(ds, "a")["a"], sort(ds, "a", descending=True, null_placement="first")["a"]
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [2, None, 1], "b": ["x", "y", "z"]}))
+    >>> values = lambda p: p.collect()["a"].to_list()
+    >>> values(sort(plan, "a")), values(sort(plan, "a", descending=True, null_placement="first"))
     ([1, 2, None], [None, 2, 1])
     """
-    names = ds._check_columns(column_names)
+    names = plan.check_columns(column_names)
     if isinstance(descending, bool):
         flags = [descending] * len(names)
     else:
@@ -154,7 +203,7 @@ def sort(
                 "same length as 'column_names'."
             )
     nulls_last = _nulls_last(null_placement)
-    schema = ds.lazy().collect_schema()
+    schema = plan.lf.collect_schema()
     keys: list[pl.Expr] = []
     key_flags: list[bool] = []
     for name, flag in zip(names, flags, strict=True):
@@ -179,26 +228,25 @@ def sort(
             col = pl.when(col.is_nan()).then(None).otherwise(col)
         keys.append(col)
         key_flags.append(flag)
-    lf = ds.lazy().sort(keys, descending=key_flags, nulls_last=nulls_last, maintain_order=True)
-    return ds._derive(lf, ds.features, num_rows=ds._num_rows)
+    lf = plan.lf.sort(keys, descending=key_flags, nulls_last=nulls_last, maintain_order=True)
+    return plan.derive(lf, plan.features, num_rows=plan.known_rows())
 
 
-def unique(ds: Dataset, column: str) -> list[Any]:
+def unique(plan: Plan, column: str) -> list[Any]:
     """The distinct values of a column, in order of first appearance.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> unique(Dataset.from_dict({"a": [2, 1, 2, None]}), "a")
+    >>> unique(Plan.from_frame(pl.DataFrame({"a": [2, 1, 2, None]})), "a")
     [2, 1, None]
     """
-    ds._check_columns(column)
-    lf = ds.lazy().select(pl.col(column).unique(maintain_order=True))
-    values: list[Any] = ds._run(lambda: lf.collect().to_series().to_list())
+    plan.check_columns(column)
+    lf = plan.lf.select(pl.col(column).unique(maintain_order=True))
+    values: list[Any] = plan.run(lambda: lf.collect().to_series().to_list())
     return values
 
 
-def class_encode_column(ds: Dataset, column: str, include_nulls: bool = False) -> Dataset:
+def class_encode_column(plan: Plan, column: str, include_nulls: bool = False) -> Plan:
     """Turn a column into a ``ClassLabel`` whose names are its sorted distinct values.
 
     Values become strings first (``str(value)``, as ``datasets`` does), so numbers sort as
@@ -212,23 +260,22 @@ def class_encode_column(ds: Dataset, column: str, include_nulls: bool = False) -
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> ds = class_encode_column(Dataset.from_dict({"y": ["b", "a", "b"]}), "y")
-    >>> ds["y"], ds.features["y"].names
+    >>> plan = class_encode_column(Plan.from_frame(pl.DataFrame({"y": ["b", "a", "b"]})), "y")
+    >>> plan.collect()["y"].to_list(), plan.features["y"].names
     ([1, 0, 1], ['a', 'b'])
     """
-    ds._check_columns(column)
-    feature = ds.features[column]
+    plan.check_columns(column)
+    feature = plan.features[column]
     if not isinstance(feature, Value):
         raise ValueError(
             f"Class encoding is only supported for Value column, and column {column} is "
             f"{type(feature).__name__}."
         )
-    text = _as_text(pl.col(column), ds.lazy().collect_schema()[column])
+    text = _as_text(pl.col(column), plan.lf.collect_schema()[column])
     if include_nulls:
         text = text.fill_null("None")
-    labels = ds._run(
-        lambda: ds.lazy().select(text.alias(column).unique()).collect().to_series().to_list()
+    labels = plan.run(
+        lambda: plan.lf.select(text.alias(column).unique()).collect().to_series().to_list()
     )
     names = sorted(str(v) for v in labels if v is not None)
     target = ClassLabel(names=names)
@@ -239,10 +286,10 @@ def class_encode_column(ds: Dataset, column: str, include_nulls: bool = False) -
     encoded = text.replace_strict(
         mapping["__label"], mapping["__code"], default=None, return_dtype=pl.Int64
     )
-    features = ds.features.copy()
+    features = plan.features.copy()
     features[column] = target
-    lf = ds.lazy().with_columns(encoded.alias(column))
-    return ds._derive(lf, features, num_rows=ds._num_rows)
+    lf = plan.lf.with_columns(encoded.alias(column))
+    return plan.derive(lf, features, num_rows=plan.known_rows())
 
 
 def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -256,19 +303,18 @@ def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String)
 
 
-def flatten(ds: Dataset, max_depth: int = 16) -> Dataset:
+def flatten(plan: Plan, max_depth: int = 16) -> Plan:
     """Replace every struct column by one column per field, named ``column.field``.
 
     Nested structs flatten too (up to ``max_depth`` levels), as ``datasets.Dataset.flatten``.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> ds = Dataset.from_dict({"a": [{"b": 1, "c": {"d": "x"}}], "e": [0]})
-    >>> flatten(ds).column_names
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [{"b": 1, "c": {"d": "x"}}], "e": [0]}))
+    >>> list(flatten(plan).features)
     ['a.b', 'a.c.d', 'e']
     """
-    lf = ds.lazy()
+    lf = plan.lf
     for _ in range(1, max_depth):
         schema = lf.collect_schema()
         structs = [n for n, t in schema.items() if isinstance(t, pl.Struct)]
@@ -285,7 +331,7 @@ def flatten(ds: Dataset, max_depth: int = 16) -> Dataset:
                 exprs.append(pl.col(name))
         lf = lf.select(exprs)
     names = lf.collect_schema().names()
-    flat = ds.features.flatten(max_depth=max_depth)
+    flat = plan.features.flatten(max_depth=max_depth)
     inferred = Features.from_polars(lf.collect_schema())
     features = Features({n: flat[n] if n in flat else inferred[n] for n in names})
-    return ds._derive(lf, features, num_rows=ds._num_rows)
+    return plan.derive(lf, features, num_rows=plan.known_rows())

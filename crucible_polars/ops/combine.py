@@ -1,4 +1,4 @@
-"""Combining datasets: concatenation and split expressions (``train[:10%]+test``)."""
+"""Combining plans: concatenation and split expressions (``train[:10%]+test``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.dataset import Dataset
 from crucible_polars.features import Features, LargeList, List, Value, feature_to_polars
-from crucible_polars.info import DatasetInfo
 from crucible_polars.ops.columns import check_unique_names
+from crucible_polars.plan import Plan
 from crucible_polars.resolve.splits import SplitSlice
 
 
@@ -74,106 +73,88 @@ def _with_columns_of(lf: pl.LazyFrame, features: Features) -> pl.LazyFrame:
     return lf.select(exprs)
 
 
-def concatenate_datasets(
-    dsets: Sequence[Dataset],
-    axis: int = 0,
-    *,
-    info: DatasetInfo | None = None,
-    split: str | None = None,
-) -> Dataset:
-    """Concatenate datasets: rows (``axis=0``) or columns (``axis=1``), as ``datasets`` does.
+def concatenate_plans(plans: Sequence[Plan], axis: int = 0) -> Plan:
+    """Concatenate plans: rows (``axis=0``) or columns (``axis=1``), as ``datasets`` does.
 
-    Along rows, the Features are aligned like ``datasets``: columns missing from a dataset
+    Along rows, the Features are aligned like ``datasets``: columns missing from a plan
     are null there, and a shared column must have one type (``Value("null")`` gives way).
-    Along columns, names must be unique and the datasets must have the same number of rows.
-    Datasets known to be empty are left out (as ``datasets`` leaves them out).
+    Along columns, names must be unique and the plans must have the same number of rows.
+    Plans known to be empty are left out (as ``datasets`` leaves them out).
+
+    Parameters
+    ----------
+    plans
+        At least one plan.
+    axis
+        ``0`` to stack rows, ``1`` to put columns side by side.
 
     Raises
     ------
     ValueError
-        No datasets, features that cannot be aligned, or different row counts (``axis=1``).
+        No plans, features that cannot be aligned, or different row counts (``axis=1``).
     DuplicateColumnError
-        ``axis=1`` with a column name in two datasets.
+        ``axis=1`` with a column name in two plans.
 
     Examples
     --------
-    >>> a, b = Dataset.from_dict({"x": [1]}), Dataset.from_dict({"x": [2], "y": ["b"]})
-    >>> concatenate_datasets([a, b]).to_dict()
-    {'x': [1, 2], 'y': [None, 'b']}
-    >>> concatenate_datasets([a, Dataset.from_dict({"z": [0]})], axis=1)[0]
-    {'x': 1, 'z': 0}
+    >>> a = Plan.from_frame(pl.DataFrame({"x": [1]}))
+    >>> b = Plan.from_frame(pl.DataFrame({"x": [2], "y": ["b"]}))
+    >>> concatenate_plans([a, b]).collect().to_dicts()
+    [{'x': 1, 'y': None}, {'x': 2, 'y': 'b'}]
     """
-    if not dsets:
+    if not plans:
         raise ValueError("Unable to concatenate an empty list of datasets.")
-    for i, ds in enumerate(dsets):
-        if not isinstance(ds, Dataset):
-            raise ValueError(
-                f"Expected a list of Dataset objects, but element at position {i} is a "
-                f"{type(ds).__name__}."
-                + (f" Pick one of its splits {list(ds)}." if isinstance(ds, Mapping) else "")
-            )
     if axis not in (0, 1):
         raise ValueError(f"axis must be 0 or 1, got {axis}.")
-    nonempty = [ds for ds in dsets if ds._num_rows != 0]
+    nonempty = [plan for plan in plans if plan.known_rows() != 0]
     if not nonempty:
-        return dsets[0]
-    dsets = nonempty
-    first = dsets[0]
-    diagnose = tuple(d for ds in dsets for d in ds._diagnose)
-    counts = [ds._num_rows for ds in dsets]
+        return plans[0]
+    plans = nonempty
+    diagnose = tuple(d for plan in plans for d in plan.diagnose)
+    counts = [plan.known_rows() for plan in plans]
     if axis == 0:
-        features = align_features([ds.features for ds in dsets])
-        lf = pl.concat([_with_columns_of(ds.lazy(), features) for ds in dsets], how="vertical")
+        features = align_features([plan.features for plan in plans])
+        lf = pl.concat([_with_columns_of(plan.lf, features) for plan in plans], how="vertical")
         total = sum(c for c in counts if c is not None) if None not in counts else None
     else:
         check_unique_names(
-            [c for ds in dsets for c in ds.column_names], "concatenate_datasets(axis=1)"
+            [c for plan in plans for c in plan.features], "concatenate_datasets(axis=1)"
         )
-        rows = {ds.num_rows for ds in dsets}
-        if len(rows) > 1:
+        rows = [plan.row_count() for plan in plans]
+        if len(set(rows)) > 1:
             raise ValueError(
                 "Number of rows must match for all datasets to concatenate along columns; got "
-                f"{[ds.num_rows for ds in dsets]}."
+                f"{rows}."
             )
-        lf = pl.concat([ds.lazy() for ds in dsets], how="horizontal")
-        features = Features({k: v for ds in dsets for k, v in ds.features.items()})
-        total = rows.pop()
-    formats = {(ds._format, tuple(ds._format_columns or ())) for ds in dsets}
-    same_format = len(formats) == 1
-    return Dataset(
-        lf,
-        features,
-        info=info if info is not None else first.info,
-        split=split if split is not None else first.split,
-        diagnose=diagnose,
-        num_rows=total,
-        format=first._format if same_format else None,
-        format_columns=first._format_columns if same_format and axis == 0 else None,
-    )
+        lf = pl.concat([plan.lf for plan in plans], how="horizontal")
+        features = Features({k: v for plan in plans for k, v in plan.features.items()})
+        total = rows[0]
+    return Plan(lf, features, num_rows=total, diagnose=diagnose)
 
 
-def apply_split_terms(
-    datasets: Mapping[str, Dataset], terms: Sequence[SplitSlice], name: str
-) -> Dataset:
+def apply_split_terms(plans: Mapping[str, Plan], terms: Sequence[SplitSlice]) -> Plan:
     """Apply a parsed split expression (slices, then concatenation) to loaded splits.
+
+    Parameters
+    ----------
+    plans
+        The plan of each split named in ``terms``.
+    terms
+        The parsed split expression (:func:`~crucible_polars.resolve.splits.parse_split`).
 
     Examples
     --------
     >>> from crucible_polars.resolve.splits import parse_split
-    >>> ds = {"train": Dataset.from_dict({"x": list(range(10))})}
-    >>> apply_split_terms(ds, parse_split("train[:20%]"), "train[:20%]")["x"]
+    >>> plans = {"train": Plan.from_frame(pl.DataFrame({"x": list(range(10))}))}
+    >>> apply_split_terms(plans, parse_split("train[:20%]")).collect()["x"].to_list()
     [0, 1]
     """
     parts = []
     for term in terms:
-        ds = datasets[term.split]
+        plan = plans[term.split]
         if not term.is_whole:
-            start, stop = term.bounds(ds.num_rows)
-            ds = ds._derive(
-                ds.lazy().slice(start, max(0, stop - start)),
-                ds.features,
-                num_rows=max(0, stop - start),
-            )
-        parts.append(ds)
-    result = parts[0] if len(parts) == 1 else concatenate_datasets(parts)
-    return result._derive(result.lazy(), result.features, split=name, num_rows=result._num_rows)
+            start, stop = term.bounds(plan.row_count())
+            rows = max(0, stop - start)
+            plan = plan.derive(plan.lf.slice(start, rows), plan.features, num_rows=rows)
+        parts.append(plan)
+    return parts[0] if len(parts) == 1 else concatenate_plans(parts)

@@ -1,6 +1,6 @@
-"""``interleave_datasets``: alternate rows of several datasets, in ``datasets``' exact order.
+"""Interleaving: alternate rows of several datasets, in ``datasets``' exact order.
 
-The datasets are concatenated (Features aligned as :func:`concatenate_datasets` does) and one
+The plans are concatenated (Features aligned as :func:`concatenate_plans` does) and one
 gather picks the interleaved rows, so the result stays a lazy plan. The row order is computed
 exactly as ``datasets._interleave_map_style_datasets`` computes it: without probabilities the
 sources are cycled; with probabilities the source of each row is drawn with
@@ -9,11 +9,13 @@ the same seed gives the same rows in the same order as ``datasets``.
 
 Examples
 --------
->>> from crucible_polars import Dataset
->>> a, b = Dataset.from_dict({"x": [0, 1, 2]}), Dataset.from_dict({"x": [10, 11]})
->>> interleave_datasets([a, b])["x"]
+>>> import polars as pl
+>>> from crucible_polars.plan import Plan
+>>> a = Plan.from_frame(pl.DataFrame({"x": [0, 1, 2]}))
+>>> b = Plan.from_frame(pl.DataFrame({"x": [10, 11]}))
+>>> interleave_plans([a, b]).collect()["x"].to_list()
 [0, 10, 1, 11]
->>> interleave_datasets([a, b], stopping_strategy="all_exhausted")["x"]
+>>> interleave_plans([a, b], stopping_strategy="all_exhausted").collect()["x"].to_list()
 [0, 10, 1, 11, 2, 10]
 """
 
@@ -24,10 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from crucible_polars.dataset import Dataset
-from crucible_polars.info import DatasetInfo
-from crucible_polars.ops.combine import concatenate_datasets
+from crucible_polars.ops.combine import concatenate_plans
 from crucible_polars.ops.sampling import gather
+from crucible_polars.plan import Plan
 
 STOPPING_STRATEGIES = ("first_exhausted", "all_exhausted", "all_exhausted_without_replacement")
 """``first_exhausted`` stops with the first source to run out; ``all_exhausted`` when every
@@ -189,21 +190,18 @@ def _draw_without_replacement(
     return np.asarray(out, dtype=np.int64)
 
 
-def interleave_datasets(
-    datasets: Sequence[Dataset],
+def interleave_plans(
+    plans: Sequence[Plan],
     probabilities: Sequence[float] | None = None,
     seed: int | None = None,
     stopping_strategy: str = "first_exhausted",
-    *,
-    info: DatasetInfo | None = None,
-    split: str | None = None,
-) -> Dataset:
-    """Interleave the rows of several datasets into one, in ``datasets``' order for a seed.
+) -> Plan:
+    """Interleave the rows of several plans into one, in ``datasets``' order for a seed.
 
     Parameters
     ----------
-    datasets
-        The datasets; their Features are aligned as in :func:`concatenate_datasets`.
+    plans
+        The plans; their Features are aligned as in :func:`concatenate_plans`.
     probabilities
         Sample each next row's source with these probabilities (summing to 1); ``None``
         cycles through the sources.
@@ -216,26 +214,24 @@ def interleave_datasets(
     Raises
     ------
     ValueError
-        No datasets, an unknown strategy, probabilities that are not one per dataset or do
-        not sum to 1, or an empty dataset that may be sampled.
+        No plans, an unknown strategy, probabilities that are not one per plan or do
+        not sum to 1, or an empty plan that may be sampled.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> d1 = Dataset.from_dict({"a": [0, 1, 2]})
-    >>> d2 = Dataset.from_dict({"a": [10, 11, 12]})
-    >>> d3 = Dataset.from_dict({"a": [20, 21, 22]})
-    >>> interleave_datasets([d1, d2, d3], probabilities=[0.7, 0.2, 0.1], seed=42)["a"]
+    >>> import polars as pl
+    >>> plans = [Plan.from_frame(pl.DataFrame({"a": [i, i + 1, i + 2]})) for i in (0, 10, 20)]
+    >>> interleave_plans(plans, probabilities=[0.7, 0.2, 0.1], seed=42).collect()["a"].to_list()
     [10, 0, 11, 1, 2]
     """
-    if not datasets:
+    if not plans:
         raise ValueError("Unable to interleave an empty list of datasets.")
     if stopping_strategy not in STOPPING_STRATEGIES:
         raise ValueError(
             f"{stopping_strategy} is not supported. Please enter a valid stopping_strategy: "
             f"{list(STOPPING_STRATEGIES)}."
         )
-    combined = concatenate_datasets(list(datasets), info=info, split=split)
-    lengths = [ds.num_rows for ds in datasets]
+    combined = concatenate_plans(list(plans))
+    lengths = [plan.row_count() for plan in plans]
     indices = interleave_indices(lengths, probabilities, seed, stopping_strategy)
     return gather(combined, indices)

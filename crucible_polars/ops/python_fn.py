@@ -17,11 +17,12 @@ Later batches must give the same columns and types; a batch that does not raises
 
 Examples
 --------
->>> from crucible_polars import Dataset
->>> ds = Dataset.from_dict({"text": ["a", "bb", "ccc"]})
->>> map_with_function(ds, lambda row: {"n": len(row["text"])})["n"]
+>>> from crucible_polars.plan import Plan
+>>> plan = Plan.from_frame(pl.DataFrame({"text": ["a", "bb", "ccc"]}))
+>>> map_with_function(plan, lambda row: {"n": len(row["text"])}).collect()["n"].to_list()
 [1, 2, 3]
->>> filter_with_function(ds, lambda b: [len(t) > 1 for t in b["text"]], batched=True)["text"]
+>>> out = filter_with_function(plan, lambda b: [len(t) > 1 for t in b["text"]], batched=True)
+>>> out.collect()["text"].to_list()
 ['bb', 'ccc']
 """
 
@@ -37,10 +38,11 @@ from polars.io.plugins import register_io_source
 from crucible_polars.errors import FunctionOutputError
 from crucible_polars.features import Features, Image, cast_lazyframe, feature_to_polars
 from crucible_polars.formatting import format_batch, format_row, to_python_columns, to_python_rows
+from crucible_polars.ops.columns import remove_columns
 from crucible_polars.ops.fn_values import conform, values_to_series
 
 if TYPE_CHECKING:
-    from crucible_polars.dataset import Dataset
+    from crucible_polars.plan import Plan
 
 IGNORED_OPTIONS = frozenset(
     {
@@ -173,7 +175,8 @@ class _Caller:
     @classmethod
     def for_dataset(
         cls,
-        ds: Dataset,
+        ds: Plan,
+        fmt: str | None,
         method: str,
         function: Callable[..., Any],
         batched: bool,
@@ -183,20 +186,20 @@ class _Caller:
         fn_kwargs: Mapping[str, Any] | None,
     ) -> tuple[_Caller, int]:
         """The caller for ``ds.<method>(function, ...)`` and the rows per batch to run."""
-        inputs = ds._check_columns(input_columns) if input_columns is not None else None
+        inputs = ds.check_columns(input_columns) if input_columns is not None else None
         caller = cls(
             function,
             batched=batched,
             with_indices=with_indices,
             input_columns=inputs,
             fn_kwargs=fn_kwargs,
-            fmt=ds._format,
+            fmt=fmt,
             features=ds.features,
             what=describe_function(method, function),
         )
         if not batched:
             return caller, ROW_CHUNK
-        return caller, int(batch_size) if batch_size and batch_size > 0 else max(ds.num_rows, 1)
+        return caller, int(batch_size) if batch_size and batch_size > 0 else max(ds.row_count(), 1)
 
     def _args(self, inputs: Any, index: Any) -> tuple[Any, ...]:
         if self.input_columns is None:
@@ -500,7 +503,7 @@ def read_rows(batch_size: int, schema: pl.Schema, sample: pl.DataFrame | None = 
 
 
 def _batch_source(
-    ds: Dataset,
+    ds: Plan,
     transform: Transform,
     schema: pl.Schema,
     *,
@@ -531,9 +534,9 @@ def _batch_source(
         if wanted is not None and predicate is not None:
             wanted = list(dict.fromkeys([*wanted, *predicate.meta.root_names()]))
         needed = reads(wanted) if reads is not None and wanted is not None else None
-        lf = ds.lazy() if needed is None else ds.lazy().select(needed)
+        lf = ds.lf if needed is None else ds.lf.select(needed)
         read_size = read_rows(batch_size, lf.collect_schema(), sample)
-        batches = ds._batches(
+        batches = ds.batches(
             batch_size, drop_last_batch=drop_last_batch, lf=lf, read_size=read_size
         )
         # Outputs go to Polars in growing chunks (one batch, then 2, 4, ... up to read_size
@@ -566,9 +569,10 @@ def _batch_source(
 
 # ---------------------------------------------------------------------------------- public
 def map_with_function(
-    ds: Dataset,
+    ds: Plan,
     function: Callable[..., Any] | None = None,
     *,
+    fmt: str | None = None,
     with_indices: bool = False,
     input_columns: str | Sequence[str] | None = None,
     batched: bool = False,
@@ -577,28 +581,29 @@ def map_with_function(
     remove_columns: str | Sequence[str] | None = None,
     features: Features | None = None,
     fn_kwargs: Mapping[str, Any] | None = None,
-) -> Dataset:
+) -> Plan:
     """``Dataset.map`` with a Python function; see :meth:`crucible_polars.Dataset.map`.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> ds = Dataset.from_dict({"a": [1, 2, 3]})
-    >>> map_with_function(ds, lambda b: {"a": [x * 2 for x in b["a"]]}, batched=True)["a"]
+    >>> from crucible_polars.plan import Plan
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2, 3]}))
+    >>> out = map_with_function(plan, lambda b: {"a": [x * 2 for x in b["a"]]}, batched=True)
+    >>> out.collect()["a"].to_list()
     [2, 4, 6]
     """
     if function is None:
         function = _identity
-    removed = ds._check_columns(remove_columns) if remove_columns is not None else []
+    removed = ds.check_columns(remove_columns) if remove_columns is not None else []
     caller, size = _Caller.for_dataset(
-        ds, "map", function, batched, batch_size, with_indices, input_columns, fn_kwargs
+        ds, fmt, "map", function, batched, batch_size, with_indices, input_columns, fn_kwargs
     )
     inputs, what = caller.input_columns, caller.what
     outputs = _Outputs(caller, removed)
     if not batched:
         drop_last_batch = False
 
-    all_columns = ds.column_names
+    all_columns = list(ds.features)
     read_by_function: set[str] | None = None  # learnt on the first batch (batched, python)
 
     def outputs_of(frame: pl.DataFrame, offset: int) -> dict[str, pl.Series] | None:
@@ -610,7 +615,7 @@ def map_with_function(
         if frame.columns != all_columns and inputs is None:  # a projected read
 
             def fetch(key: str, start: int = offset, n: int = frame.height) -> pl.Series:
-                return ds._run(lambda: ds.lazy().select(key).slice(start, n).collect())[key]
+                return ds.run(lambda: ds.lf.select(key).slice(start, n).collect())[key]
 
             columns = all_columns
         given, result = caller.call_batch(frame, offset, columns, fetch)
@@ -644,12 +649,12 @@ def map_with_function(
             ds, transform_to_features, schema, batch_size=size,
             drop_last_batch=drop_last_batch, name=what,
         )  # fmt: skip
-        return ds._derive(lf, out_features, num_rows=None)
+        return ds.derive(lf, out_features, num_rows=None)
 
-    first = ds._run(lambda: ds.lazy().head(size).collect())
+    first = ds.run(lambda: ds.lf.head(size).collect())
     if first.height == 0 or (drop_last_batch and first.height < size):
-        empty = ds.remove_columns(removed) if removed else ds
-        return empty._derive(empty.lazy().head(0), empty.features, num_rows=0)
+        empty = remove_columns(ds, removed) if removed else ds
+        return empty.derive(empty.lf.head(0), empty.features, num_rows=0)
     produced = outputs_of(first, 0)
     if produced is None:
         return ds
@@ -685,7 +690,7 @@ def map_with_function(
         reads=reads, sample=first,
     )  # fmt: skip
     keeps_rows = (not batched) or bool(passthrough)
-    return ds._derive(lf, out_features, num_rows=ds._num_rows if keeps_rows else None)
+    return ds.derive(lf, out_features, num_rows=ds.known_rows() if keeps_rows else None)
 
 
 def _identity(x: Any, *args: Any, **kwargs: Any) -> Any:
@@ -715,28 +720,34 @@ def _infer_schema(
 
 
 def filter_with_function(
-    ds: Dataset,
+    ds: Plan,
     function: Callable[..., Any],
     *,
+    fmt: str | None = None,
     with_indices: bool = False,
     input_columns: str | Sequence[str] | None = None,
     batched: bool = False,
     batch_size: int | None = 1000,
     fn_kwargs: Mapping[str, Any] | None = None,
     **options: Any,
-) -> Dataset:
+) -> Plan:
     """``Dataset.filter`` with a Python function; see :meth:`crucible_polars.Dataset.filter`.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> ds = Dataset.from_dict({"a": [1, 2, 3]})
-    >>> filter_with_function(ds, lambda row, i: i != 1, with_indices=True)["a"]
-    [1, 3]
+    >>> from crucible_polars.plan import Plan
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2, 3]}))
+    >>> filter_with_function(plan, lambda row, i: i != 1, with_indices=True).collect()["a"]
+    shape: (2,)
+    Series: 'a' [i64]
+    [
+    	1
+    	3
+    ]
     """
     check_options(options, "filter")
     caller, size = _Caller.for_dataset(
-        ds, "filter", function, batched, batch_size, with_indices, input_columns, fn_kwargs
+        ds, fmt, "filter", function, batched, batch_size, with_indices, input_columns, fn_kwargs
     )
     inputs, what = caller.input_columns, caller.what
 
@@ -768,8 +779,8 @@ def filter_with_function(
     def reads(wanted: list[str]) -> list[str] | None:
         return None if inputs is None else list(dict.fromkeys([*inputs, *wanted]))
 
-    schema = ds.lazy().collect_schema()
+    schema = ds.lf.collect_schema()
     lf = _batch_source(
         ds, transform, schema, batch_size=size, drop_last_batch=False, name=what, reads=reads
     )
-    return ds._derive(lf, ds.features, num_rows=None)
+    return ds.derive(lf, ds.features, num_rows=None)

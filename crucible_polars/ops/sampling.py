@@ -12,13 +12,16 @@ NumPy version since 1.17), so the same seed gives the same order as ``datasets``
 seed, a seed is drawn from NumPy's global state as ``datasets`` does, so ``np.random.seed(n)``
 makes unseeded shuffles reproducible too.
 
+Every function takes and returns a :class:`~crucible_polars.plan.Plan`.
+
 Examples
 --------
->>> from crucible_polars import Dataset
->>> ds = Dataset.from_dict({"x": list(range(6))})
->>> shuffle(ds, seed=42)["x"]
+>>> import polars as pl
+>>> from crucible_polars.plan import Plan
+>>> plan = Plan.from_frame(pl.DataFrame({"x": list(range(6))}))
+>>> shuffle(plan, seed=42).collect()["x"].to_list()
 [3, 2, 5, 4, 1, 0]
->>> shard(ds, num_shards=4, index=0)["x"]
+>>> shard(plan, num_shards=4, index=0).collect()["x"].to_list()
 [0, 1]
 """
 
@@ -26,16 +29,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from crucible_polars.errors import ColumnNotFoundError
-
-if TYPE_CHECKING:
-    from crucible_polars.dataset import Dataset
-    from crucible_polars.dataset_dict import DatasetDict
+from crucible_polars.features import ClassLabel
+from crucible_polars.plan import Gather, Plan
 
 
 def draw_seed() -> int:
@@ -119,105 +121,112 @@ def _is_contiguous(array: np.ndarray) -> bool:
     )
 
 
-def gather(ds: Dataset, indices: np.ndarray) -> Dataset:
-    """The rows of ``ds`` at ``indices`` (validated, non-negative), in that order.
+def gather(plan: Plan, indices: np.ndarray) -> Plan:
+    """The rows of ``plan`` at ``indices`` (validated, non-negative), in that order.
 
     Composes with an earlier gather, so only one gather reaches the plan.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> gather(Dataset.from_dict({"x": [5, 6, 7]}), np.array([2, 0]))["x"]
+    >>> plan = Plan.from_frame(pl.DataFrame({"x": [5, 6, 7]}))
+    >>> gather(plan, np.array([2, 0])).collect()["x"].to_list()
     [7, 5]
     """
-    base, base_indices = ds._gather if ds._gather is not None else (ds.lazy(), None)
-    if base_indices is not None:
-        indices = base_indices[indices]
-    if _is_contiguous(indices):  # a slice streams and reaches the scan
+    if plan.gather is not None:
+        base, table = plan.gather.base, plan.gather.table
+        indices = plan.gather.indices[indices]
+    else:
+        base, table = plan.lf, plan.table
+    if _is_contiguous(indices) and table is None:  # a slice streams and reaches the scan
         start = int(indices[0]) if indices.size else 0
-        return ds._derive(base.slice(start, indices.size), ds.features, num_rows=indices.size)
-    out = ds._derive(base.gather(pl.Series(indices, dtype=pl.Int64)), ds.features)
-    out._num_rows = int(indices.size)
-    out._gather = (base, indices)
-    return out
+        return plan.derive(base.slice(start, indices.size), plan.features, num_rows=indices.size)
+    out = plan.derive(base.gather(pl.Series(indices, dtype=pl.Int64)), plan.features,
+                      num_rows=int(indices.size))  # fmt: skip
+    return out.with_gather(Gather(base, indices, table))
 
 
 def keep_gather(
-    src: Dataset, out: Dataset, change: Callable[[pl.LazyFrame], pl.LazyFrame]
-) -> Dataset:
+    src: Plan,
+    out: Plan,
+    change: Callable[[pl.LazyFrame], pl.LazyFrame],
+    table_change: Callable[[pa.Table], pa.Table] | None = None,
+) -> Plan:
     """Carry ``src``'s pending gather over a column-only ``change`` (projection, rename).
+
+    ``table_change`` is the same change on materialized Arrow rows; without it, the
+    materialized rows are not carried (the gather then runs in Polars).
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> ds = select(Dataset.from_dict({"a": [1, 2], "b": [3, 4]}), [1, 0])
-    >>> out = keep_gather(ds, ds.select_columns(["a"]), lambda lf: lf.select("a"))
-    >>> out._gather is not None
+    >>> plan = select(Plan.from_frame(pl.DataFrame({"a": [1, 2], "b": [3, 4]})), [1, 0])
+    >>> out = keep_gather(plan, plan.derive(plan.lf.select("a")), lambda lf: lf.select("a"))
+    >>> out.gather is not None
     True
     """
-    if src._gather is not None:
-        base, indices = src._gather
-        out._gather = (change(base), indices)
-    return out
+    if src.gather is None:
+        return out
+    table = src.gather.table
+    if table is not None:
+        table = table_change(table) if table_change is not None else None
+    return out.with_gather(Gather(change(src.gather.base), src.gather.indices, table))
 
 
-def _slice(ds: Dataset, start: int, stop: int | None) -> Dataset:
+def _slice(plan: Plan, start: int, stop: int | None) -> Plan:
     """Rows ``[start, stop)``; ``stop=None`` runs to the end (no row count needed)."""
-    if ds._gather is not None:
-        return gather(ds, np.arange(ds._gather[1].size)[start:stop])
+    if plan.gather is not None:
+        return gather(plan, np.arange(plan.gather.indices.size)[start:stop])
+    if plan.table is not None:
+        return gather(plan, np.arange(plan.row_count())[start:stop])
     length = None if stop is None else max(0, stop - start)
-    known = ds._num_rows
+    known = plan.known_rows()
     if known is not None:
         end = known if stop is None else min(stop, known)
         rows: int | None = max(0, end - min(start, known))
     else:
         rows = None
-    return ds._derive(ds.lazy().slice(start, length), ds.features, num_rows=rows)
+    return plan.derive(plan.lf.slice(start, length), plan.features, num_rows=rows)
 
 
-def select(ds: Dataset, indices: Iterable[Any]) -> Dataset:
+def select(plan: Plan, indices: Iterable[Any]) -> Plan:
     """The rows at ``indices``, in the given order (repeats allowed), like ``datasets.select``.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> select(Dataset.from_dict({"x": [5, 6, 7]}), [2, 2, 0])["x"]
+    >>> select(Plan.from_frame(pl.DataFrame({"x": [5, 6, 7]})), [2, 2, 0]).collect()["x"].to_list()
     [7, 7, 5]
     """
     if isinstance(indices, Iterator):
         indices = list(indices)
-    return gather(ds, index_array(indices, ds.num_rows))
+    return gather(plan, index_array(indices, plan.row_count()))
 
 
-def take(ds: Dataset, n: int) -> Dataset:
+def take(plan: Plan, n: int) -> Plan:
     """The first ``n`` rows (all of them when ``n`` is larger); no row count needed.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> take(Dataset.from_dict({"x": [5, 6, 7]}), 2)["x"]
+    >>> take(Plan.from_frame(pl.DataFrame({"x": [5, 6, 7]})), 2).collect()["x"].to_list()
     [5, 6]
     """
     if int(n) < 0:
         raise ValueError(f"take(n) needs n >= 0, got {n}.")
-    return _slice(ds, 0, int(n))
+    return _slice(plan, 0, int(n))
 
 
-def skip(ds: Dataset, n: int) -> Dataset:
+def skip(plan: Plan, n: int) -> Plan:
     """All rows but the first ``n``; no row count needed.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> skip(Dataset.from_dict({"x": [5, 6, 7]}), 2)["x"]
+    >>> skip(Plan.from_frame(pl.DataFrame({"x": [5, 6, 7]})), 2).collect()["x"].to_list()
     [7]
     """
     if int(n) < 0:
         raise ValueError(f"skip(n) needs n >= 0, got {n}.")
-    return _slice(ds, int(n), None)
+    return _slice(plan, int(n), None)
 
 
-def shard(ds: Dataset, num_shards: int, index: int, contiguous: bool = True) -> Dataset:
+def shard(plan: Plan, num_shards: int, index: int, contiguous: bool = True) -> Plan:
     """The ``index``-th of ``num_shards`` shards: the same rows ``datasets.Dataset.shard`` gives.
 
     Contiguous shards are blocks whose sizes differ by at most one (the first
@@ -231,11 +240,10 @@ def shard(ds: Dataset, num_shards: int, index: int, contiguous: bool = True) -> 
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> ds = Dataset.from_dict({"x": list(range(7))})
-    >>> [shard(ds, 3, i)["x"] for i in range(3)]
+    >>> plan = Plan.from_frame(pl.DataFrame({"x": list(range(7))}))
+    >>> [shard(plan, 3, i).collect()["x"].to_list() for i in range(3)]
     [[0, 1, 2], [3, 4], [5, 6]]
-    >>> shard(ds, 3, 1, contiguous=False)["x"]
+    >>> shard(plan, 3, 1, contiguous=False).collect()["x"].to_list()
     [1, 4]
     """
     if not isinstance(num_shards, (int, np.integer)) or num_shards < 1:
@@ -246,36 +254,36 @@ def shard(ds: Dataset, num_shards: int, index: int, contiguous: bool = True) -> 
             f"index should be in [0, {num_shards - 1}]."
         )
     if not contiguous:
-        if ds._gather is not None:
-            return gather(ds, np.arange(ds._gather[1].size)[index::num_shards])
-        n = ds._num_rows
+        if plan.gather is not None or plan.table is not None:
+            return gather(plan, np.arange(plan.row_count())[index::num_shards])
+        n = plan.known_rows()
         rows = None if n is None else len(range(index, n, num_shards))
-        return ds._derive(ds.lazy().gather_every(num_shards, index), ds.features, num_rows=rows)
-    n = ds.num_rows
+        return plan.derive(plan.lf.gather_every(num_shards, index), plan.features, num_rows=rows)
+    n = plan.row_count()
     div, mod = divmod(n, num_shards)
     start = div * index + min(index, mod)
     stop = start + div + (1 if index < mod else 0)
-    return _slice(ds, start, stop)
+    return _slice(plan, start, stop)
 
 
 def shuffle(
-    ds: Dataset, seed: int | None = None, generator: np.random.Generator | None = None
-) -> Dataset:
+    plan: Plan, seed: int | None = None, generator: np.random.Generator | None = None
+) -> Plan:
     """Rows in a random order: ``np.random.default_rng(seed).permutation(len(ds))``.
 
     The same permutation ``datasets`` uses for the same seed, on every run and machine.
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> shuffle(Dataset.from_dict({"x": list(range(5))}), seed=0)["x"]
+    >>> plan = Plan.from_frame(pl.DataFrame({"x": list(range(5))}))
+    >>> shuffle(plan, seed=0).collect()["x"].to_list()
     [2, 4, 3, 0, 1]
     """
-    n = ds.num_rows
+    n = plan.row_count()
     rng = _rng(seed, generator)
     if n == 0:
-        return ds
-    return gather(ds, rng.permutation(n))
+        return plan
+    return gather(plan, rng.permutation(n))
 
 
 def _check_size(name: str, size: float | int | None, n_samples: int) -> None:
@@ -361,15 +369,15 @@ def split_sizes(
 
 
 def train_test_split(
-    ds: Dataset,
+    plan: Plan,
     test_size: float | int | None = None,
     train_size: float | int | None = None,
     shuffle: bool = True,
     stratify_by_column: str | None = None,
     seed: int | None = None,
     generator: np.random.Generator | None = None,
-) -> DatasetDict:
-    """Split into ``train`` and ``test``, with the sizes, rows and order ``datasets`` gives.
+) -> tuple[Plan, Plan]:
+    """Split into ``(train, test)``, with the sizes, rows and order ``datasets`` gives.
 
     Random splits take ``permutation[:n_test]`` as test and the next ``n_train`` rows as
     train; stratified splits follow ``datasets``' port of scikit-learn's
@@ -377,17 +385,14 @@ def train_test_split(
 
     Examples
     --------
-    >>> from crucible_polars import Dataset
-    >>> dd = train_test_split(Dataset.from_dict({"x": list(range(10))}), test_size=0.2, seed=0)
-    >>> dd["train"]["x"], dd["test"]["x"]
+    >>> plan = Plan.from_frame(pl.DataFrame({"x": list(range(10))}))
+    >>> train, test = train_test_split(plan, test_size=0.2, seed=0)
+    >>> train.collect()["x"].to_list(), test.collect()["x"].to_list()
     ([2, 7, 3, 5, 9, 0, 8, 1], [4, 6])
     """
-    from crucible_polars.dataset_dict import DatasetDict
-    from crucible_polars.features import ClassLabel
-
-    n_samples = ds.num_rows
+    n_samples = plan.row_count()
     if n_samples == 0:
-        return DatasetDict({"train": ds, "test": ds})
+        return plan, plan
     n_train, n_test = split_sizes(n_samples, test_size, train_size)
     if not shuffle:
         if stratify_by_column is not None:
@@ -397,26 +402,24 @@ def train_test_split(
     else:
         rng = _rng(seed, generator)
         if stratify_by_column is not None:
-            if stratify_by_column not in ds.features:
-                raise ColumnNotFoundError(stratify_by_column, ds.column_names)
-            feature = ds.features[stratify_by_column]
+            if stratify_by_column not in plan.features:
+                raise ColumnNotFoundError(stratify_by_column, list(plan.features))
+            feature = plan.features[stratify_by_column]
             if not isinstance(feature, ClassLabel):
                 raise ValueError(
                     f"Stratifying by column is only supported for ClassLabel column, and column "
                     f"{stratify_by_column} is {type(feature).__name__}. Encode it first with "
                     f"ds.class_encode_column({stratify_by_column!r})."
                 )
-            labels = ds.lazy().select(stratify_by_column).collect().to_series().to_numpy()
+            labels = plan.collect(plan.lf.select(stratify_by_column)).to_series().to_numpy()
             train_indices, test_indices = stratified_indices(labels, n_train, n_test, rng)
         else:
             permutation = rng.permutation(n_samples)
             test_indices = permutation[:n_test]
             train_indices = permutation[n_test : n_test + n_train]
-    return DatasetDict(
-        {
-            "train": gather(ds, np.asarray(train_indices, dtype=np.int64)),
-            "test": gather(ds, np.asarray(test_indices, dtype=np.int64)),
-        }
+    return (
+        gather(plan, np.asarray(train_indices, dtype=np.int64)),
+        gather(plan, np.asarray(test_indices, dtype=np.int64)),
     )
 
 

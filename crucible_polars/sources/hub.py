@@ -103,16 +103,6 @@ def is_dataset_id(path: str) -> bool:
     return True
 
 
-def _catalog_repo_id(path: str) -> str | None:
-    """The repo id a catalog short name (``"gsm8k"``) stands for, if the catalog knows it."""
-    try:
-        from crucible_polars.catalog import resolve_short_name
-    except ImportError:  # the catalog is optional
-        return None
-    found = resolve_short_name(path)
-    return found if isinstance(found, str) else None
-
-
 def hub_source_for(
     repo_id: str,
     *,
@@ -125,8 +115,8 @@ def hub_source_for(
 ) -> HubSource | None:
     """A Hub source for ``repo_id``, or ``None`` when it is not shaped like a dataset id.
 
-    A catalog short name (``"gsm8k"``) is first turned into its repo id. Nothing is
-    requested from the Hub until the source is used.
+    Nothing is requested from the Hub until the source is used. (Catalog short names such as
+    ``"gsm8k"`` are resolved by the loader, before this.)
 
     Examples
     --------
@@ -135,7 +125,6 @@ def hub_source_for(
     >>> hub_source_for("openai/gsm8k", revision="main")
     HubSource('openai/gsm8k', revision='main')
     """
-    repo_id = _catalog_repo_id(repo_id) or repo_id
     if not is_dataset_id(repo_id):
         return None
     return HubSource(
@@ -528,24 +517,6 @@ class HubSource:
 
     def _card(self) -> dict[str, Any]:
         return read_card_metadata(self.read_text("README.md"))
-
-    def plan(
-        self,
-        name: str | None,
-        *,
-        data_files: DataFilesSpec | None = None,
-        data_dir: str | None = None,
-        options: dict[str, Any] | None = None,
-        splits: Sequence[str] | None = None,
-    ) -> LoadPlan:
-        """Resolve config and splits, and locate the files of ``splits`` (default: all)."""
-        from crucible_polars.load import _plan_for_source
-
-        source, configs = self.resolve_configs(data_files, data_dir)
-        return _plan_for_source(
-            source, name, data_files, data_dir, dict(options or {}), configs=configs,
-            splits=splits,
-        )  # fmt: skip
 
 
 def has_data_files(listing: Sequence[str]) -> bool:

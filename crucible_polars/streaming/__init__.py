@@ -22,14 +22,14 @@ Examples
 
 from __future__ import annotations
 
-from crucible_polars.streaming.build import from_dataset, iterable_from_plan
+from crucible_polars.streaming.build import iterable_from_dataset_plan, iterable_from_plan
 from crucible_polars.streaming.distributed import split_dataset_by_node
 from crucible_polars.streaming.iterable import IterableDataset, IterableDatasetDict
 
 __all__ = [
     "IterableDataset",
     "IterableDatasetDict",
-    "from_dataset",
+    "iterable_from_dataset_plan",
     "iterable_from_plan",
     "split_dataset_by_node",
 ]

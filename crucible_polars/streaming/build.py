@@ -24,30 +24,24 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from crucible_polars.features import Features
+from crucible_polars.formats.csv import pandas_like_features
+from crucible_polars.info import DatasetInfo
+from crucible_polars.plan import Plan
+from crucible_polars.resolve.build import build_splits, split_name
+from crucible_polars.resolve.load_plan import LoadPlan
 from crucible_polars.resolve.splits import SplitSlice
 from crucible_polars.streaming.iterable import IterableDataset, IterableDatasetDict
+from crucible_polars.streaming.parquet import read_meta
 from crucible_polars.streaming.sharding import Unit
 from crucible_polars.streaming.source import FILE_FORMATS, NotLineBasedError, StreamSource
 
-if TYPE_CHECKING:
-    from crucible_polars.dataset import Dataset
-    from crucible_polars.load import LoadPlan
 
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
-
-
-def _term_name(term: SplitSlice) -> str:
-    if term.is_whole:
-        return term.split
-    unit = "%" if term.unit == "%" else ""
-    start = "" if term.start is None else f"{term.start}{unit}"
-    stop = "" if term.stop is None else f"{term.stop}{unit}"
-    return f"{term.split}[{start}:{stop}]"
 
 
 def iterable_from_plan(
@@ -64,7 +58,7 @@ def iterable_from_plan(
     Examples
     --------
     >>> import tempfile, os
-    >>> from crucible_polars.load import resolve_load
+    >>> from crucible_polars.resolve.load_plan import resolve_load
     >>> folder = tempfile.mkdtemp()
     >>> _ = open(os.path.join(folder, "train.jsonl"), "w").write('{"a": 1}\\n{"a": 2}\\n')
     >>> plan = resolve_load(folder, None, data_files=None, data_dir=None, streaming=True)
@@ -76,7 +70,7 @@ def iterable_from_plan(
         return IterableDatasetDict(
             {s: _stream(plan, [SplitSlice(s)], s, columns, filters, features) for s in splits}
         )
-    name = "+".join(_term_name(t) for t in terms)
+    name = split_name(terms)
     return _stream(plan, list(terms), name, columns, filters, features)
 
 
@@ -143,14 +137,10 @@ def _stored_features(plan: LoadPlan, source: StreamSource) -> Features:
     schema = source.schema
     stored: Features | None = None
     if source.format == "parquet":
-        from crucible_polars.streaming.parquet import read_meta
-
         meta = read_meta(source.files[0], source.storage_options, source.token)
         stored = Features.from_arrow(meta.arrow_schema)
     elif source.format == "csv":
-        from crucible_polars.formats.csv import _pandas_like_features
-
-        stored = _pandas_like_features(schema)
+        stored = pandas_like_features(schema)
     if plan.features is not None and plan.features.to_polars() == schema:
         stored = plan.features
     if stored is None or list(stored) != schema.names():
@@ -166,24 +156,37 @@ def _fallback(
     filters: pl.Expr | None,
     features: Features | None,
 ) -> IterableDataset:
-    from crucible_polars.load import _build_split
-    from crucible_polars.ops.combine import apply_split_terms
-
-    splits = list(dict.fromkeys(t.split for t in terms))
-    datasets = {s: _build_split(plan, s, columns, filters, features) for s in splits}
-    return from_dataset(apply_split_terms(datasets, terms, name))
+    built = build_splits(plan, terms, columns, filters, features, name=name)
+    return iterable_from_dataset_plan(built.plan, info=built.info, split=built.split)
 
 
-def from_dataset(ds: Dataset, num_shards: int = 1) -> IterableDataset:
-    """A lazy :class:`~crucible_polars.Dataset` as a stream of ``num_shards`` contiguous
-    shards (what :meth:`Dataset.to_iterable_dataset` returns); the plan runs in Polars'
-    streaming engine, a shard at a time.
+def iterable_from_dataset_plan(
+    plan: Plan,
+    num_shards: int = 1,
+    *,
+    info: DatasetInfo | None = None,
+    split: str | None = None,
+    format: str | None = None,
+    format_columns: Sequence[str] | None = None,
+) -> IterableDataset:
+    """A lazy dataset's plan as a stream of ``num_shards`` contiguous shards (what
+    :meth:`Dataset.to_iterable_dataset` returns); the plan runs in Polars' streaming engine,
+    a shard at a time.
+
+    Parameters
+    ----------
+    plan
+        The dataset's plan.
+    num_shards
+        Contiguous shards (no more than the rows).
+    info, split, format, format_columns
+        The dataset's info, split name and output format, carried over.
 
     Examples
     --------
-    >>> import crucible_polars as cp
-    >>> ds = cp.Dataset.from_dict({"a": [1, 2, 3]})
-    >>> it = from_dataset(ds, num_shards=2)
+    >>> import polars as pl
+    >>> from crucible_polars.plan import Plan
+    >>> it = iterable_from_dataset_plan(Plan.from_frame(pl.DataFrame({"a": [1, 2, 3]})), 2)
     >>> it.num_shards, [r["a"] for r in it]
     (2, [1, 2, 3])
     """
@@ -191,7 +194,7 @@ def from_dataset(ds: Dataset, num_shards: int = 1) -> IterableDataset:
         raise ValueError(f"num_shards must be a positive integer, got {num_shards!r}.")
     units: list[Unit] | None = None
     if num_shards > 1:
-        n = ds.num_rows
+        n = plan.row_count()
         if num_shards > n:
             raise ValueError(
                 f"Unable to shard a dataset of size {n} into {num_shards} shards (the number "
@@ -200,11 +203,8 @@ def from_dataset(ds: Dataset, num_shards: int = 1) -> IterableDataset:
         div, mod = divmod(n, num_shards)
         bounds = [div * i + min(i, mod) for i in range(num_shards + 1)]
         units = [Unit(0, start=bounds[i], stop=bounds[i + 1]) for i in range(num_shards)]
-    source = StreamSource.from_plans(
-        [ds.lazy()], units=units, diagnose=tuple(getattr(ds, "_diagnose", ()))
-    )
-    fmt: Any = getattr(ds, "_format", None)
-    columns = getattr(ds, "_format_columns", None)
+    source = StreamSource.from_plans([plan.lf], units=units, diagnose=plan.diagnose)
     return IterableDataset(
-        source, ds.features, info=ds.info, split=ds.split, format=fmt, format_columns=columns
-    )
+        source, plan.features, info=info, split=split, format=format,
+        format_columns=format_columns,
+    )  # fmt: skip

@@ -1,5 +1,8 @@
 """The transform methods of :class:`~crucible_polars.Dataset`, each a thin call into ``ops``.
 
+``ops`` functions take and return a :class:`~crucible_polars.plan.Plan`; a method here hands
+them this dataset's plan and wraps the result with this dataset's info, split and format.
+
 Every method returns a new lazy ``Dataset`` (a longer Polars plan plus its Features); only
 ``unique`` returns values and ``train_test_split`` a ``DatasetDict``. The logic lives in
 ``ops.columns`` (renames, sort, encode, flatten), ``ops.sampling`` (row positions and
@@ -18,31 +21,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from crucible_polars.errors import CrucibleError
-from crucible_polars.features import (
-    Features,
-    cast_lazyframe,
-    feature_to_polars,
-    find_cast_error,
-)
-from crucible_polars.ops import columns, python_fn, sampling
+from crucible_polars.dataset.state import DatasetState
+from crucible_polars.dataset_dict import DatasetDict
+from crucible_polars.features import Features
+from crucible_polars.materialize import materialize
+from crucible_polars.ops import columns, combine, python_fn, sampling
+from crucible_polars.plan import carry_features
+from crucible_polars.streaming import IterableDataset, iterable_from_dataset_plan
 
 if TYPE_CHECKING:
-    from crucible_polars.dataset import Dataset
-    from crucible_polars.dataset_dict import DatasetDict
+    from crucible_polars.dataset.core import Dataset
     from crucible_polars.features import FeatureType
 
 
-def _ds(obj: object) -> Dataset:
-    return cast("Dataset", obj)
-
-
-class DatasetTransforms:
+class DatasetTransforms(DatasetState):
     """Mixin with the transforms of :class:`~crucible_polars.Dataset` (see the module doc)."""
 
     # ------------------------------------------------------------------ expressions
@@ -84,15 +81,16 @@ class DatasetTransforms:
         >>> ds.filter(pl.col("a") >= 2)["a"], ds.filter(lambda row: row["a"] != 2)["a"]
         ([2, 3], [1, 3])
         """
-        ds = _ds(self)
         if isinstance(function, pl.Expr):
             if with_indices or input_columns or batched or fn_kwargs or options:
                 raise TypeError("An expression filter takes no function options.")
-            return ds._derive(ds.lazy().filter(function), ds.features)
-        return python_fn.filter_with_function(
-            ds, function, with_indices=with_indices, input_columns=input_columns,
-            batched=batched, batch_size=batch_size, fn_kwargs=fn_kwargs, **options,
+            return self._with(self._plan.derive(self._plan.lf.filter(function)))
+        plan = python_fn.filter_with_function(
+            self._plan, function, fmt=self._format, with_indices=with_indices,
+            input_columns=input_columns, batched=batched, batch_size=batch_size,
+            fn_kwargs=fn_kwargs, **options,
         )  # fmt: skip
+        return self._with(plan)
 
     def with_columns(self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr) -> Dataset:
         """Add or replace columns with Polars expressions (features inferred for new columns).
@@ -103,19 +101,10 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1, 2]}).with_columns(b=pl.col("a") * 10)["b"]
         [10, 20]
         """
-        ds = _ds(self)
-        lf = ds.lazy().with_columns(*exprs, **named_exprs)
-        schema = lf.collect_schema()
-        inferred = Features.from_polars(schema)
-        features = Features(
-            {
-                name: ds.features[name]
-                if name in ds.features and feature_to_polars(ds.features[name]) == dtype
-                else inferred[name]
-                for name, dtype in schema.items()
-            }
-        )
-        return ds._derive(lf, features, num_rows=ds._num_rows)
+        plan = self._plan
+        lf = plan.lf.with_columns(*exprs, **named_exprs)
+        features = carry_features(plan.features, lf.collect_schema())
+        return self._with(plan.derive(lf, features, num_rows=plan.known_rows()))
 
     def map(
         self,
@@ -179,11 +168,13 @@ class DatasetTransforms:
         ['a', 'b', 'c']
         """
         python_fn.check_options(options, "map")
-        return python_fn.map_with_function(
-            _ds(self), function, with_indices=with_indices, input_columns=input_columns,
-            batched=batched, batch_size=batch_size, drop_last_batch=drop_last_batch,
-            remove_columns=remove_columns, features=features, fn_kwargs=fn_kwargs,
+        plan = python_fn.map_with_function(
+            self._plan, function, fmt=self._format, with_indices=with_indices,
+            input_columns=input_columns, batched=batched, batch_size=batch_size,
+            drop_last_batch=drop_last_batch, remove_columns=remove_columns, features=features,
+            fn_kwargs=fn_kwargs,
         )  # fmt: skip
+        return self._with(plan)
 
     # ------------------------------------------------------------------ columns
     def select_columns(self, column_names: str | Sequence[str]) -> Dataset:
@@ -195,15 +186,8 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1], "b": [2]}).select_columns(["b"]).column_names
         ['b']
         """
-        ds = _ds(self)
-        names = ds._check_columns(column_names)
-        columns.check_unique_names(names, "select_columns")
-        out = ds._derive(
-            ds.lazy().select(names),
-            Features({n: ds.features[n] for n in names}),
-            num_rows=ds._num_rows if names else 0,  # no columns, no rows (as in Arrow)
-        )
-        return sampling.keep_gather(ds, out, lambda lf: lf.select(names))
+        names = [column_names] if isinstance(column_names, str) else list(column_names)
+        return self._with(columns.select_columns(self._plan, names))
 
     def remove_columns(self, column_names: str | Sequence[str]) -> Dataset:
         """Drop these columns.
@@ -214,15 +198,8 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1], "b": [2]}).remove_columns("a").column_names
         ['b']
         """
-        ds = _ds(self)
-        names = set(ds._check_columns(column_names))
-        kept = [c for c in ds.features if c not in names]
-        out = ds._derive(
-            ds.lazy().select(kept),
-            Features({n: ds.features[n] for n in kept}),
-            num_rows=ds._num_rows if kept else 0,  # no columns, no rows (as in Arrow)
-        )
-        return sampling.keep_gather(ds, out, lambda lf: lf.select(kept))
+        names = [column_names] if isinstance(column_names, str) else list(column_names)
+        return self._with(columns.remove_columns(self._plan, names))
 
     def rename_column(self, original_column_name: str, new_column_name: str) -> Dataset:
         """Rename one column (its feature follows).
@@ -238,7 +215,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1]}).rename_column("a", "b").column_names
         ['b']
         """
-        return columns.rename_columns(_ds(self), {original_column_name: new_column_name})
+        return self.rename_columns({original_column_name: new_column_name})
 
     def rename_columns(self, column_mapping: Mapping[str, str]) -> Dataset:
         """Rename several columns at once, ``{old: new}``.
@@ -249,7 +226,11 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1], "b": [2]}).rename_columns({"a": "b", "b": "a"})[0]
         {'b': 1, 'a': 2}
         """
-        return columns.rename_columns(_ds(self), column_mapping)
+        mapping = dict(column_mapping)
+        plan = columns.rename_columns(self._plan, mapping)
+        fmt_cols = self._format_columns
+        renamed = None if fmt_cols is None else [mapping.get(c, c) for c in fmt_cols]
+        return self._with(plan, format_columns=renamed)
 
     def add_column(self, name: str, column: Any, feature: FeatureType | None = None) -> Dataset:
         """Append a column given as values (list, numpy array, Series), one per row.
@@ -260,7 +241,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1, 2]}).add_column("b", [0.5, 1.5])[1]
         {'a': 2, 'b': 1.5}
         """
-        return columns.add_column(_ds(self), name, column, feature)
+        return self._with(columns.add_column(self._plan, name, column, feature))
 
     def cast(self, features: Features) -> Dataset:
         """Cast every column to ``features``; a value that does not fit fails the query with
@@ -273,19 +254,7 @@ class DatasetTransforms:
         >>> ds.cast(Features({"label": ClassLabel(names=["neg", "pos"])}))["label"]
         [0, 1]
         """
-        ds = _ds(self)
-        source = ds.lazy()
-        lf = cast_lazyframe(source, features)
-
-        def diagnose(error: BaseException) -> CrucibleError | None:
-            return find_cast_error(source, features)
-
-        return ds._derive(
-            lf,
-            Features(features),
-            diagnose=(*ds._diagnose, diagnose),
-            num_rows=ds._num_rows,
-        )
+        return self._with(columns.cast(self._plan, features))
 
     def cast_column(self, column: str, feature: FeatureType) -> Dataset:
         """Cast one column to a feature type.
@@ -296,11 +265,10 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1]}).cast_column("a", Value("float32")).features["a"]
         Value('float32')
         """
-        ds = _ds(self)
-        ds._check_columns(column)
-        features = ds.features.copy()
+        self._plan.check_columns(column)
+        features = self._plan.features.copy()
         features[column] = feature
-        return ds.cast(features)
+        return self.cast(features)
 
     def class_encode_column(self, column: str, include_nulls: bool = False) -> Dataset:
         """Make a column a ``ClassLabel`` with its sorted distinct values as names.
@@ -314,7 +282,7 @@ class DatasetTransforms:
         >>> ds.features["y"], ds["y"]
         (ClassLabel(names=['neg', 'pos']), [1, 0, 1])
         """
-        return columns.class_encode_column(_ds(self), column, include_nulls)
+        return self._with(columns.class_encode_column(self._plan, column, include_nulls))
 
     def flatten(self, max_depth: int = 16) -> Dataset:
         """Replace struct columns by one column per field, named ``column.field``.
@@ -325,7 +293,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [{"b": 1, "c": 2}]}).flatten().column_names
         ['a.b', 'a.c']
         """
-        return columns.flatten(_ds(self), max_depth)
+        return self._with(columns.flatten(self._plan, max_depth))
 
     def unique(self, column: str) -> list[Any]:
         """The distinct values of a column, in order of first appearance.
@@ -336,7 +304,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [2, 1, 2]}).unique("a")
         [2, 1]
         """
-        return columns.unique(_ds(self), column)
+        return columns.unique(self._plan, column)
 
     def sort(
         self,
@@ -365,7 +333,7 @@ class DatasetTransforms:
         ['z', 'x', 'y']
         """
         flags = descending if reverse is None else reverse
-        return columns.sort(_ds(self), column_names, flags, null_placement)
+        return self._with(columns.sort(self._plan, column_names, flags, null_placement))
 
     # ------------------------------------------------------------------ rows
     def select(self, indices: Iterable[Any], **options: Any) -> Dataset:
@@ -385,7 +353,7 @@ class DatasetTransforms:
         [12, 10]
         """
         python_fn.check_options(options, "select")
-        return sampling.select(_ds(self), indices)
+        return self._with(sampling.select(self._plan, indices))
 
     def take(self, n: int) -> Dataset:
         """The first ``n`` rows (all rows if there are fewer).
@@ -396,7 +364,7 @@ class DatasetTransforms:
         >>> len(Dataset.from_dict({"a": [1, 2, 3]}).take(2))
         2
         """
-        return sampling.take(_ds(self), n)
+        return self._with(sampling.take(self._plan, n))
 
     def skip(self, n: int) -> Dataset:
         """All rows after the first ``n``.
@@ -407,7 +375,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1, 2, 3]}).skip(2)["a"]
         [3]
         """
-        return sampling.skip(_ds(self), n)
+        return self._with(sampling.skip(self._plan, n))
 
     def repeat(self, num_times: int) -> Dataset:
         """The rows ``num_times`` times over (``0`` gives an empty dataset).
@@ -418,12 +386,11 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [1, 2]}).repeat(2)["a"]
         [1, 2, 1, 2]
         """
-        from crucible_polars.ops.combine import concatenate_datasets
-
-        ds = _ds(self)
         if num_times is None or num_times < 0:
             raise ValueError(f"repeat needs a number of times >= 0, got {num_times}.")
-        return concatenate_datasets([ds] * num_times) if num_times > 0 else ds.take(0)
+        if num_times == 0:
+            return self.take(0)
+        return self._with(combine.concatenate_plans([self._plan] * num_times))
 
     def shuffle(
         self, seed: int | None = None, *, generator: np.random.Generator | None = None,
@@ -442,7 +409,7 @@ class DatasetTransforms:
         [4, 2, 3, 1, 0]
         """
         python_fn.check_options(options, "shuffle")
-        return sampling.shuffle(_ds(self), seed, generator)
+        return self._with(sampling.shuffle(self._plan, seed, generator))
 
     def shard(
         self, num_shards: int, index: int, contiguous: bool = True, **options: Any
@@ -461,7 +428,7 @@ class DatasetTransforms:
         [3, 4]
         """
         python_fn.check_options(options, "shard")
-        return sampling.shard(_ds(self), num_shards, index, contiguous)
+        return self._with(sampling.shard(self._plan, num_shards, index, contiguous))
 
     def train_test_split(
         self,
@@ -500,16 +467,23 @@ class DatasetTransforms:
         {'train': 8, 'test': 2}
         """
         python_fn.check_options(options, "train_test_split")
-        return sampling.train_test_split(
-            _ds(self), test_size, train_size, shuffle, stratify_by_column, seed, generator
+        train, test = sampling.train_test_split(
+            self._plan, test_size, train_size, shuffle, stratify_by_column, seed, generator
         )
+        return DatasetDict({"train": self._with(train), "test": self._with(test)})
 
     # ------------------------------------------------------------------ materialize
     def cache(self, path: str | os.PathLike[str] | None = None) -> Dataset:
-        """Run the plan once and keep the result: in memory, or in a parquet file at ``path``.
+        """Run the plan once and keep the rows: as memory-mapped Arrow in the cache, or as a
+        parquet file at ``path``.
 
-        Later queries read the kept rows instead of re-running the plan (and any ``map``
-        function in it).
+        Later queries, indexing and shuffles read the kept rows instead of re-running the
+        plan (and any ``map`` function in it); see :func:`crucible_polars.materialize.materialize`.
+
+        Parameters
+        ----------
+        path
+            Write the rows to this parquet file instead of the Arrow cache.
 
         Examples
         --------
@@ -518,30 +492,41 @@ class DatasetTransforms:
         >>> ds["b"]
         [2, 4]
         """
-        ds = _ds(self)
         if path is None:
-            frame = ds._collect()
-            return ds._derive(frame.lazy(), ds.features, num_rows=frame.height, diagnose=())
-        ds.to_parquet(path)
+            return self._with(materialize(self._plan))
+        self.to_parquet(path)
         lf = pl.scan_parquet(os.fspath(path))
-        return ds._derive(lf, ds.features, num_rows=ds._num_rows, diagnose=())
+        plan = self._plan
+        return self._with(plan.derive(lf, plan.features, num_rows=plan.known_rows(), diagnose=()))
 
-    def to_iterable_dataset(self, num_shards: int = 1) -> Any:
-        """This dataset as a streaming ``IterableDataset`` of ``num_shards`` shards.
+    def flatten_indices(self) -> Dataset:
+        """Write a shuffled or selected dataset's rows once, in their new order (as
+        ``datasets.Dataset.flatten_indices``): later access reads them contiguously.
 
         Examples
         --------
         >>> from crucible_polars import Dataset
-        >>> it = Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()  # doctest: +SKIP
-        >>> [row["a"] for row in it]  # doctest: +SKIP
+        >>> Dataset.from_dict({"a": [1, 2, 3]}).shuffle(seed=0).flatten_indices()["a"]
+        [3, 1, 2]
+        """
+        return self._with(materialize(self._plan))
+
+    def to_iterable_dataset(self, num_shards: int = 1) -> IterableDataset:
+        """This dataset as a streaming ``IterableDataset`` of ``num_shards`` shards.
+
+        Parameters
+        ----------
+        num_shards
+            Contiguous shards (DataLoader workers each read their own shards).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> it = Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> [row["a"] for row in it]
         [1, 2]
         """
-        import crucible_polars.streaming as streaming
-
-        from_dataset = getattr(streaming, "from_dataset", None)
-        if from_dataset is None:
-            raise NotImplementedError(
-                "to_iterable_dataset needs crucible_polars.streaming.from_dataset, which is "
-                "not available in this build yet; iterate with ds.iter(batch_size) instead."
-            )
-        return from_dataset(_ds(self), num_shards=num_shards)
+        return iterable_from_dataset_plan(
+            self._plan, num_shards=num_shards, info=self._info, split=self._split,
+            format=self._format, format_columns=self._format_columns,
+        )  # fmt: skip

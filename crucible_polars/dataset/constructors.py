@@ -1,0 +1,186 @@
+"""The constructors of :class:`~crucible_polars.Dataset`: from Polars, Python, Arrow, a
+generator, or data files (scanned lazily)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from crucible_polars.dataset.state import DatasetState
+from crucible_polars.features import Features
+from crucible_polars.plan import Plan
+from crucible_polars.resolve.build import load_files
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from crucible_polars.dataset.core import Dataset
+
+
+class DatasetConstructors(DatasetState):
+    """Mixin with the ``from_*`` class methods of :class:`~crucible_polars.Dataset`."""
+
+    @classmethod
+    def from_polars(
+        cls, frame: pl.DataFrame | pl.LazyFrame, features: Features | None = None, **kwargs: Any
+    ) -> Dataset:
+        """Wrap a Polars DataFrame or LazyFrame (a LazyFrame stays lazy).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_polars(pl.LazyFrame({"a": [1]})).column_names
+        ['a']
+        """
+        ds = cls.from_plan(Plan.from_frame(frame), **kwargs)
+        return ds.cast(features) if features is not None else ds
+
+    @classmethod
+    def from_dict(
+        cls, mapping: dict[str, Sequence[Any]], features: Features | None = None, **kwargs: Any
+    ) -> Dataset:
+        """Build a dataset from ``{column: values}``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> len(Dataset.from_dict({"a": [1, 2]}))
+        2
+        """
+        if features is not None:
+            frame = pl.DataFrame(dict(mapping), schema=features.to_polars(), strict=False)
+            return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
+        return cls.from_polars(pl.DataFrame(dict(mapping)), **kwargs)
+
+    @classmethod
+    def from_list(
+        cls, rows: Sequence[dict[str, Any]], features: Features | None = None, **kwargs: Any
+    ) -> Dataset:
+        """Build a dataset from a list of row dicts.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_list([{"a": 1}, {"a": 2}])["a"]
+        [1, 2]
+        """
+        if features is not None:
+            frame = pl.DataFrame(list(rows), schema=features.to_polars(), strict=False)
+            return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
+        return cls.from_polars(pl.DataFrame(list(rows), infer_schema_length=None), **kwargs)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, **kwargs: Any) -> Dataset:
+        """Wrap an Arrow table, reading Features from its ``huggingface`` schema metadata.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import pyarrow as pa
+        >>> Dataset.from_arrow(pa.table({"a": [1]})).features
+        Features({'a': Value('int64')})
+        """
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        features = Features.from_arrow(table.schema)
+        return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
+
+    @classmethod
+    def from_generator(
+        cls,
+        generator: Callable[..., Iterable[dict[str, Any]]],
+        features: Features | None = None,
+        gen_kwargs: dict[str, Any] | None = None,
+        *,
+        batch_size: int = 10_000,
+        **kwargs: Any,
+    ) -> Dataset:
+        """Build a dataset from a function yielding row dicts (run now, kept in memory).
+
+        Rows are gathered ``batch_size`` at a time into Polars frames, typed by ``features``
+        or inferred from the rows.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> def rows(n):
+        ...     for i in range(n):
+        ...         yield {"i": i, "sq": i * i}
+        >>> Dataset.from_generator(rows, gen_kwargs={"n": 3})["sq"]
+        [0, 1, 4]
+        """
+        schema = features.to_polars() if features is not None else None
+        frames: list[pl.DataFrame] = []
+        pending: list[dict[str, Any]] = []
+        for row in generator(**(gen_kwargs or {})):
+            pending.append(row)
+            if len(pending) >= batch_size:
+                frames.append(pl.DataFrame(pending, schema=schema, infer_schema_length=None))
+                pending = []
+        if pending or not frames:
+            frames.append(pl.DataFrame(pending, schema=schema, infer_schema_length=None))
+        frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+        if features is not None:
+            return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
+        return cls.from_polars(frame, **kwargs)
+
+    @classmethod
+    def from_parquet(
+        cls, path_or_paths: str | os.PathLike[str] | Sequence[str], **kwargs: Any
+    ) -> Dataset:
+        """Scan parquet files lazily: ``load_dataset("parquet", data_files=..., split=...)``.
+
+        Keyword arguments (``split``, ``features``, ``columns``, ``filters``, ...) go to
+        :func:`~crucible_polars.load_dataset`; ``split`` defaults to ``"train"``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
+        >>> Dataset.from_dict({"a": [1, 2]}).to_parquet(path)
+        >>> Dataset.from_parquet(path, columns=["a"])["a"]
+        [1, 2]
+        """
+        built = load_files("parquet", path_or_paths, kwargs)
+        return cls.from_plan(built.plan, info=built.info, split=built.split)
+
+    @classmethod
+    def from_json(
+        cls, path_or_paths: str | os.PathLike[str] | Sequence[str], **kwargs: Any
+    ) -> Dataset:
+        """Scan JSON (lines) files lazily; like :meth:`from_parquet` (``field=`` for documents).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.jsonl")
+        >>> Dataset.from_dict({"a": [1, 2]}).to_json(path)
+        >>> Dataset.from_json(path)["a"]
+        [1, 2]
+        """
+        built = load_files("json", path_or_paths, kwargs)
+        return cls.from_plan(built.plan, info=built.info, split=built.split)
+
+    @classmethod
+    def from_csv(
+        cls, path_or_paths: str | os.PathLike[str] | Sequence[str], **kwargs: Any
+    ) -> Dataset:
+        """Scan CSV files lazily; like :meth:`from_parquet` (``sep=`` and reader options).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.csv")
+        >>> Dataset.from_dict({"a": [1, 2]}).to_csv(path)
+        >>> Dataset.from_csv(path)["a"]
+        [1, 2]
+        """
+        built = load_files("csv", path_or_paths, kwargs)
+        return cls.from_plan(built.plan, info=built.info, split=built.split)
+

@@ -1,0 +1,289 @@
+"""Dataset: one split, as a lazy Polars plan plus its Features.
+
+A ``Dataset`` is immutable: a :class:`~crucible_polars.plan.Plan` plus info, split name and
+output format. Every transform returns a new ``Dataset`` whose plan is one step longer; only
+the output methods (``to_polars``, ``to_numpy``, ``iter``, indexing, ...) run it. The methods
+live in mixins by kind: transforms (``transforms.py``), outputs (``outputs.py``) and
+constructors (``constructors.py``); this module holds inspection and indexing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crucible_polars.dataset.constructors import DatasetConstructors
+from crucible_polars.dataset.outputs import DatasetOutputs
+from crucible_polars.dataset.transforms import DatasetTransforms
+from crucible_polars.features import Features
+from crucible_polars.formatting import format_batch, format_row, format_rows
+from crucible_polars.html import dataset_html, rows_label
+from crucible_polars.info import DatasetInfo
+from crucible_polars.formats.base import Diagnose
+from crucible_polars.materialize import take_rows
+from crucible_polars.plan import Plan
+
+
+class Dataset(DatasetTransforms, DatasetOutputs, DatasetConstructors):
+    """One split of a dataset: a lazy Polars plan, its Features and its info.
+
+    Build one with :func:`crucible_polars.load_dataset`, :meth:`from_polars` or
+    :meth:`from_dict`; nothing is read until an output method runs.
+
+    Parameters
+    ----------
+    lf
+        The Polars plan.
+    features
+        Its Features (inferred from the schema when not given).
+    info
+        Descriptive metadata.
+    split
+        The split name.
+    diagnose
+        Callbacks that explain a failed query (name the file, row or column).
+    num_rows
+        The row count, when known without running the plan.
+    format, format_columns
+        Output format of indexing and iteration, and the columns it covers.
+
+    Examples
+    --------
+    >>> import crucible_polars as cp
+    >>> ds = cp.Dataset.from_dict({"x": [1, 2, 3], "y": ["a", "b", "c"]})
+    >>> ds.filter(pl.col("x") > 1).to_dict()
+    {'x': [2, 3], 'y': ['b', 'c']}
+    """
+
+    def __init__(
+        self,
+        lf: pl.LazyFrame,
+        features: Features | None = None,
+        *,
+        info: DatasetInfo | None = None,
+        split: str | None = None,
+        diagnose: Sequence[Diagnose] = (),
+        num_rows: int | None = None,
+        format: str | None = None,
+        format_columns: Sequence[str] | None = None,
+    ) -> None:
+        plan = Plan.from_frame(lf, features, num_rows=num_rows, diagnose=diagnose)
+        state = Dataset.from_plan(
+            plan, info=info, split=split, format=format, format_columns=format_columns
+        )
+        self.__dict__.update(state.__dict__)
+
+    @property
+    def plan(self) -> Plan:
+        """The core value: lazy frame, Features, row count (see :mod:`crucible_polars.plan`).
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1, 2]}).plan.num_rows
+        2
+        """
+        return self._plan
+
+    def lazy(self) -> pl.LazyFrame:
+        """The Polars plan behind this dataset, for any Polars query.
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1, 2]}).lazy().select(pl.col("a").sum()).collect().item()
+        3
+        """
+        return self._plan.lf
+
+    @property
+    def features(self) -> Features:
+        """The Features (schema with meaning: ClassLabel names, Image, ...).
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": ["x"]}).features
+        Features({'a': Value('string')})
+        """
+        return self._plan.features
+
+    @property
+    def info(self) -> DatasetInfo:
+        """Descriptive metadata (description, citation, licence, ...).
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1]}).info.description
+        ''
+        """
+        return self._info
+
+    @property
+    def split(self) -> str | None:
+        """The split name, if this dataset is a split of a loaded dataset.
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1]}, split="train").split
+        'train'
+        """
+        return self._split
+
+    @property
+    def column_names(self) -> list[str]:
+        """Column names, in order.
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1], "b": [2]}).column_names
+        ['a', 'b']
+        """
+        return list(self._plan.features)
+
+    @property
+    def num_columns(self) -> int:
+        """Number of columns.
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1], "b": [2]}).num_columns
+        2
+        """
+        return len(self._plan.features)
+
+    @property
+    def num_rows(self) -> int:
+        """Number of rows (known, or counted once; a map that keeps the row count does not run).
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1, 2, 3]}).num_rows
+        3
+        """
+        return self._plan.row_count()
+
+    def __len__(self) -> int:
+        return self.num_rows
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(num_rows, num_columns)``.
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1, 2]}).shape
+        (2, 1)
+        """
+        return (self.num_rows, self.num_columns)
+
+    def explain(self, *, optimized: bool = True, **kwargs: Any) -> str:
+        """The Polars query plan; the optimized plan shows what was pushed into the scan.
+
+        Parameters
+        ----------
+        optimized
+            Show the optimized plan (what reaches the scan) instead of the naive one.
+        **kwargs
+            Passed to :meth:`polars.LazyFrame.explain` (``format="tree"``, ``engine=``, ...).
+
+        Examples
+        --------
+        >>> ds = Dataset.from_dict({"a": [1]}).filter(pl.col("a") > 0)
+        >>> print(ds.explain())  # doctest: +ELLIPSIS
+        FILTER ...
+        """
+        return self._plan.lf.explain(optimized=optimized, **kwargs)
+
+    def __repr__(self) -> str:
+        split = f"\n    split: {self._split!r}," if self._split else ""
+        return (
+            f"Dataset({{{split}\n    features: {self.column_names},\n"
+            f"    num_rows: {rows_label(self._plan)}\n}})"
+        )
+
+    def _repr_html_(self) -> str:
+        return dataset_html(self._plan, self._split)
+
+    @property
+    def format(self) -> dict[str, Any]:
+        """The output format, as ``datasets`` reports it: ``type`` (``None`` for python),
+        ``format_kwargs``, ``columns`` and ``output_all_columns``.
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [1]}).with_format("numpy").format["type"]
+        'numpy'
+        """
+        return {
+            "type": None if self._format == "python" else self._format,
+            "format_kwargs": {},
+            "columns": list(self._output_features()),
+            "output_all_columns": False,
+        }
+
+    # ------------------------------------------------------------------ access
+    def __getitem__(self, key: int | slice | str | Sequence[int] | np.ndarray) -> Any:
+        """``ds[i]`` a row, ``ds[a:b]`` / ``ds[[i, j]]`` a dict of columns, ``ds["col"]`` a list."""
+        fmt = self._format
+        plan = self._plan
+        if isinstance(key, str):
+            plan.check_columns(key)
+            batch = format_batch(plan.collect(plan.lf.select(key)), plan.features, fmt)
+            return batch[key] if isinstance(batch, dict) else batch
+        features = self._output_features()
+        if isinstance(key, (int, np.integer)):
+            index = int(key)
+            n = plan.row_count()
+            if not -n <= index < n:
+                raise IndexError(f"Index {index} is out of range for a dataset of {n} rows.")
+            frame = take_rows(plan, np.array([index % n]), list(features))
+            return format_row(frame, features, fmt, index % n)
+        if isinstance(key, slice):
+            start, stop, step = key.indices(plan.row_count())
+            indices = np.arange(start, stop, step, dtype=np.int64)
+            frame = take_rows(plan, indices, list(features))
+            return format_batch(frame, features, fmt, start)
+        if isinstance(key, (list, tuple, np.ndarray, range)):
+            return self._take(key)
+        raise TypeError(
+            f"Cannot index a Dataset with {type(key).__name__}; "
+            "use an int, a slice, a column name or a list of ints."
+        )
+
+    def __getitems__(self, keys: Sequence[int] | np.ndarray) -> list[Any]:
+        """The rows at ``keys``, read at once (what torch's DataLoader calls for a batch).
+
+        Examples
+        --------
+        >>> Dataset.from_dict({"a": [5, 6, 7]}).__getitems__([2, 0])
+        [{'a': 7}, {'a': 5}]
+        """
+        batch = self._take(keys)
+        if not isinstance(batch, dict):
+            raise TypeError(
+                f"__getitems__ needs a format with one value per column, not {self._format!r}."
+            )
+        count = len(keys)
+        return [{name: values[i] for name, values in batch.items()} for i in range(count)]
+
+    def _take(self, keys: Sequence[int] | np.ndarray) -> Any:
+        """The rows at ``keys`` as one batch in the output format."""
+        plan = self._plan
+        n = plan.row_count()
+        indices = np.asarray([int(i) for i in keys], dtype=np.int64)
+        bad = indices[(indices < -n) | (indices >= n)]
+        if bad.size:
+            raise IndexError(f"Index {int(bad[0])} is out of range for a dataset of {n} rows.")
+        indices = np.where(indices < 0, indices + n, indices)
+        features = self._output_features()
+        return format_batch(take_rows(plan, indices, list(features)), features, self._format)
+
+    def __iter__(self) -> Iterator[Any]:
+        """Iterate rows (dicts, images decoded), reading the plan batch by batch."""
+        offset = 0
+        features = self._output_features()
+        lf = self._plan.lf.select(list(features))
+        for frame in self._plan.batches(1000, lf=lf):
+            yield from format_rows(frame, features, self._format, offset)
+            offset += frame.height
