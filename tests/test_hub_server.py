@@ -27,6 +27,9 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import get_session
 
+from crucible_polars.testing.hub.api import HubApi
+from crucible_polars.testing.hub.context import HubSettings, Request, Trace
+from crucible_polars.testing.hub.repo_store import RepoStore
 from crucible_polars.testing.hub_server import HubServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -567,3 +570,40 @@ def test_datasets_load_dataset_reads_from_the_test_hub(hub: HubServer, tmp_path:
     assert result.stdout.split() == ["2", "4"]
     assert hub.count("GET", "/datasets/crucible/load-me/resolve/") >= 2
     assert hub.count(route="unknown") == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "route", "repo_id", "revision"),
+    [
+        ("GET", "/api/datasets/demo/api/revision/refs%2Fconvert%2Fparquet", 200, "info",
+         "demo/api", "refs/convert/parquet"),
+        ("GET", "/api/datasets/demo/api/tree/main/data/", 200, "tree", "demo/api", "main"),
+        ("GET", "/api/datasets/demo/api/refs", 200, "refs", "demo/api", None),
+        ("GET", "/api/datasets/demo/api/refs/x", 404, "unknown", "demo/api", None),
+        ("GET", "/api/models/demo/api/parquet", 401, "unknown", "demo/api", None),
+        ("GET", "/api/datasets/demo/api/parquet/default/train", 200, "parquet", "demo/api",
+         "refs/convert/parquet"),
+        ("GET", "/datasets/demo/api/resolve/refs%2Fconvert%2Fparquet/default/train/0.parquet",
+         200, "resolve", "demo/api", "refs/convert/parquet"),
+        ("HEAD", "/datasets/demo/api/resolve/nope/data/a.csv", 404, "resolve", "demo/api", "nope"),
+        ("HEAD", "/datasets/resolve/main/data/a.csv", 404, "unknown", None, None),
+        ("HEAD", "/api/datasets", 405, "unknown", None, None),
+        ("HEAD", "/api/whoami-v2", 404, "unknown", None, None),
+        ("POST", "/cdn-lfs/x", 405, "cdn", None, None),
+        ("POST", "/datasets/demo/api/resolve/main/data/a.csv", 405, "unknown", None, None),
+        ("PUT", "/api/datasets/demo/api", 405, "unknown", None, None),
+    ],
+)  # fmt: skip
+def test_route_table_answers_without_a_socket(
+    method: str, path: str, status: int, route: str, repo_id: str | None, revision: str | None
+) -> None:
+    """The Hub API is a function of the request: no server, no socket, the same answers."""
+    store = RepoStore()
+    store.add_repo("demo/api", {"data/a.csv": b"x\n1\n"})
+    store.add_revision("demo/api", "refs/convert/parquet", {"default/train/0.parquet": b"PAR1"})
+    trace = Trace()
+    request = Request(method, path, path, "", {}, b"", "127.0.0.1:1", 1)
+    answer = HubApi(store, HubSettings()).answer(request, trace)
+    assert (answer.status, trace.route, trace.repo_id, trace.revision) == (
+        status, route, repo_id, revision
+    )

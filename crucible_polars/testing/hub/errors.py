@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-class _HubError(Exception):
+class HubError(Exception):
     """An error answer: status, ``X-Error-Code`` and message, as the Hub sends them."""
 
     def __init__(

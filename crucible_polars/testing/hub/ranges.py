@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 
-from crucible_polars.testing.hub.errors import _HubError
+from crucible_polars.testing.hub.errors import HubError
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
     """``(start, stop)`` for one ``bytes=`` range; ``None`` to ignore; raises 416."""
     match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header, re.IGNORECASE)
     if match is None:
         return None  # malformed or multiple ranges: serve the whole file, as servers may
     first, last = match.groups()
-    unsatisfiable = _HubError(
+    unsatisfiable = HubError(
         416, "Requested Range Not Satisfiable", headers=[("Content-Range", f"bytes */{size}")]
     )
     if not first and not last:

@@ -1,68 +1,57 @@
-"""The repositories a test Hub serves, and the JSON the Hub API answers about them."""
+"""The repositories a test Hub serves: filled by the test, read by the Hub API."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from crucible_polars.testing.hub.errors import _HubError
 from crucible_polars.testing.hub.storage import (
     DEFAULT_LFS_EXTENSIONS,
     DEFAULT_LFS_THRESHOLD,
+    Blob,
+    Commit,
+    FileEntry,
     FilesSource,
     Gated,
+    Repo,
     RepoType,
-    _Blob,
-    _Commit,
-    _FileEntry,
-    _full_ref,
-    _Repo,
-)
-
-_CARD_TAG_KEYS = (
-    "task_categories",
-    "task_ids",
-    "language",
-    "license",
-    "size_categories",
-    "source_datasets",
-    "multilinguality",
-    "annotations_creators",
-    "language_creators",
+    full_ref,
 )
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+@dataclass(frozen=True)
+class RepoMatch:
+    """Which repository a request path addresses (see :meth:`RepoStore.match`).
 
+    Attributes
+    ----------
+    repo : Repo or None
+        The repository, ``None`` when no known one matches.
+    repo_id : str
+        Its id, or the id the path would name when ``repo`` is ``None``.
+    rest : list[str]
+        The path segments after the repository id.
+    """
 
-def _parse_front_matter(text: str) -> dict[str, Any] | None:
-    match = re.match(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", text, re.DOTALL)
-    if match is None:
-        return None
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - pyyaml is a dependency of the package
-        return None
-    try:
-        data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
-        return None
-    return data if isinstance(data, dict) else None
+    repo: Repo | None
+    repo_id: str
+    rest: list[str]
 
 
 class RepoStore:
     """The repositories, commits and access tokens that a test Hub serves.
 
-    :class:`~crucible_polars.testing.hub_server.HubServer` is a ``RepoStore`` that answers
-    over HTTP: fill it with :meth:`add_repo`, :meth:`add_revision`, :meth:`add_tag` and
-    :meth:`add_user`.
+    A :class:`~crucible_polars.testing.hub_server.HubServer` serves one ``RepoStore`` over HTTP
+    (and offers its ``add_*`` methods as its own): fill it with :meth:`add_repo`,
+    :meth:`add_revision`, :meth:`add_tag` and :meth:`add_user`. The Hub API reads it through
+    the query methods (:meth:`match`, :meth:`resolve`, :meth:`history`...), which take the
+    store's lock themselves, so the content may change while requests are answered.
 
     Parameters
     ----------
@@ -92,8 +81,8 @@ class RepoStore:
         )
         self.lfs_threshold = lfs_threshold
         self._lock = threading.RLock()
-        self._repos: dict[tuple[RepoType, str], _Repo] = {}
-        self._blobs_by_sha256: dict[str, _Blob] = {}
+        self._repos: dict[tuple[RepoType, str], Repo] = {}
+        self._blobs_by_sha256: dict[str, Blob] = {}
         self._users: dict[str, str] = {}  # token -> user name
         self._counter = 0
 
@@ -166,7 +155,7 @@ class RepoStore:
         with self._lock:
             repo = self._repos.get(key)
             if repo is None:
-                repo = self._repos[key] = _Repo(repo_type=repo_type, repo_id=repo_id)
+                repo = self._repos[key] = Repo(repo_type=repo_type, repo_id=repo_id)
             if gated is not None:
                 repo.gated = "auto" if gated is True else gated
             if private is not None:
@@ -205,10 +194,10 @@ class RepoStore:
             repo = self._repos.get((repo_type, repo_id))
             if repo is None:
                 raise KeyError(f"unknown {repo_type} repository {repo_id!r}: call add_repo first")
-            ref = _full_ref(revision)
+            ref = full_ref(revision)
             lfs_patterns = self._gitattributes_lfs_patterns(snapshot.get(".gitattributes"))
             entries = {
-                path: _FileEntry(blob, self._is_lfs(path, blob, lfs_patterns))
+                path: FileEntry(blob, self._is_lfs(path, blob, lfs_patterns))
                 for path, blob in sorted(snapshot.items())
             }
             for entry in entries.values():
@@ -222,7 +211,7 @@ class RepoStore:
             for path, entry in entries.items():
                 digest.update(f"{path}\0{entry.oid}\0".encode())
             sha = digest.hexdigest()
-            repo.commits[sha] = _Commit(
+            repo.commits[sha] = Commit(
                 sha=sha,
                 files=entries,
                 parent=parent,
@@ -268,14 +257,14 @@ class RepoStore:
     # ---------------------------------------------------------------- helpers
 
     @staticmethod
-    def _read_files(files: FilesSource, in_memory: bool) -> dict[str, _Blob]:
+    def _read_files(files: FilesSource, in_memory: bool) -> dict[str, Blob]:
         if isinstance(files, Mapping):
-            out: dict[str, _Blob] = {}
+            out: dict[str, Blob] = {}
             for raw_path, content in files.items():
                 path = "/".join(p for p in str(raw_path).replace("\\", "/").split("/") if p)
                 if not path or ".." in path.split("/"):
                     raise ValueError(f"invalid path in repository: {raw_path!r}")
-                out[path] = _Blob.from_bytes(content)
+                out[path] = Blob.from_bytes(content)
             return out
         root = Path(files)
         if not root.is_dir():
@@ -286,11 +275,11 @@ class RepoStore:
             if rel.split("/")[0] == ".git" or rel.startswith(".cache/huggingface"):
                 continue
             if file.is_file():
-                out[rel] = _Blob.from_file(file, in_memory)
+                out[rel] = Blob.from_file(file, in_memory)
         return out
 
     @staticmethod
-    def _gitattributes_lfs_patterns(blob: _Blob | None) -> list[str]:
+    def _gitattributes_lfs_patterns(blob: Blob | None) -> list[str]:
         if blob is None:
             return []
         patterns = []
@@ -300,7 +289,7 @@ class RepoStore:
                 patterns.append(parts[0])
         return patterns
 
-    def _is_lfs(self, path: str, blob: _Blob, patterns: Sequence[str]) -> bool:
+    def _is_lfs(self, path: str, blob: Blob, patterns: Sequence[str]) -> bool:
         if path == ".gitattributes":
             return False
         if blob.size >= self.lfs_threshold:
@@ -315,163 +304,170 @@ class RepoStore:
                 return True
         return False
 
-    def _match_repo(
-        self, repo_type: RepoType, parts: Sequence[str]
-    ) -> tuple[_Repo | None, str, list[str]]:
-        """Longest known repo id at the start of ``parts`` (2 segments, else 1)."""
+    # ---------------------------------------------------------------- queries (Hub API)
+
+    def match(self, repo_type: RepoType, parts: Sequence[str]) -> RepoMatch:
+        """The longest known repository id at the start of ``parts`` (2 segments, else 1).
+
+        Parameters
+        ----------
+        repo_type : {"dataset", "model", "space"}
+            Repository type.
+        parts : Sequence[str]
+            Decoded path segments starting with the repository id.
+
+        Examples
+        --------
+        >>> store = RepoStore()
+        >>> _ = store.add_repo("demo/tiny", {"a.txt": b"a"})
+        >>> found = store.match("dataset", ["demo", "tiny", "tree", "main"])
+        >>> found.repo_id, found.rest, store.match("dataset", ["no", "such"]).repo
+        ('demo/tiny', ['tree', 'main'], None)
+        """
         with self._lock:
-            if len(parts) >= 2 and (repo_type, f"{parts[0]}/{parts[1]}") in self._repos:
-                return self._repos[(repo_type, f"{parts[0]}/{parts[1]}")], "", list(parts[2:])
-            if parts and (repo_type, parts[0]) in self._repos:
-                return self._repos[(repo_type, parts[0])], "", list(parts[1:])
-        guess = "/".join(parts[:2])
-        return None, guess, list(parts[2:])
+            for size in (2, 1):
+                if len(parts) >= size and (repo_type, "/".join(parts[:size])) in self._repos:
+                    repo = self._repos[(repo_type, "/".join(parts[:size]))]
+                    return RepoMatch(repo, repo.repo_id, list(parts[size:]))
+        return RepoMatch(None, "/".join(parts[:2]), list(parts[2:]))
 
-    @staticmethod
-    def _parse_readme(commit: _Commit) -> None:
-        if commit.card_parsed:
-            return
-        readme = commit.files.get("README.md")
-        if readme is not None:
-            text = readme.blob.read().decode("utf-8", "replace")
-            commit.card = _parse_front_matter(text)
-            body = re.sub(r"\A---.*?\n---[ \t]*\r?\n?", "", text, count=1, flags=re.DOTALL)
-            commit.description = body.strip()[:300] or None
-        commit.card_parsed = True
+    def user_name(self, token: str) -> str | None:
+        """The user a token was registered for (:meth:`add_user`), or ``None``.
 
-    def _card(self, repo: _Repo, commit: _Commit) -> dict[str, Any] | None:
-        if repo.card_data is not None:
-            return repo.card_data
-        self._parse_readme(commit)
-        return commit.card
+        Parameters
+        ----------
+        token : str
+            An access token.
 
-    def _tags(self, repo: _Repo, card: Mapping[str, Any] | None) -> list[str]:
-        tags = list(repo.tags)
-        for key in _CARD_TAG_KEYS:
-            value = (card or {}).get(key)
-            values = value if isinstance(value, list) else [value] if value else []
-            tags += [f"{key}:{v}" for v in values if isinstance(v, (str, int, float))]
-        tags.append("region:us")
-        return list(dict.fromkeys(tags))
-
-    def _info_json(
-        self,
-        repo: _Repo,
-        commit: _Commit | None,
-        *,
-        blobs: bool,
-        expand: Sequence[str],
-        siblings: bool = True,
-    ) -> dict[str, Any]:
-        card = self._card(repo, commit) if commit is not None else repo.card_data
-        files = commit.files if commit is not None else {}
-        last_modified = commit.date if commit is not None else repo.created_at
-        data: dict[str, Any] = {
-            "_id": repo.object_id,
-            "id": repo.repo_id,
-            "author": repo.author,
-            "sha": commit.sha if commit is not None else None,
-            "lastModified": _iso(last_modified),
-            "private": repo.private,
-            "gated": repo.gated,
-            "disabled": False,
-            "downloads": repo.downloads,
-            "downloadsAllTime": repo.downloads,
-            "likes": repo.likes,
-            "trendingScore": 0,
-            "tags": self._tags(repo, card),
-            "createdAt": _iso(repo.created_at),
-            "usedStorage": sum(e.blob.size for e in files.values()),
-            "xetEnabled": False,
-        }
-        if repo.repo_type == "model":
-            data["modelId"] = repo.repo_id
-            data["library_name"] = (card or {}).get("library_name")
-        if repo.repo_type == "dataset":
-            data["paperswithcode_id"] = (card or {}).get("paperswithcode_id")
-            if commit is not None:
-                self._parse_readme(commit)
-            data["description"] = commit.description if commit is not None else None
-        if card is not None:
-            data["cardData"] = card
-        if siblings:
-            data["siblings"] = [self._sibling(path, entry, blobs) for path, entry in files.items()]
-        if expand:
-            return {k: v for k, v in data.items() if k in {"_id", "id", *expand}}
-        return data
-
-    @staticmethod
-    def _sibling(path: str, entry: _FileEntry, blobs: bool) -> dict[str, Any]:
-        sibling: dict[str, Any] = {"rfilename": path}
-        if blobs:
-            sibling["size"] = entry.blob.size
-            sibling["blobId"] = entry.oid
-            if entry.lfs:
-                sibling["lfs"] = {
-                    "sha256": entry.blob.sha256,
-                    "size": entry.blob.size,
-                    "pointerSize": len(entry.pointer),
-                }
-        return sibling
-
-    def _last_commit(self, repo: _Repo, commit: _Commit, path: str) -> dict[str, str]:
-        def oid_at(c: _Commit) -> str | None:
-            entry = c.files.get(path)
-            return entry.oid if entry is not None else c.dirs.get(path)
-
+        Examples
+        --------
+        >>> store = RepoStore()
+        >>> store.add_user("hf_secret", "alice")
+        >>> store.user_name("hf_secret"), store.user_name("hf_other")
+        ('alice', None)
+        """
         with self._lock:
-            current, oid = commit, oid_at(commit)
-            while current.parent is not None:
-                parent = repo.commits[current.parent]
-                if oid_at(parent) != oid:
-                    break
-                current = parent
-        return {"id": current.sha, "title": current.message, "date": _iso(current.date)}
+            return self._users.get(token)
 
-    def _entry_json(
-        self, repo: _Repo, commit: _Commit, path: str, *, expand: bool
-    ) -> dict[str, Any] | None:
-        entry = commit.files.get(path)
-        out: dict[str, Any]
-        if entry is not None:
-            out = {"type": "file", "oid": entry.oid, "size": entry.blob.size, "path": path}
-            if entry.lfs:
-                out["lfs"] = {
-                    "oid": entry.blob.sha256,
-                    "size": entry.blob.size,
-                    "pointerSize": len(entry.pointer),
-                }
-            if expand:
-                out["securityFileStatus"] = {
-                    "status": "safe",
-                    "avScan": {"virusFound": False, "virusNames": None},
-                    "pickleImportScan": None,
-                }
-        elif path and commit.is_dir(path):
-            out = {"type": "directory", "oid": commit.dirs[path], "size": 0, "path": path}
-        else:
-            return None
-        if expand:
-            out["lastCommit"] = self._last_commit(repo, commit, path)
+    def repos(self, repo_type: RepoType) -> list[Repo]:
+        """The repositories of one type, in creation order.
+
+        Parameters
+        ----------
+        repo_type : {"dataset", "model", "space"}
+            Repository type.
+
+        Examples
+        --------
+        >>> store = RepoStore()
+        >>> _ = store.add_repo("demo/tiny", {"a.txt": b"a"})
+        >>> [r.repo_id for r in store.repos("dataset")], store.repos("model")
+        (['demo/tiny'], [])
+        """
+        with self._lock:
+            return [repo for (rtype, _), repo in self._repos.items() if rtype == repo_type]
+
+    def resolve(self, repo: Repo, revision: str) -> Commit | None:
+        """The commit a branch, tag, full ref or sha of ``repo`` points to, or ``None``.
+
+        Parameters
+        ----------
+        repo : Repo
+            A repository of this store.
+        revision : str
+            Branch or tag name, full ref (``refs/convert/parquet``) or commit sha.
+
+        Examples
+        --------
+        >>> store = RepoStore()
+        >>> sha = store.add_repo("demo/tiny", {"a.txt": b"a"})
+        >>> repo = store.match("dataset", ["demo", "tiny"]).repo
+        >>> store.resolve(repo, "main").sha == sha, store.resolve(repo, "nope")
+        (True, None)
+        """
+        with self._lock:
+            return repo.resolve(revision)
+
+    def history(self, repo: Repo, commit: Commit) -> list[Commit]:
+        """``commit`` then its ancestors, newest first.
+
+        Parameters
+        ----------
+        repo : Repo
+            The repository of ``commit``.
+        commit : Commit
+            The newest commit.
+
+        Examples
+        --------
+        >>> store = RepoStore()
+        >>> first = store.add_repo("demo/tiny", {"a.txt": b"a"})
+        >>> second = store.add_revision("demo/tiny", "main", {"a.txt": b"b"})
+        >>> repo = store.match("dataset", ["demo", "tiny"]).repo
+        >>> [c.sha for c in store.history(repo, store.resolve(repo, "main"))] == [second, first]
+        True
+        """
+        out: list[Commit] = []
+        current: Commit | None = commit
+        with self._lock:
+            while current is not None:
+                out.append(current)
+                current = repo.commits[current.parent] if current.parent else None
         return out
 
-    def _tree_paths(self, commit: _Commit, path: str, recursive: bool) -> list[str]:
-        prefix = f"{path}/" if path else ""
-        every = [p for p in (*commit.dirs, *commit.files) if p and p.startswith(prefix)]
-        if recursive:
-            return sorted(every, key=lambda p: p.split("/"))
-        children = [p for p in every if "/" not in p[len(prefix) :]]
-        dirs = sorted(p for p in children if p in commit.dirs)
-        files = sorted(p for p in children if p not in commit.dirs)
-        return dirs + files
+    def refs(self, repo: Repo) -> list[tuple[str, str]]:
+        """``(full ref, commit sha)`` pairs of ``repo``, sorted by ref.
 
-    def _parquet_files(self, repo: _Repo) -> dict[str, dict[str, list[str]]]:
-        commit = repo.resolve("refs/convert/parquet")
-        if commit is None:
-            raise _HubError(404, "Parquet conversion not found", "EntryNotFound")
-        out: dict[str, dict[str, list[str]]] = {}
-        for path in commit.files:
-            parts = path.split("/")
-            if len(parts) == 3 and parts[2].endswith(".parquet"):
-                out.setdefault(parts[0], {}).setdefault(parts[1], []).append(path)
-        return out
+        Parameters
+        ----------
+        repo : Repo
+            A repository of this store.
+
+        Examples
+        --------
+        >>> store = RepoStore()
+        >>> sha = store.add_repo("demo/tiny", {"a.txt": b"a"})
+        >>> store.refs(store.match("dataset", ["demo", "tiny"]).repo) == [("refs/heads/main", sha)]
+        True
+        """
+        with self._lock:
+            return sorted(repo.refs.items())
+
+    def lfs_blob(self, sha256: str) -> Blob | None:
+        """The LFS blob with this sha256 (what the CDN serves), or ``None``.
+
+        Parameters
+        ----------
+        sha256 : str
+            Hex sha256 of the content.
+
+        Examples
+        --------
+        >>> import hashlib
+        >>> store = RepoStore()
+        >>> _ = store.add_repo("demo/tiny", {"x.parquet": b"PAR1"})
+        >>> store.lfs_blob(hashlib.sha256(b"PAR1").hexdigest()).size
+        4
+        """
+        with self._lock:
+            return self._blobs_by_sha256.get(sha256)
+
+    def count_download(self, repo: Repo) -> None:
+        """Add one to the download counter of ``repo`` (a ``GET`` of one of its files).
+
+        Parameters
+        ----------
+        repo : Repo
+            A repository of this store.
+
+        Examples
+        --------
+        >>> store = RepoStore()
+        >>> _ = store.add_repo("demo/tiny", {"a.txt": b"a"}, downloads=41)
+        >>> repo = store.match("dataset", ["demo", "tiny"]).repo
+        >>> store.count_download(repo)
+        >>> repo.downloads
+        42
+        """
+        with self._lock:
+            repo.downloads += 1

@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import sys
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 
-from crucible_polars.testing.hub.handler import _Handler
-from crucible_polars.testing.hub.records import RequestRecord
+from crucible_polars.testing.hub.api import HubApi
+from crucible_polars.testing.hub.context import HubSettings
+from crucible_polars.testing.hub.faults import FaultQueue
+from crucible_polars.testing.hub.handler import Backend, HubHTTPServer
+from crucible_polars.testing.hub.records import RequestLog, RequestRecord
 from crucible_polars.testing.hub.repo_store import RepoStore
 from crucible_polars.testing.hub.storage import DEFAULT_LFS_THRESHOLD
 
 
-@dataclass
-class _Fault:
-    substring: str
-    remaining: int
-    after_bytes: int | None
-    status: int | None
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], hub: HubServer) -> None:
-        self.hub = hub
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # Skip HTTPServer.server_bind's socket.getfqdn(), which may wait on DNS.
-        import socketserver
-
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-
-class HubServer(RepoStore):
+class HubServer:
     """A local, thread-backed HTTP server speaking the HuggingFace Hub API.
+
+    A ``HubServer`` composes a :class:`~.repo_store.RepoStore` (the repositories, as
+    :attr:`repos`; its ``add_*`` methods, :meth:`~.repo_store.RepoStore.revision_sha`,
+    :meth:`~.repo_store.RepoStore.repo_ids` and :meth:`~.repo_store.RepoStore.remove_repo` are
+    offered here too), the Hub API that answers from it, a queue of injected faults and a log
+    of answered requests.
 
     Repositories are snapshots of files: every :meth:`add_repo` / :meth:`add_revision` call
     creates a new commit (a 40-hex sha that is also accepted as a revision) replacing the whole
@@ -111,18 +86,85 @@ class HubServer(RepoStore):
         reject_unknown_tokens: bool = True,
         verbose: bool = False,
     ) -> None:
-        super().__init__(lfs_extensions=lfs_extensions, lfs_threshold=lfs_threshold)
         self.host = host
         self._port = port
-        self.page_size = page_size
-        self.list_page_size = list_page_size
-        self.lfs_redirect = lfs_redirect
-        self.reject_unknown_tokens = reject_unknown_tokens
-        self.verbose = verbose
-        self._records: list[RequestRecord] = []
-        self._faults: list[_Fault] = []
-        self._httpd: _HTTPServer | None = None
+        self.repos = RepoStore(lfs_extensions=lfs_extensions, lfs_threshold=lfs_threshold)
+        self.settings = HubSettings(
+            page_size=page_size,
+            list_page_size=list_page_size,
+            lfs_redirect=lfs_redirect,
+            reject_unknown_tokens=reject_unknown_tokens,
+        )
+        self.faults = FaultQueue()
+        self.log = RequestLog(verbose=verbose)
+        self._backend = Backend(HubApi(self.repos, self.settings), self.faults, self.log)
+        self._httpd: HubHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # The repository methods, offered on the server itself (with their own signatures).
+        self.add_repo = self.repos.add_repo
+        self.add_revision = self.repos.add_revision
+        self.add_tag = self.repos.add_tag
+        self.add_user = self.repos.add_user
+        self.remove_repo = self.repos.remove_repo
+        self.revision_sha = self.repos.revision_sha
+        self.repo_ids = self.repos.repo_ids
+
+    # ---------------------------------------------------------------- settings
+
+    @property
+    def page_size(self) -> int:
+        """Entries per ``tree`` page (may be changed while the server runs)."""
+        return self.settings.page_size
+
+    @page_size.setter
+    def page_size(self, value: int) -> None:
+        self.settings.page_size = value
+
+    @property
+    def list_page_size(self) -> int:
+        """Items per page of ``/api/datasets`` and ``commits`` (may be changed while running)."""
+        return self.settings.list_page_size
+
+    @list_page_size.setter
+    def list_page_size(self, value: int) -> None:
+        self.settings.list_page_size = value
+
+    @property
+    def lfs_redirect(self) -> bool:
+        """Whether LFS files are redirected to the "CDN" (may be changed while running)."""
+        return self.settings.lfs_redirect
+
+    @lfs_redirect.setter
+    def lfs_redirect(self, value: bool) -> None:
+        self.settings.lfs_redirect = value
+
+    @property
+    def reject_unknown_tokens(self) -> bool:
+        """Whether unknown tokens get ``401`` (may be changed while running)."""
+        return self.settings.reject_unknown_tokens
+
+    @reject_unknown_tokens.setter
+    def reject_unknown_tokens(self, value: bool) -> None:
+        self.settings.reject_unknown_tokens = value
+
+    @property
+    def verbose(self) -> bool:
+        """Whether every request is logged to standard error."""
+        return self.log.verbose
+
+    @verbose.setter
+    def verbose(self, value: bool) -> None:
+        self.log.verbose = value
+
+    @property
+    def lfs_extensions(self) -> frozenset[str]:
+        """Extensions stored as LFS files."""
+        return self.repos.lfs_extensions
+
+    @property
+    def lfs_threshold(self) -> int:
+        """Size from which files are LFS files whatever their extension."""
+        return self.repos.lfs_threshold
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -148,7 +190,7 @@ class HubServer(RepoStore):
         """Bind the socket and serve in a daemon thread; returns ``self``."""
         if self._httpd is not None:
             return self
-        httpd = _HTTPServer((self.host, self._port), self)
+        httpd = HubHTTPServer((self.host, self._port), self._backend)
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever,
@@ -164,13 +206,7 @@ class HubServer(RepoStore):
         httpd, thread = self._httpd, self._thread
         if httpd is None:
             return
-        httpd.shutdown()
-        with httpd.connections_lock:
-            connections = list(httpd.connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        httpd.server_close()
+        httpd.close()
         if thread is not None:
             thread.join(timeout=5)
         self._port = httpd.server_port
@@ -204,20 +240,7 @@ class HubServer(RepoStore):
     @property
     def requests(self) -> list[RequestRecord]:
         """A copy of every request answered since the last :meth:`reset_counters`."""
-        with self._lock:
-            return list(self._records)
-
-    def _select(
-        self, method: str | None, path_substring: str | None, route: str | None
-    ) -> list[RequestRecord]:
-        with self._lock:
-            return [
-                r
-                for r in self._records
-                if (method is None or r.method == method.upper())
-                and (path_substring is None or path_substring in r.path)
-                and (route is None or r.route == route)
-            ]
+        return self.log.select(None, None, None)
 
     def count(
         self,
@@ -227,7 +250,7 @@ class HubServer(RepoStore):
         route: str | None = None,
     ) -> int:
         """Number of requests matching a method, a substring of the decoded path and a route."""
-        return len(self._select(method, path_substring, route))
+        return len(self.log.select(method, path_substring, route))
 
     def bytes_served(
         self,
@@ -237,12 +260,11 @@ class HubServer(RepoStore):
         route: str | None = None,
     ) -> int:
         """Response body bytes sent for requests whose decoded path contains the substring."""
-        return sum(r.bytes_sent for r in self._select(method, path_substring, route))
+        return sum(r.bytes_sent for r in self.log.select(method, path_substring, route))
 
     def reset_counters(self) -> None:
         """Forget the recorded requests."""
-        with self._lock:
-            self._records.clear()
+        self.log.clear()
 
     def fail_next(
         self,
@@ -260,42 +282,8 @@ class HubServer(RepoStore):
         (e.g. ``500``, ``503``, ``429``), the next matching requests are answered with that
         error status instead.
         """
-        with self._lock:
-            self._faults.append(
-                _Fault(path_substring, times, None if status is not None else after_bytes, status)
-            )
+        self.faults.add(path_substring, times=times, after_bytes=after_bytes, status=status)
 
     def clear_faults(self) -> None:
         """Drop pending :meth:`fail_next` rules."""
-        with self._lock:
-            self._faults.clear()
-
-    def _take_fault(self, path: str, *, status: bool) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if (fault.status is not None) == status and fault.substring in path:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
-
-    def _record(self, record: RequestRecord, previous: RequestRecord | None = None) -> None:
-        """Append ``record``, or let it replace ``previous`` (an update of the same request)."""
-        with self._lock:
-            if previous is None:
-                self._records.append(record)
-            else:
-                for index in range(len(self._records) - 1, -1, -1):
-                    if self._records[index] is previous:
-                        self._records[index] = record
-                        break
-                return  # dropped by reset_counters() meanwhile: leave it out
-        if self.verbose:
-            print(
-                f"[hub] {record.method} {record.path}"
-                f"{'?' + record.query if record.query else ''} -> {record.status}"
-                f" ({record.route}, {record.bytes_sent} B)",
-                file=sys.stderr,
-                flush=True,
-            )
+        self.faults.clear()

@@ -38,7 +38,7 @@ Gated = bool | Literal["auto", "manual"]
 FilesSource = Mapping[str, bytes] | str | os.PathLike[str]
 
 
-class _Blob:
+class Blob:
     """Immutable file content, in memory or (``in_memory=False``) read from disk on demand."""
 
     __slots__ = ("_data", "_path", "git_sha1", "sha256", "size")
@@ -53,13 +53,13 @@ class _Blob:
         self._path = path
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> _Blob:
+    def from_bytes(cls, data: bytes) -> Blob:
         data = bytes(data)
         git = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
         return cls(len(data), hashlib.sha256(data).hexdigest(), git, data, None)
 
     @classmethod
-    def from_file(cls, path: Path, in_memory: bool) -> _Blob:
+    def from_file(cls, path: Path, in_memory: bool) -> Blob:
         if in_memory:
             return cls.from_bytes(path.read_bytes())
         size = path.stat().st_size
@@ -96,8 +96,8 @@ class _Blob:
 
 
 @dataclass(frozen=True)
-class _FileEntry:
-    blob: _Blob
+class FileEntry:
+    blob: Blob
     lfs: bool
 
     @property
@@ -121,9 +121,9 @@ class _FileEntry:
 
 
 @dataclass
-class _Commit:
+class Commit:
     sha: str
-    files: dict[str, _FileEntry]
+    files: dict[str, FileEntry]
     parent: str | None
     message: str
     date: datetime
@@ -160,7 +160,7 @@ class _Commit:
 
 
 @dataclass
-class _Repo:
+class Repo:
     repo_type: RepoType
     repo_id: str
     gated: Gated = False
@@ -171,7 +171,7 @@ class _Repo:
     downloads: int = 0
     likes: int = 0
     refs: dict[str, str] = field(default_factory=dict)  # full ref name -> commit sha
-    commits: dict[str, _Commit] = field(default_factory=dict)
+    commits: dict[str, Commit] = field(default_factory=dict)
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     object_id: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
 
@@ -179,7 +179,7 @@ class _Repo:
     def author(self) -> str | None:
         return self.repo_id.split("/")[0] if "/" in self.repo_id else None
 
-    def resolve(self, revision: str) -> _Commit | None:
+    def resolve(self, revision: str) -> Commit | None:
         """Commit for a branch/tag name, a full ref (``refs/convert/parquet``) or a sha."""
         candidates = [revision] if revision.startswith("refs/") else []
         candidates += [f"refs/heads/{revision}", f"refs/tags/{revision}"]
@@ -190,10 +190,10 @@ class _Repo:
             return self.commits.get(revision)
         return None
 
-    def main_commit(self) -> _Commit | None:
+    def main_commit(self) -> Commit | None:
         sha = self.refs.get("refs/heads/main")
         return self.commits[sha] if sha else None
 
 
-def _full_ref(revision: str) -> str:
+def full_ref(revision: str) -> str:
     return revision if revision.startswith("refs/") else f"refs/heads/{revision}"
