@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from ..errors import ColumnNotFoundError, CrucibleError, FeatureCastError
+from ..errors import ColumnNotFoundError, ExtraColumnsError, FeatureCastError
 from .arrays import _ArrayXD
 from .class_label import ClassLabel
 from .features import Features
@@ -36,27 +36,6 @@ from .types import FeatureType, feature_to_polars, storage_feature
 from .value import Value, polars_dtype
 
 __all__ = ["ExtraColumnsError", "cast_arrow_table", "cast_lazyframe", "find_cast_error"]
-
-
-class ExtraColumnsError(CrucibleError, ValueError):
-    """Columns of the data that the requested features do not list.
-
-    ``datasets`` refuses such a cast too; drop the columns or add them to the features.
-
-    Examples
-    --------
-    >>> err = ExtraColumnsError(["extra"], ["text", "label"])
-    >>> err.columns
-    ['extra']
-    """
-
-    def __init__(self, columns: Sequence[str], expected: Sequence[str]) -> None:
-        self.columns = list(columns)
-        self.expected = list(expected)
-        super().__init__(
-            f"Columns {self.columns} are not in the features (which list {self.expected}). "
-            "Remove them first (remove_columns / select_columns) or add them to the features."
-        )
 
 
 def _feature_repr(feature: FeatureType) -> str:

@@ -56,7 +56,12 @@ _PARALLEL_FOOTERS = 8
 
 
 class NotLineBasedError(Exception):
-    """A JSON file that holds one document (an array, or ``field=``), not JSON lines."""
+    """A JSON file that holds one document (an array, or ``field=``), not JSON lines.
+
+    Not a user-facing error, so not in :mod:`crucible_polars.errors`: a signal from
+    :meth:`StreamSource.from_files` to the stream builder, which catches it and streams
+    the file as a lazy plan instead.
+    """
 
 
 @dataclass

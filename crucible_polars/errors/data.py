@@ -1,0 +1,245 @@
+"""Errors in the data files: missing, unreadable, malformed, or not of the requested types.
+
+Examples
+--------
+>>> isinstance(DataFileError("a.jsonl", "invalid JSON"), ValueError)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from crucible_polars.errors.base import DataError
+
+
+class DataFilesNotFoundError(DataError, FileNotFoundError):
+    """A path, folder or glob that matches no data file.
+
+    Attributes
+    ----------
+    path : str
+        The path, folder or glob.
+
+    Examples
+    --------
+    >>> str(DataFilesNotFoundError("data/*.csv"))
+    "No data file matches 'data/*.csv'. Check the path or glob, or pass data_files=..."
+    """
+
+    def __init__(self, path: str, hint: str | None = None) -> None:
+        self.path = path
+        super().__init__(self._message(hint))
+
+    def _message(self, hint: str | None) -> str:
+        return f"No data file matches {self.path!r}. " + (
+            hint or "Check the path or glob, or pass data_files=..."
+        )
+
+
+class UnsupportedFormatError(DataError, ValueError):
+    """A data file or format name that no reader handles.
+
+    Attributes
+    ----------
+    what : str
+        The file or format name.
+    supported : list of str
+        The format names that are supported.
+
+    Examples
+    --------
+    >>> err = UnsupportedFormatError("data.xlsx", ["csv", "json"])
+    >>> err.supported
+    ['csv', 'json']
+    """
+
+    def __init__(self, what: str, supported: Sequence[str]) -> None:
+        self.what = what
+        self.supported = list(supported)
+        super().__init__(
+            f"Unsupported format {what!r}. Supported formats: {', '.join(self.supported)}."
+        )
+
+
+class DataFileError(DataError, ValueError):
+    """A data file whose content cannot be parsed (malformed JSON line, ragged CSV row).
+
+    Attributes
+    ----------
+    path : str
+        The data file.
+    row : int or None
+        The 1-based line number in the file, where known.
+    reason : str
+        What is wrong with it.
+
+    Examples
+    --------
+    >>> str(DataFileError("a.jsonl", "invalid JSON", row=3))
+    'a.jsonl, line 3: invalid JSON. Fix or remove that line and load again.'
+    """
+
+    def __init__(self, path: str, reason: str, row: int | None = None) -> None:
+        self.path = path
+        self.row = row
+        self.reason = reason
+        where = f"{path}, line {row}" if row is not None else path
+        super().__init__(f"{where}: {reason}. Fix or remove that line and load again.")
+
+
+class SchemaMismatchError(DataError, ValueError):
+    """Data files of one split whose schemas conflict on a column.
+
+    Attributes
+    ----------
+    paths : list of str
+        The two files that conflict; ``path`` is the last of them.
+    path : str
+        The file whose schema differs from the first one's.
+    column : str
+        The column whose type differs.
+
+    Examples
+    --------
+    >>> err = SchemaMismatchError(["a.jsonl", "b.jsonl"], "x", "Int64", "String")
+    >>> err.column, err.paths
+    ('x', ['a.jsonl', 'b.jsonl'])
+    """
+
+    def __init__(self, paths: Sequence[str], column: str, left: str, right: str) -> None:
+        self.paths = list(paths)
+        self.path = self.paths[-1]
+        self.column = column
+        super().__init__(
+            f"Column {column!r} is {left} in {self.paths[0]} but {right} in {self.paths[1]}; "
+            "files of one split must share a schema. Pass features=... to cast them to one "
+            "type, or load the files as separate splits."
+        )
+
+
+class FeatureCastError(DataError, ValueError):
+    """A value that does not fit the requested Features.
+
+    Attributes
+    ----------
+    column : str
+        The column of the value.
+    row : int or None
+        The 0-based row of the value, where known.
+    value : Any
+        The value that does not fit.
+    feature : str
+        The feature it should fit, as text.
+
+    Examples
+    --------
+    >>> err = FeatureCastError("label", 4, "cat", "ClassLabel(names=['a', 'b'])")
+    >>> err.row, err.column, err.value
+    (4, 'label', 'cat')
+    """
+
+    def __init__(self, column: str, row: int | None, value: Any, feature: str) -> None:
+        self.column = column
+        self.row = row
+        self.value = value
+        self.feature = feature
+        where = f"row {row}" if row is not None else "a row"
+        super().__init__(
+            f"Column {column!r}, {where}: value {value!r} does not fit {feature}. "
+            "Fix the data or pass features= with a type that holds it."
+        )
+
+
+class ImageDecodeError(DataError, ValueError):
+    """An image that cannot be decoded safely (corrupt, truncated, or a decompression bomb).
+
+    Attributes
+    ----------
+    column : str
+        The image column.
+    row : int or None
+        The row of the image.
+    path : str or None
+        The image's file, if it has one.
+
+    Examples
+    --------
+    >>> ImageDecodeError("image", 3, "cat.jpg", "truncated").row
+    3
+    """
+
+    def __init__(self, column: str, row: int | None, path: str | None, reason: str) -> None:
+        self.column = column
+        self.row = row
+        self.path = path
+        super().__init__(
+            f"Column {column!r}, row {row}{f' ({path})' if path else ''}: cannot decode image: "
+            f"{reason}. Remove the row (ds.filter(...)) or cast the column to "
+            "Image(decode=False) to read the raw bytes."
+        )
+
+
+class UnsafeArchiveError(DataError, ValueError):
+    """An archive member that would be written outside the target, or an archive bomb.
+
+    Attributes
+    ----------
+    path : str
+        The archive.
+    member : str
+        The member refused.
+
+    Examples
+    --------
+    >>> UnsafeArchiveError("a.zip", "../evil", "escapes the target folder").member
+    '../evil'
+    """
+
+    def __init__(self, path: str, member: str, reason: str) -> None:
+        self.path = path
+        self.member = member
+        super().__init__(f"Refusing archive {path}: member {member!r} {reason}.")
+
+
+class StreamReadError(DataError, ConnectionError):
+    """A data file that kept failing to read while streaming, after retries.
+
+    Attributes
+    ----------
+    path : str
+        The file or URL.
+    offset : int
+        The byte offset in the file where reading failed.
+    attempts : int
+        How many times it was tried.
+
+    Examples
+    --------
+    >>> err = StreamReadError("https://host/a.parquet", 4096, 5, "connection reset")
+    >>> err.path, err.offset, err.attempts
+    ('https://host/a.parquet', 4096, 5)
+    """
+
+    def __init__(self, path: str, offset: int, attempts: int, reason: str) -> None:
+        self.path = path
+        self.offset = offset
+        self.attempts = attempts
+        super().__init__(
+            f"Reading {path} failed at byte {offset} after {attempts} attempts: {reason}. "
+            "The stream's state_dict() holds the position of the last example it yielded: "
+            "call load_state_dict(state) and iterate again to resume from there."
+        )
+
+
+__all__ = [
+    "DataFileError",
+    "DataFilesNotFoundError",
+    "FeatureCastError",
+    "ImageDecodeError",
+    "SchemaMismatchError",
+    "StreamReadError",
+    "UnsafeArchiveError",
+    "UnsupportedFormatError",
+]
