@@ -394,6 +394,32 @@ class StreamReadError(CrucibleError, ConnectionError):
         )
 
 
+class HubDownloadError(CrucibleError, ConnectionError):
+    """A Hub request (a file download, a listing) that kept failing after retries.
+
+    ``path`` is the file in the repository, or what was asked of the Hub (``"the file
+    listing"``); ``attempts`` how often it was tried.
+
+    Examples
+    --------
+    >>> err = HubDownloadError("org/name", "data/train.parquet", 9, "HTTP 503")
+    >>> err.repo_id, err.path, err.attempts
+    ('org/name', 'data/train.parquet', 9)
+    """
+
+    def __init__(self, repo_id: str, path: str, attempts: int, reason: str) -> None:
+        self.repo_id = repo_id
+        self.path = path
+        self.attempts = attempts
+        self.reason = reason
+        super().__init__(
+            f"Downloading {path} of dataset {repo_id!r} from the Hub failed after {attempts} "
+            f"attempts: {reason}. The Hub or the network is failing or rate-limiting: try "
+            "again later (files already downloaded stay in the cache), or raise "
+            "CRUCIBLE_POLARS_HTTP_RETRIES / CRUCIBLE_POLARS_HTTP_RETRY_MAX_WAIT to wait longer."
+        )
+
+
 __all__ = [
     "ColumnNotFoundError",
     "ConfigNotFoundError",
@@ -405,6 +431,7 @@ __all__ = [
     "FeatureCastError",
     "FunctionOutputError",
     "HubAccessError",
+    "HubDownloadError",
     "ImageDecodeError",
     "LoadingScriptError",
     "OfflineCacheMissError",
