@@ -413,7 +413,7 @@ class HubDownloadError(CrucibleError, ConnectionError):
         self.attempts = attempts
         self.reason = reason
         super().__init__(
-            f"Downloading {path} of dataset {repo_id!r} from the Hub failed after {attempts} "
+            f"Fetching {path} of dataset {repo_id!r} from the Hub failed after {attempts} "
             f"attempts: {reason}. The Hub or the network is failing or rate-limiting: try "
             "again later (files already downloaded stay in the cache), or raise "
             "CRUCIBLE_POLARS_HTTP_RETRIES / CRUCIBLE_POLARS_HTTP_RETRY_MAX_WAIT to wait longer."
