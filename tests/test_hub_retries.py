@@ -214,3 +214,20 @@ def test_the_listing_lands_in_huggingface_hubs_tree_cache(
         repo, repo_type="dataset", revision=sha, cache_dir=tmp_path, allow_patterns=list(FILES)
     )
     assert hub.requests == []  # listing read from our cache; files pinned to the commit
+
+
+# ------------------------------------------------------------------------------ token scope
+
+
+def test_the_token_goes_only_to_the_sources_own_endpoint() -> None:
+    from crucible_polars.streaming.ranges import HttpBytes
+
+    mirror = "http://hub-mirror.internal:8080"
+    on_mirror = HttpBytes(f"{mirror}/datasets/o/r/resolve/main/a.parquet", "hf_x", mirror)
+    assert on_mirror._headers.get("authorization") == "Bearer hf_x"
+    elsewhere = HttpBytes("http://cdn.example/a.parquet", "hf_x", mirror)
+    default_hub = HttpBytes(f"{constants.ENDPOINT}/datasets/o/r/resolve/main/a.parquet", "hf_x")
+    assert "authorization" not in elsewhere._headers
+    assert default_hub._headers.get("authorization") == "Bearer hf_x"
+    not_the_mirror = HttpBytes(f"{constants.ENDPOINT}/datasets/o/r/resolve/main/a", "hf_x", mirror)
+    assert "authorization" not in not_the_mirror._headers
