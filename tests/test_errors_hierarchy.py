@@ -37,6 +37,7 @@ BUILTINS: dict[str, tuple[type[BaseException], ...]] = {
     "UnsafeArchiveError": (ValueError,),
     "StreamReadError": (ConnectionError,),
     "HubAccessError": (PermissionError,),
+    "HubDownloadError": (ConnectionError,),
     "OfflineCacheMissError": (FileNotFoundError,),
     "LoadingScriptError": (RuntimeError,),
     "ColumnNotFoundError": (KeyError, ValueError, pl.exceptions.ColumnNotFoundError),
@@ -51,6 +52,7 @@ MEMBERS: dict[type[errors.CrucibleError], set[str]] = {
     errors.HubError: {
         "DatasetNotFoundError",
         "HubAccessError",
+        "HubDownloadError",
         "OfflineCacheMissError",
         "LoadingScriptError",
     },

@@ -17,7 +17,7 @@ import pytest
 
 import crucible_polars as cp
 from crucible_polars.errors import StreamReadError
-from crucible_polars.streaming import ranges
+from crucible_polars.retry import retry_policy
 
 BIG_ROWS = 9_000_000
 ROW_GROUP = 100_000
@@ -109,7 +109,7 @@ def test_hf_urls_read_exact_ranges(hub: Any, big_repo: str, big_parquet: Path) -
 def test_dropped_connection_is_retried_from_the_byte_offset(
     hub: Any, big_repo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ranges, "BACKOFF_SECONDS", 0.001)
+    monkeypatch.setenv("CRUCIBLE_POLARS_HTTP_RETRY_WAIT", "0.001")
     ds = cp.load_dataset(big_repo, split="train[:3%]", streaming=True, columns=["id"])
     hub.fail_next(BIG_PATH, after_bytes=300_000, times=2)
     ids = [b["id"] for b in ds.iter(batch_size=ROW_GROUP, format="numpy")]
@@ -125,16 +125,16 @@ def test_dropped_connection_is_retried_from_the_byte_offset(
 def test_persistent_failure_names_the_file_and_offset(
     hub: Any, big_repo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ranges, "BACKOFF_SECONDS", 0.001)
+    monkeypatch.setenv("CRUCIBLE_POLARS_HTTP_RETRY_WAIT", "0.001")
     ds = cp.load_dataset(big_repo, split="train", streaming=True, columns=["id"])
     iterator = iter(ds.iter(batch_size=ROW_GROUP, format="numpy"))
     consumed = len(next(iterator)["id"])
-    hub.fail_next(BIG_PATH, after_bytes=1_000, times=ranges.READ_ATTEMPTS + 5)
+    hub.fail_next(BIG_PATH, after_bytes=1_000, times=retry_policy().attempts + 5)
     with pytest.raises(StreamReadError) as info:
         for batch in iterator:  # the read-ahead may hold a batch or two fetched before
             consumed += len(batch["id"])
     error = info.value
-    assert BIG_PATH in error.path and error.attempts == ranges.READ_ATTEMPTS
+    assert BIG_PATH in error.path and error.attempts == retry_policy().attempts
     assert error.offset > 0 and f"byte {error.offset}" in str(error)
     hub.clear_faults()
     state = ds.state_dict()

@@ -7,7 +7,7 @@ for ``datasets`` that catches ``FileNotFoundError``, ``ValueError`` or ``KeyErro
 working::
 
     CrucibleError
-    ├── HubError    DatasetNotFoundError, HubAccessError, OfflineCacheMissError,
+    ├── HubError    DatasetNotFoundError, HubAccessError, HubDownloadError, OfflineCacheMissError,
     │               LoadingScriptError                                        (hub.py)
     ├── DataError   DataFilesNotFoundError (base of DatasetNotFoundError),
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
@@ -47,6 +47,7 @@ from crucible_polars.errors.data import (
 from crucible_polars.errors.hub import (
     DatasetNotFoundError,
     HubAccessError,
+    HubDownloadError,
     LoadingScriptError,
     OfflineCacheMissError,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "FeatureCastError",
     "FunctionOutputError",
     "HubAccessError",
+    "HubDownloadError",
     "HubError",
     "ImageDecodeError",
     "LoadingScriptError",

@@ -143,4 +143,46 @@ class LoadingScriptError(HubError, RuntimeError):
         )
 
 
-__all__ = ["DatasetNotFoundError", "HubAccessError", "LoadingScriptError", "OfflineCacheMissError"]
+
+
+class HubDownloadError(HubError, ConnectionError):
+    """A Hub request (a file download, a listing) that kept failing after retries.
+
+    Attributes
+    ----------
+    repo_id : str
+        The dataset's repo id.
+    path : str
+        The file in the repository, or what was asked of the Hub (``"the file listing"``).
+    attempts : int
+        How often it was tried.
+    reason : str
+        The last failure.
+
+    Examples
+    --------
+    >>> err = HubDownloadError("org/name", "data/train.parquet", 9, "HTTP 503")
+    >>> err.repo_id, err.path, err.attempts
+    ('org/name', 'data/train.parquet', 9)
+    """
+
+    def __init__(self, repo_id: str, path: str, attempts: int, reason: str) -> None:
+        self.repo_id = repo_id
+        self.path = path
+        self.attempts = attempts
+        self.reason = reason
+        super().__init__(
+            f"Fetching {path} of dataset {repo_id!r} from the Hub failed after {attempts} "
+            f"attempts: {reason}. The Hub or the network is failing or rate-limiting: try "
+            "again later (files already downloaded stay in the cache), or raise "
+            "CRUCIBLE_POLARS_HTTP_RETRIES / CRUCIBLE_POLARS_HTTP_RETRY_MAX_WAIT to wait longer."
+        )
+
+
+__all__ = [
+    "DatasetNotFoundError",
+    "HubAccessError",
+    "HubDownloadError",
+    "LoadingScriptError",
+    "OfflineCacheMissError",
+]

@@ -27,10 +27,11 @@ redirect, into the cache.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from huggingface_hub import (
     HfApi,
@@ -61,6 +62,7 @@ from crucible_polars.errors import (
     DataFilesNotFoundError,
     DatasetNotFoundError,
     HubAccessError,
+    HubDownloadError,
     LoadingScriptError,
     OfflineCacheMissError,
 )
@@ -72,6 +74,12 @@ from crucible_polars.resolve.parquet_branch import (
     parquet_branch_configs,
 )
 from crucible_polars.resolve.patterns import DataFilesSpec, has_extension, match_files
+from crucible_polars.retry import retry_call
+
+try:  # not public: see _write_tree_cache; tests/test_hub_retries.py fails if it moves
+    from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
+except ImportError:  # pragma: no cover - another huggingface_hub layout
+    TreeCacheEntry = write_tree_cache = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:  # pragma: no cover
     from crucible_polars.load import LoadPlan
@@ -82,6 +90,7 @@ _DATA_EXTENSIONS = [e for exts in FORMAT_EXTENSIONS.values() for e in exts] + [
     ".zip", ".tar", ".tgz"
 ]  # fmt: skip
 _MAX_DOWNLOAD_WORKERS = 8
+T = TypeVar("T")
 
 
 def is_dataset_id(path: str) -> bool:
@@ -284,16 +293,20 @@ class HubSource:
         """The commit the revision points to (resolved once; from the cache when offline)."""
         if self._sha is None:
             offline = constants.is_offline_mode()
-            try:
+            what = f"the commit of revision {self.revision or 'main'!r}"
+
+            def resolve() -> Any:
                 with self.errors():
-                    resolved = self.api.resolve_revision(
+                    return self.api.resolve_revision(
                         self.repo, repo_type=REPO_TYPE, revision=self.revision,
                         cache_dir=self.cache_dir, local_files_only=offline,
                     )  # fmt: skip
+
+            try:
+                resolved = self._retried(what, resolve)
             except RevisionResolutionError as err:
                 if not offline:
                     raise
-                what = f"the commit of revision {self.revision or 'main'!r}"
                 raise OfflineCacheMissError(self.repo, [what]) from err
             self._sha = str(resolved.resolved)
         return self._sha
@@ -323,14 +336,18 @@ class HubSource:
             if constants.is_offline_mode():
                 what = f"the file listing of commit {self.sha[:10]}"
                 raise OfflineCacheMissError(self.repo, [what]) from err
-        with self.errors():
-            entries = [
-                entry
-                for entry in self.api.list_repo_tree(
-                    self.repo, recursive=True, revision=self.sha, repo_type=REPO_TYPE
-                )
-                if isinstance(entry, RepoFile)
-            ]
+
+        def listing() -> list[RepoFile]:
+            with self.errors():
+                return [
+                    entry
+                    for entry in self.api.list_repo_tree(
+                        self.repo, recursive=True, revision=self.sha, repo_type=REPO_TYPE
+                    )
+                    if isinstance(entry, RepoFile)
+                ]
+
+        entries = self._retried(f"the file listing of commit {self.sha[:10]}", listing)
         _write_tree_cache(self.storage_folder, self.sha, entries)
         return [entry.path for entry in entries]
 
@@ -410,18 +427,28 @@ class HubSource:
             found.update(fetched)
         return [found[p] for p in paths]
 
+    def _retried(self, what: str, call: Callable[[], T]) -> T:
+        """``call()`` retried on transient Hub faults (5xx, 429, resets, cut bodies), on top of
+        ``huggingface_hub``'s own retries; then a :class:`HubDownloadError` naming ``what``."""
+        return retry_call(
+            call, lambda attempts, reason: HubDownloadError(self.repo, what, attempts, reason)
+        )
+
     def _fetch(self, paths: list[str]) -> list[str]:
         """Download files (several at once, with one progress bar over the files)."""
 
         def one(path: str) -> str:
-            with self.errors(path):
-                return str(
-                    hf_hub_download(
-                        self.repo, path, repo_type=REPO_TYPE, revision=self.sha,
-                        cache_dir=self.cache_dir, token=self._token, endpoint=self.endpoint,
-                        force_download=self.force_download, library_name=LIBRARY_NAME,
-                    )
-                )  # fmt: skip
+            def download() -> str:
+                with self.errors(path):
+                    return str(
+                        hf_hub_download(
+                            self.repo, path, repo_type=REPO_TYPE, revision=self.sha,
+                            cache_dir=self.cache_dir, token=self._token, endpoint=self.endpoint,
+                            force_download=self.force_download, library_name=LIBRARY_NAME,
+                        )
+                    )  # fmt: skip
+
+            return self._retried(path, download)
 
         if len(paths) == 1:
             return [one(paths[0])]
@@ -437,18 +464,26 @@ class HubSource:
 
     def _needs_token(self) -> bool:
         if self._gated_or_private is None:
-            with self.errors():
-                info = self.api.dataset_info(
-                    self.repo, revision=self.sha, expand=["gated", "private"]
-                )
+
+            def ask() -> Any:
+                with self.errors():
+                    return self.api.dataset_info(
+                        self.repo, revision=self.sha, expand=["gated", "private"]
+                    )
+
+            info = self._retried("the repository's settings", ask)
             self._gated_or_private = bool(info.gated) or bool(info.private)
         return self._gated_or_private
 
     def _signed_or_local(self, path: str) -> str:
         """The pre-signed CDN URL of an LFS file, else the file downloaded into the cache."""
         url = self.url(path)
-        with self.errors(path):
-            meta = get_hf_file_metadata(url, token=self._token, endpoint=self.endpoint)
+
+        def head() -> Any:
+            with self.errors(path):
+                return get_hf_file_metadata(url, token=self._token, endpoint=self.endpoint)
+
+        meta = self._retried(path, head)
         location = meta.location
         if location and location != url and "://" in location:
             return location
@@ -531,10 +566,22 @@ def has_data_files(listing: Sequence[str]) -> bool:
 
 
 def _write_tree_cache(storage_folder: str, sha: str, entries: list[RepoFile]) -> None:
-    """Keep a listing in ``huggingface_hub``'s tree cache (read by ``get_cached_repo_tree``)."""
-    try:
-        from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
-    except ImportError:  # pragma: no cover - another huggingface_hub layout: list again later
+    """Keep a listing in ``huggingface_hub``'s tree cache (read by ``get_cached_repo_tree``).
+
+    ``huggingface_hub`` fills that cache only inside ``snapshot_download``, which downloads
+    too; a load lists the repository before it knows which files it needs, so the listing is
+    written here with the writer ``snapshot_download`` uses, which is not public.
+    ``tests/test_hub_retries.py`` checks that it still exists and that ``snapshot_download``
+    and ``get_cached_repo_tree`` read what it wrote; should a ``huggingface_hub`` release move
+    it, loads still work but list the repository again each time, and say so.
+    """
+    if write_tree_cache is None:  # pragma: no cover - another huggingface_hub layout
+        warnings.warn(
+            "This huggingface_hub version has no huggingface_hub._tree_cache: file listings "
+            "are not cached, so every load lists the repository again and offline loads fail.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return
     write_tree_cache(
         storage_folder,

@@ -1,13 +1,18 @@
 """Byte access for streaming: local files, HTTP(S) range requests, and any fsspec URL.
 
-Every read is a range read at an offset. A read that fails part-way (a dropped connection, a
-timeout, an HTTP 5xx/429) is retried from the byte it had reached, with a short backoff;
-after :data:`READ_ATTEMPTS` failed attempts it raises
-:class:`~crucible_polars.errors.StreamReadError` naming the file and the byte offset.
+Every read is a range read at an offset. HTTP(S) requests go through ``huggingface_hub``'s
+backoff helpers (:func:`~huggingface_hub.utils.http_stream_backoff`,
+:func:`~huggingface_hub.utils.http_backoff`) with :mod:`crucible_polars.retry`'s policy: a 5xx,
+a 429 (waiting what ``Retry-After`` or ``RateLimit`` asks), a timeout or a refused connection
+(the shared session is reset) is retried with exponential waits. A body that breaks off
+part-way (a dropped connection, a read timeout) is asked again *from the byte it had reached*,
+with a new ``Range``. After the last try, :class:`~crucible_polars.errors.StreamReadError`
+names the file and the byte offset, and says how to resume. Requests time out after
+``HF_HUB_DOWNLOAD_TIMEOUT`` seconds without data, as ``huggingface_hub``'s downloads do.
 
 HTTP(S) goes through ``huggingface_hub``'s shared HTTP client, so proxies, ``HF_ENDPOINT``
-and the token (sent only to the Hub endpoint) behave as in the rest of the library. fsspec's
-own HTTP filesystem is not needed (it would require ``aiohttp``).
+and the token (sent only to the Hub endpoint the file comes from) behave as in the rest of
+the library. fsspec's own HTTP filesystem is not needed (it would require ``aiohttp``).
 
 Examples
 --------
@@ -28,27 +33,25 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
+
+from huggingface_hub import constants
+from huggingface_hub.utils import (
+    build_hf_headers,
+    hf_raise_for_status,
+    http_backoff,
+    http_stream_backoff,
+)
 
 from crucible_polars.errors import DataFilesNotFoundError, StreamReadError
+from crucible_polars.retry import NETWORK_ERRORS, RETRY_STATUS, retry_policy, transient_reason
 
-READ_ATTEMPTS = 5
-"""Failed attempts of one range read (each resuming where the previous stopped) before it
-gives up."""
-
-BACKOFF_SECONDS = 0.05
-"""First retry delay; doubled after every failure, capped at :data:`MAX_BACKOFF_SECONDS`."""
-
-MAX_BACKOFF_SECONDS = 2.0
 TAIL_BYTES = 64 << 10
 """Bytes fetched from the end of a parquet file to read its footer in one request."""
 
-HTTP_TIMEOUT_SECONDS = 60.0
-_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-
 
 class _Retry(Exception):
-    """An attempt failed in a way worth retrying (network error, 5xx, 429)."""
+    """A read broke off part-way (or a fsspec read failed): retry from the byte reached."""
 
 
 class ByteSource:
@@ -114,11 +117,12 @@ class ByteSource:
                 attempt()
             except _Retry as error:
                 failures += 1
-                if failures >= READ_ATTEMPTS:
+                policy = retry_policy()
+                if failures >= policy.attempts:
                     raise StreamReadError(
                         self.path, offset + done[0], failures, str(error.args[0])
                     ) from error.__cause__
-                time.sleep(min(BACKOFF_SECONDS * 2 ** max(failures - 1, 0), MAX_BACKOFF_SECONDS))
+                time.sleep(policy.wait_before(failures))
                 continue
             if done[0] == before:  # nothing more to read: the file is shorter than announced
                 break
@@ -143,11 +147,12 @@ class ByteSource:
                 return call()
             except _Retry as error:
                 failures += 1
-                if failures >= READ_ATTEMPTS:
+                policy = retry_policy()
+                if failures >= policy.attempts:
                     raise StreamReadError(
                         self.path, offset, failures, str(error.args[0])
                     ) from error.__cause__
-                time.sleep(min(BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS))
+                time.sleep(policy.wait_before(failures))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.path!r})"
@@ -186,44 +191,58 @@ class LocalBytes(ByteSource):
 class HttpBytes(ByteSource):
     """A file behind an HTTP(S) URL that answers range requests (the Hub's ``resolve`` URLs).
 
-    The token goes only to the Hub endpoint (``HF_ENDPOINT``); redirects to another host
-    (the Hub's CDN) do not carry it.
+    The token goes only to URLs on the Hub ``endpoint`` the file comes from (default
+    ``HF_ENDPOINT``); redirects to another host (the Hub's CDN) do not carry it.
+
+    Parameters
+    ----------
+    url
+        The file's URL.
+    token
+        A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
+    endpoint
+        The Hub the token belongs to (default ``HF_ENDPOINT``).
+
+    Examples
+    --------
+    >>> HttpBytes("https://example.com/a.parquet", token="hf_x")._headers
+    {}
     """
 
-    def __init__(self, url: str, token: str | bool | None = None) -> None:
+    def __init__(
+        self, url: str, token: str | bool | None = None, endpoint: str | None = None
+    ) -> None:
         super().__init__(url)
         self.url = url
-        self._headers = _hub_headers(url, token)
-
-    def _session(self) -> Any:
-        from huggingface_hub import get_session
-
-        return get_session()
+        self._headers = _hub_headers(url, token, endpoint)
 
     def _fetch_size(self) -> int:
         try:
-            response = self._session().head(
-                self.url, headers=self._headers, follow_redirects=True,
-                timeout=HTTP_TIMEOUT_SECONDS,
-            )  # fmt: skip
-        except Exception as error:  # network errors of whichever HTTP library
-            raise _Retry(f"{type(error).__name__}: {error}") from error
+            response = http_backoff("HEAD", self.url, headers=self._headers, **_backoff_options())
+        except Exception as error:
+            self._give_up(0, error)
         self._check(response)
         length = response.headers.get("content-length")
         if length is None:
             raise StreamReadError(self.url, 0, 1, "the server does not report the file's size")
         return int(length)
 
+    def _give_up(self, offset: int, error: Exception) -> NoReturn:
+        """After ``huggingface_hub``'s last retry: a :class:`StreamReadError` if the fault was
+        transient (5xx, 429, network), else ``error`` itself."""
+        reason = transient_reason(error)
+        if reason is None:
+            raise error
+        raise StreamReadError(self.url, offset, retry_policy().attempts, reason) from error
+
     def _check(self, response: Any) -> None:
+        """Raise for an error status (retried statuses never get here: see
+        :func:`_backoff_options`)."""
         status = int(response.status_code)
         if status < 400:
             return
-        if status in _RETRY_STATUS:
-            raise _Retry(f"HTTP {status}")
         if status == 404:
             raise DataFilesNotFoundError(self.url, "The server answered 404 Not Found.")
-        from huggingface_hub.utils import hf_raise_for_status
-
         hf_raise_for_status(response)
         raise StreamReadError(self.url, 0, 1, f"HTTP {status}")  # pragma: no cover
 
@@ -234,35 +253,42 @@ class HttpBytes(ByteSource):
             "Accept-Encoding": "identity",
         }
         try:
-            with self._session().stream(
-                "GET", self.url, headers=headers, follow_redirects=True,
-                timeout=HTTP_TIMEOUT_SECONDS,
-            ) as response:  # fmt: skip
-                status = int(response.status_code)
-                if status == 416:
-                    return
-                if status >= 400:
-                    response.read()
-                    self._check(response)
-                # 200: the server ignored the range and sends the whole file.
-                skip = offset if status == 200 else 0
-                remaining = length
-                for chunk in response.iter_bytes():
-                    if skip:
-                        if len(chunk) <= skip:
-                            skip -= len(chunk)
-                            continue
-                        chunk, skip = chunk[skip:], 0
-                    if len(chunk) >= remaining:
-                        sink(chunk[:remaining])
-                        return
-                    sink(chunk)
-                    remaining -= len(chunk)
+            with http_stream_backoff(
+                "GET", self.url, headers=headers, **_backoff_options()
+            ) as response:
+                self._sink_body(response, offset, length, sink)
         except (_Retry, StreamReadError, DataFilesNotFoundError):
             raise
         except Exception as error:
-            if _is_http_status_error(error):
-                raise
+            self._give_up(offset, error)
+
+    def _sink_body(
+        self, response: Any, offset: int, length: int, sink: Callable[[bytes], None]
+    ) -> None:
+        """Pass ``length`` bytes of ``response``'s body to ``sink``; a body that breaks off
+        raises :class:`_Retry` (caught by :meth:`read_at`, which asks for the rest)."""
+        status = int(response.status_code)
+        if status == 416:
+            return
+        if status >= 400:
+            response.read()
+            self._check(response)
+        # 200: the server ignored the range and sends the whole file.
+        skip = offset if status == 200 else 0
+        remaining = length
+        try:
+            for chunk in response.iter_bytes():
+                if skip:
+                    if len(chunk) <= skip:
+                        skip -= len(chunk)
+                        continue
+                    chunk, skip = chunk[skip:], 0
+                if len(chunk) >= remaining:
+                    sink(chunk[:remaining])
+                    return
+                sink(chunk)
+                remaining -= len(chunk)
+        except NETWORK_ERRORS as error:
             raise _Retry(f"{type(error).__name__}: {error}") from error
 
     def read_tail(self, length: int = TAIL_BYTES) -> tuple[int, bytes]:
@@ -271,18 +297,14 @@ class HttpBytes(ByteSource):
             return self._tail
         if self._size is not None:
             return super().read_tail(length)
-        holder: dict[str, Any] = {}
 
         def call() -> tuple[int, bytes]:
+            headers = {**self._headers, "Range": f"bytes=-{length}"}
             try:
-                response = self._session().get(
-                    self.url, headers={**self._headers, "Range": f"bytes=-{length}"},
-                    follow_redirects=True, timeout=HTTP_TIMEOUT_SECONDS,
-                )  # fmt: skip
+                response = http_backoff("GET", self.url, headers=headers, **_backoff_options())
             except Exception as error:
-                raise _Retry(f"{type(error).__name__}: {error}") from error
+                self._give_up(0, error)
             self._check(response)
-            holder["response"] = response
             content_range = response.headers.get("content-range", "")
             data = bytes(response.content)
             if response.status_code == 206 and "/" in content_range:
@@ -327,20 +349,24 @@ class FsspecBytes(ByteSource):
             sink(bytes(data))
 
 
-def _is_http_status_error(error: BaseException) -> bool:
-    """Whether ``error`` is an HTTP status error raised on purpose (gated, not found, ...)."""
-    from huggingface_hub.errors import HfHubHTTPError
+def _backoff_options() -> dict[str, Any]:
+    """Keyword arguments of ``huggingface_hub``'s backoff helpers: the retry policy in force
+    (:func:`~crucible_polars.retry.retry_policy`), redirects, ``HF_HUB_DOWNLOAD_TIMEOUT``."""
+    policy = retry_policy()
+    return {
+        "max_retries": policy.retries,
+        "base_wait_time": policy.wait,
+        "max_wait_time": policy.max_wait,
+        "retry_on_status_codes": RETRY_STATUS,
+        "follow_redirects": True,
+        "timeout": constants.HF_HUB_DOWNLOAD_TIMEOUT,
+    }
 
-    return isinstance(error, HfHubHTTPError)
 
-
-def _hub_headers(url: str, token: str | bool | None) -> dict[str, str]:
-    """``huggingface_hub``'s headers (with the token) for URLs on the Hub endpoint, else none."""
-    from huggingface_hub import constants
-    from huggingface_hub.utils import build_hf_headers
-
-    endpoint = constants.ENDPOINT.rstrip("/")
-    if token is False or not url.startswith(endpoint + "/"):
+def _hub_headers(url: str, token: str | bool | None, endpoint: str | None) -> dict[str, str]:
+    """``huggingface_hub``'s headers (with the token) for URLs on ``endpoint``, else none."""
+    hub = (endpoint or constants.ENDPOINT).rstrip("/")
+    if token is False or not url.startswith(hub + "/"):
         return {}
     return dict(build_hf_headers(token=token if isinstance(token, str) else None))
 
@@ -366,8 +392,20 @@ def open_bytes(
     path: str,
     storage_options: Mapping[str, Any] | None = None,
     token: str | bool | None = None,
+    endpoint: str | None = None,
 ) -> ByteSource:
     """A :class:`ByteSource` for a local path or a URL.
+
+    Parameters
+    ----------
+    path
+        A local path, a ``file://``, ``http(s)://`` or ``hf://`` URL, or any fsspec URL.
+    storage_options
+        fsspec options; for ``hf://``, those of ``HfFileSystem`` (``token``, ``endpoint``).
+    token
+        The Hub token, sent only to URLs on ``endpoint``.
+    endpoint
+        The Hub the token belongs to (default ``HF_ENDPOINT``).
 
     Examples
     --------
@@ -380,9 +418,10 @@ def open_bytes(
     if path.startswith("hf://"):
         options = dict(storage_options or {})
         token = options.get("token", token)
+        endpoint = options.get("endpoint", endpoint)
         path = _hf_resolve_url(path, options)
     if path.startswith(("http://", "https://")):
-        return HttpBytes(path, token=token)
+        return HttpBytes(path, token=token, endpoint=endpoint)
     return FsspecBytes(path, storage_options)
 
 
@@ -399,6 +438,7 @@ def _hf_resolve_url(url: str, storage_options: Mapping[str, Any]) -> str:
         resolved.path_in_repo,
         repo_type=resolved.repo_type,
         revision=resolved.revision,
+        endpoint=storage_options.get("endpoint"),
     )
 
 
