@@ -1,7 +1,7 @@
 """crucible_polars vs HuggingFace ``datasets`` loading GSM8K from a (local) Hub.
 
 Serves the ``openai/gsm8k`` layout (``tests/hub_repos.py``: configs ``main``/``socratic``,
-parquet shards, the real README YAML; built from ``../shared/data/gsm8k``) from the test Hub
+parquet shards, the real README YAML; built from ``tests/data/gsm8k``) from the test Hub
 (``crucible_polars.testing.hub_server``) on 127.0.0.1, then times, for each engine, in a
 fresh interpreter with an empty ``HF_HOME`` per run (so downloads always count):
 

@@ -3,14 +3,44 @@
 ``huggingface_hub`` reads ``HF_ENDPOINT`` and ``HF_HOME`` when it is imported, so they are
 set here, before any test module (or ``datasets``) imports it: every test talks to the local
 test Hub on 127.0.0.1 and caches into a temporary folder, never to the real Hub.
+
+Every temporary file of the session (``tempfile`` in tests and doctests, pytest's
+``tmp_path``, ``TMPDIR`` of subprocesses) goes into one folder, removed when the session
+ends, so a run leaves nothing in the temporary directory. The process that creates it owns
+it; pytest-xdist workers (and any pytest started by a test) inherit it through
+``CRUCIBLE_TEST_TMPDIR`` and leave its removal to the owner, which ends after them.
 """
 
 from __future__ import annotations
 
+import lzma
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
+
+_SESSION_TMP_VAR = "CRUCIBLE_TEST_TMPDIR"
+
+
+def _session_tmp() -> tuple[str, bool]:
+    """The session's temporary folder, and whether this process created (owns) it."""
+    inherited = os.environ.get(_SESSION_TMP_VAR)
+    if inherited and os.path.isdir(inherited):
+        return inherited, False
+    return tempfile.mkdtemp(prefix="crucible-tests-"), True
+
+
+SESSION_TMP, _OWNS_SESSION_TMP = _session_tmp()
+os.environ[_SESSION_TMP_VAR] = SESSION_TMP
+os.environ["TMPDIR"] = SESSION_TMP
+tempfile.tempdir = SESSION_TMP
+
+
+def pytest_unconfigure() -> None:
+    """Remove the session's temporary folder (in the process that created it)."""
+    if _OWNS_SESSION_TMP:
+        shutil.rmtree(SESSION_TMP, ignore_errors=True)
 
 
 def _free_port() -> int:
@@ -38,15 +68,19 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-SHARED_GSM8K = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gsm8k"
+GSM8K_DATA = Path(__file__).resolve().parent / "data" / "gsm8k"
 
 
 @pytest.fixture(scope="session")
-def gsm8k_dir() -> Path:
-    """The real GSM8K JSON lines in ``../shared/data/gsm8k`` (skips when absent)."""
-    if not SHARED_GSM8K.is_dir():
-        pytest.skip("../shared/data/gsm8k is not present")
-    return SHARED_GSM8K
+def gsm8k_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real GSM8K JSON lines (``tests/data/gsm8k``, decompressed into a session folder).
+
+    ``train.jsonl``, ``test.jsonl`` and ``test_socratic.jsonl``, as published by OpenAI.
+    """
+    folder = tmp_path_factory.mktemp("gsm8k")
+    for packed in sorted(GSM8K_DATA.glob("*.jsonl.xz")):
+        (folder / packed.name.removesuffix(".xz")).write_bytes(lzma.decompress(packed.read_bytes()))
+    return folder
 
 
 # --------------------------------------------------------------------------------------------

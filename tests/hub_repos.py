@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import lzma
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ import pyarrow.parquet as pq
 
 from crucible_polars.testing.hub_server import HubServer
 
-SHARED_GSM8K = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gsm8k"
+#: The real GSM8K JSON lines, xz-compressed (``train``, ``test``, ``test_socratic``).
+GSM8K_DATA = Path(__file__).resolve().parent / "data" / "gsm8k"
 
 STRING = {"dtype": "string", "_type": "Value"}
 GSM8K_FEATURES = {"question": STRING, "answer": STRING}
@@ -82,15 +84,16 @@ def readme(metadata: dict[str, Any], body: str) -> bytes:
 
 
 def _gsm8k_rows(data_dir: Path, name: str) -> dict[str, list[str]]:
-    frame = pl.read_ndjson(data_dir / name, schema={"question": pl.String, "answer": pl.String})
+    lines = lzma.decompress((data_dir / f"{name}.xz").read_bytes())
+    frame = pl.read_ndjson(io.BytesIO(lines), schema={"question": pl.String, "answer": pl.String})
     return {"question": frame["question"].to_list(), "answer": frame["answer"].to_list()}
 
 
 @lru_cache(maxsize=2)
-def gsm8k_files(data_dir: Path = SHARED_GSM8K) -> dict[str, bytes]:
-    """The layout of ``openai/gsm8k``, built from the GSM8K JSON lines in ``data_dir``.
+def gsm8k_files(data_dir: Path = GSM8K_DATA) -> dict[str, bytes]:
+    """The layout of ``openai/gsm8k``, built from the GSM8K JSON lines (xz) in ``data_dir``.
 
-    ``main`` holds the real train and test splits. The shared folder has no socratic train
+    ``main`` holds the real train and test splits. The data folder has no socratic train
     split, so ``socratic/train`` holds the first 1000 rows of ``test_socratic.jsonl`` and
     ``socratic/test`` the rest: same layout and schema, fewer rows.
     """

@@ -1,6 +1,6 @@
 """Differential tests of the transforms against ``datasets`` (the oracle).
 
-Small tables come from hypothesis; the real GSM8K data from ``../shared/data/gsm8k``. For
+Small tables come from hypothesis; the real GSM8K data from ``tests/data/gsm8k``. For
 every operation whose output ``datasets`` defines, the rows, their order, the column names
 and the Features must be the same (NaN compares equal to NaN here).
 """
