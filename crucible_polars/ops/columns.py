@@ -95,7 +95,7 @@ def add_column(ds: Dataset, name: str, column: Any, feature: FeatureType | None 
     >>> add_column(Dataset.from_dict({"a": [1, 2]}), "b", ["x", "y"])["b"]
     ['x', 'y']
     """
-    from crucible_polars.ops.fn_values import values_to_series
+    from crucible_polars.udf.values import values_to_series
 
     check_unique_names([*ds.column_names, name], f"add_column({name!r})")
     series = values_to_series(name, column)

@@ -3,7 +3,7 @@
 Every method returns a new lazy ``Dataset`` (a longer Polars plan plus its Features); only
 ``unique`` returns values and ``train_test_split`` a ``DatasetDict``. The logic lives in
 ``ops.columns`` (renames, sort, encode, flatten), ``ops.sampling`` (row positions and
-randomness) and ``ops.python_fn`` (Python functions, run lazily by batch).
+randomness) and ``ops.map_filter`` (Python functions, run lazily by batch).
 
 Examples
 --------
@@ -30,7 +30,10 @@ from crucible_polars.features import (
     feature_to_polars,
     find_cast_error,
 )
-from crucible_polars.ops import columns, python_fn, sampling
+from crucible_polars.ops import columns, sampling
+from crucible_polars.ops.map_filter import filter_with_function, map_with_function
+from crucible_polars.plan import Plan
+from crucible_polars.udf import check_options
 
 if TYPE_CHECKING:
     from crucible_polars.dataset import Dataset
@@ -42,6 +45,18 @@ def _ds(obj: object) -> Dataset:
     return cast("Dataset", obj)
 
 
+def _plan_of(ds: Dataset) -> Plan:
+    """The dataset's plan (glue until ``Dataset`` holds a ``Plan`` itself)."""
+    return Plan(ds.lazy(), ds.features, num_rows=ds._num_rows, diagnose=ds._diagnose)
+
+
+def _with_plan(ds: Dataset, before: Plan, after: Plan) -> Dataset:
+    """``ds`` with the plan an operation made from ``before`` (itself if unchanged)."""
+    if after is before:
+        return ds
+    return ds._derive(after.lf, after.features, num_rows=after.num_rows, diagnose=after.diagnose)
+
+
 class DatasetTransforms:
     """Mixin with the transforms of :class:`~crucible_polars.Dataset` (see the module doc)."""
 
@@ -51,6 +66,7 @@ class DatasetTransforms:
         function: pl.Expr | Callable[..., Any],
         *,
         with_indices: bool = False,
+        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
@@ -68,7 +84,7 @@ class DatasetTransforms:
         ----------
         function
             A ``pl.Expr``, or a function returning a truthy value per row.
-        with_indices, input_columns, batched, batch_size, fn_kwargs
+        with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
             As in ``datasets.Dataset.filter``. ``datasets``' cache and process options
             (``num_proc``, ``desc``, ...) are accepted and ignored.
 
@@ -86,13 +102,16 @@ class DatasetTransforms:
         """
         ds = _ds(self)
         if isinstance(function, pl.Expr):
-            if with_indices or input_columns or batched or fn_kwargs or options:
+            if with_indices or with_rank or input_columns or batched or fn_kwargs or options:
                 raise TypeError("An expression filter takes no function options.")
             return ds._derive(ds.lazy().filter(function), ds.features)
-        return python_fn.filter_with_function(
-            ds, function, with_indices=with_indices, input_columns=input_columns,
-            batched=batched, batch_size=batch_size, fn_kwargs=fn_kwargs, **options,
+        plan = _plan_of(ds)
+        out = filter_with_function(
+            plan, function, fmt=ds._format, with_indices=with_indices, with_rank=with_rank,
+            input_columns=input_columns, batched=batched, batch_size=batch_size,
+            fn_kwargs=fn_kwargs, **options,
         )  # fmt: skip
+        return _with_plan(ds, plan, out)
 
     def with_columns(self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr) -> Dataset:
         """Add or replace columns with Polars expressions (features inferred for new columns).
@@ -122,6 +141,7 @@ class DatasetTransforms:
         function: Callable[..., Any] | None = None,
         *,
         with_indices: bool = False,
+        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
@@ -147,6 +167,9 @@ class DatasetTransforms:
             The function; ``None`` is the identity.
         with_indices
             Also pass the row index (batched: the list of indices).
+        with_rank
+            Also pass the process rank (``None``: one process, as ``datasets`` without
+            ``num_proc``; ``0`` with ``num_proc``, since every row runs in this process).
         input_columns
             Pass these columns as positional arguments instead of the row/batch dict.
         batched, batch_size, drop_last_batch
@@ -178,12 +201,15 @@ class DatasetTransforms:
         >>> words["word"]
         ['a', 'b', 'c']
         """
-        python_fn.check_options(options, "map")
-        return python_fn.map_with_function(
-            _ds(self), function, with_indices=with_indices, input_columns=input_columns,
-            batched=batched, batch_size=batch_size, drop_last_batch=drop_last_batch,
-            remove_columns=remove_columns, features=features, fn_kwargs=fn_kwargs,
+        ds = _ds(self)
+        plan = _plan_of(ds)
+        out = map_with_function(
+            plan, function, fmt=ds._format, with_indices=with_indices, with_rank=with_rank,
+            input_columns=input_columns, batched=batched, batch_size=batch_size,
+            drop_last_batch=drop_last_batch, remove_columns=remove_columns, features=features,
+            fn_kwargs=fn_kwargs, **options,
         )  # fmt: skip
+        return _with_plan(ds, plan, out)
 
     # ------------------------------------------------------------------ columns
     def select_columns(self, column_names: str | Sequence[str]) -> Dataset:
@@ -384,7 +410,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": [10, 11, 12]}).select([2, 0])["a"]
         [12, 10]
         """
-        python_fn.check_options(options, "select")
+        check_options(options, "select")
         return sampling.select(_ds(self), indices)
 
     def take(self, n: int) -> Dataset:
@@ -441,7 +467,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": list(range(5))}).shuffle(seed=42)["a"]
         [4, 2, 3, 1, 0]
         """
-        python_fn.check_options(options, "shuffle")
+        check_options(options, "shuffle")
         return sampling.shuffle(_ds(self), seed, generator)
 
     def shard(
@@ -460,7 +486,7 @@ class DatasetTransforms:
         >>> Dataset.from_dict({"a": list(range(5))}).shard(2, 1)["a"]
         [3, 4]
         """
-        python_fn.check_options(options, "shard")
+        check_options(options, "shard")
         return sampling.shard(_ds(self), num_shards, index, contiguous)
 
     def train_test_split(
@@ -499,7 +525,7 @@ class DatasetTransforms:
         >>> dd.num_rows
         {'train': 8, 'test': 2}
         """
-        python_fn.check_options(options, "train_test_split")
+        check_options(options, "train_test_split")
         return sampling.train_test_split(
             _ds(self), test_size, train_size, shuffle, stratify_by_column, seed, generator
         )
