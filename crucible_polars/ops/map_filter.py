@@ -235,8 +235,10 @@ def map_with_function(
     --------
     >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2, 3]}))
     >>> out = map_with_function(plan, lambda b: {"a": [x * 2 for x in b["a"]]}, batched=True)
-    >>> out.collect()["a"].to_list(), out.num_rows
-    ([2, 4, 6], 3)
+    >>> out.collect()["a"].to_list()
+    [2, 4, 6]
+    >>> map_with_function(plan, lambda row: {"b": row["a"] + 1}).num_rows  # rows kept
+    3
     """
     call = _call(
         plan, "map", function or _identity, fmt=fmt, batched=batched, with_indices=with_indices,
