@@ -85,20 +85,26 @@ MAPS: dict[str, Callable[[Any], Any]] = {
     "indices": lambda ds: ds.map(lambda r, i: {"i": i * 10}, with_indices=True),
     "batched-indices": lambda ds: ds.map(
         lambda b, idx: {"i": [i - x for i, x in zip(idx, b["id"], strict=True)]},
-        with_indices=True, batched=True, batch_size=7,
-    ),  # fmt: skip
+        with_indices=True,
+        batched=True,
+        batch_size=7,
+    ),
     "input-columns": lambda ds: ds.map(
         lambda text, i: {"k": f"{text}-{i}"}, input_columns=["text", "id"]
     ),
     "fn-kwargs": lambda ds: ds.map(lambda r, k: {"k": r["id"] + k}, fn_kwargs={"k": 100}),
     "remove-columns": lambda ds: ds.map(
         lambda b: {"c": [c for t in b["text"] for c in t]},
-        batched=True, batch_size=6, remove_columns=["id", "text", "score"],
-    ),  # fmt: skip
+        batched=True,
+        batch_size=6,
+        remove_columns=["id", "text", "score"],
+    ),
     "drop-last-batch": lambda ds: ds.map(
         lambda b: {"first": [b["id"][0]] * len(b["id"])},
-        batched=True, batch_size=7, drop_last_batch=True,
-    ),  # fmt: skip
+        batched=True,
+        batch_size=7,
+        drop_last_batch=True,
+    ),
     "rank": lambda ds: ds.map(lambda r, rank: {"rank": rank}, with_rank=True),
     "rank-num-proc": lambda ds: ds.map(
         lambda r, i, rank: {"rank": rank, "i": i}, with_indices=True, with_rank=True, num_proc=2
