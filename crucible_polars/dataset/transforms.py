@@ -6,7 +6,7 @@ them this dataset's plan and wraps the result with this dataset's info, split an
 Every method returns a new lazy ``Dataset`` (a longer Polars plan plus its Features); only
 ``unique`` returns values and ``train_test_split`` a ``DatasetDict``. The logic lives in
 ``ops.columns`` (renames, sort, encode, flatten), ``ops.sampling`` (row positions and
-randomness) and ``ops.python_fn`` (Python functions, run lazily by batch).
+randomness) and ``ops.map_filter`` (Python functions, run lazily by batch).
 
 Examples
 --------
@@ -30,9 +30,11 @@ from crucible_polars.dataset.state import DatasetState
 from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.features import Features
 from crucible_polars.materialize import materialize
-from crucible_polars.ops import columns, combine, python_fn, sampling
+from crucible_polars.ops import columns, combine, sampling
+from crucible_polars.ops.map_filter import filter_with_function, map_with_function
 from crucible_polars.plan import carry_features
 from crucible_polars.streaming import IterableDataset, iterable_from_dataset_plan
+from crucible_polars.udf import check_options
 
 if TYPE_CHECKING:
     from crucible_polars.dataset.core import Dataset
@@ -48,6 +50,7 @@ class DatasetTransforms(DatasetState):
         function: pl.Expr | Callable[..., Any],
         *,
         with_indices: bool = False,
+        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
@@ -65,7 +68,7 @@ class DatasetTransforms(DatasetState):
         ----------
         function
             A ``pl.Expr``, or a function returning a truthy value per row.
-        with_indices, input_columns, batched, batch_size, fn_kwargs
+        with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
             As in ``datasets.Dataset.filter``. ``datasets``' cache and process options
             (``num_proc``, ``desc``, ...) are accepted and ignored.
 
@@ -82,13 +85,13 @@ class DatasetTransforms(DatasetState):
         ([2, 3], [1, 3])
         """
         if isinstance(function, pl.Expr):
-            if with_indices or input_columns or batched or fn_kwargs or options:
+            if with_indices or with_rank or input_columns or batched or fn_kwargs or options:
                 raise TypeError("An expression filter takes no function options.")
             return self._with(self._plan.derive(self._plan.lf.filter(function)))
-        plan = python_fn.filter_with_function(
+        plan = filter_with_function(
             self._plan, function, fmt=self._format, with_indices=with_indices,
-            input_columns=input_columns, batched=batched, batch_size=batch_size,
-            fn_kwargs=fn_kwargs, **options,
+            with_rank=with_rank, input_columns=input_columns, batched=batched,
+            batch_size=batch_size, fn_kwargs=fn_kwargs, **options,
         )  # fmt: skip
         return self._with(plan)
 
@@ -111,6 +114,7 @@ class DatasetTransforms(DatasetState):
         function: Callable[..., Any] | None = None,
         *,
         with_indices: bool = False,
+        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
@@ -136,6 +140,9 @@ class DatasetTransforms(DatasetState):
             The function; ``None`` is the identity.
         with_indices
             Also pass the row index (batched: the list of indices).
+        with_rank
+            Also pass the process rank (``None``: one process, as ``datasets`` without
+            ``num_proc``; ``0`` with ``num_proc``, since every row runs in this process).
         input_columns
             Pass these columns as positional arguments instead of the row/batch dict.
         batched, batch_size, drop_last_batch
@@ -167,12 +174,11 @@ class DatasetTransforms(DatasetState):
         >>> words["word"]
         ['a', 'b', 'c']
         """
-        python_fn.check_options(options, "map")
-        plan = python_fn.map_with_function(
+        plan = map_with_function(
             self._plan, function, fmt=self._format, with_indices=with_indices,
-            input_columns=input_columns, batched=batched, batch_size=batch_size,
-            drop_last_batch=drop_last_batch, remove_columns=remove_columns, features=features,
-            fn_kwargs=fn_kwargs,
+            with_rank=with_rank, input_columns=input_columns, batched=batched,
+            batch_size=batch_size, drop_last_batch=drop_last_batch,
+            remove_columns=remove_columns, features=features, fn_kwargs=fn_kwargs, **options,
         )  # fmt: skip
         return self._with(plan)
 
@@ -352,7 +358,7 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [10, 11, 12]}).select([2, 0])["a"]
         [12, 10]
         """
-        python_fn.check_options(options, "select")
+        check_options(options, "select")
         return self._with(sampling.select(self._plan, indices))
 
     def take(self, n: int) -> Dataset:
@@ -408,7 +414,7 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": list(range(5))}).shuffle(seed=42)["a"]
         [4, 2, 3, 1, 0]
         """
-        python_fn.check_options(options, "shuffle")
+        check_options(options, "shuffle")
         return self._with(sampling.shuffle(self._plan, seed, generator))
 
     def shard(
@@ -427,7 +433,7 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": list(range(5))}).shard(2, 1)["a"]
         [3, 4]
         """
-        python_fn.check_options(options, "shard")
+        check_options(options, "shard")
         return self._with(sampling.shard(self._plan, num_shards, index, contiguous))
 
     def train_test_split(
@@ -466,7 +472,7 @@ class DatasetTransforms(DatasetState):
         >>> dd.num_rows
         {'train': 8, 'test': 2}
         """
-        python_fn.check_options(options, "train_test_split")
+        check_options(options, "train_test_split")
         train, test = sampling.train_test_split(
             self._plan, test_size, train_size, shuffle, stratify_by_column, seed, generator
         )

@@ -44,6 +44,7 @@ from crucible_polars.streaming.pipeline import (
     build,
     describe,
 )
+from crucible_polars.udf import check_options, rank_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -285,13 +286,27 @@ class IterableDataset:
     def filter(
         self,
         function: pl.Expr | Callable[..., Any] | None = None,
+        *,
         with_indices: bool = False,
+        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
         fn_kwargs: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> IterableDataset:
         """Keep rows where a Polars expression (pushed into the reads) or a function is true.
+
+        A function is called as :meth:`Dataset.filter <crucible_polars.Dataset.filter>`
+        calls it (same arguments, same output format, same errors).
+
+        Parameters
+        ----------
+        function
+            A ``pl.Expr``, or a function returning a truthy value per row (``None``: keep all).
+        with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
+            As in ``datasets``' ``filter``; ``datasets``' cache and process options
+            (``num_proc``, ``desc``, ...) are accepted and ignored.
 
         Examples
         --------
@@ -303,18 +318,20 @@ class IterableDataset:
         [1, 2]
         """
         if isinstance(function, pl.Expr):
-            if with_indices or input_columns or batched or fn_kwargs:
+            if with_indices or with_rank or input_columns or batched or fn_kwargs or options:
                 raise TypeError("An expression filter takes no function options.")
             expr = function
             return self._derive(ExprStep("filter", partial(_filter, expr=expr)))
+        check_options(options, "filter")
         if function is None:
             return self
         columns = tuple(self._check_columns(input_columns)) if input_columns else None
         return self._derive(
             FunctionStep(
                 "filter", function, batched=batched, batch_size=batch_size,
-                with_indices=with_indices, input_columns=columns, fn_kwargs=fn_kwargs,
-                input_features=self._features,
+                with_indices=with_indices, with_rank=with_rank, rank=rank_for(options),
+                input_columns=columns, fn_kwargs=fn_kwargs, input_features=self._features,
+                fmt=self._format,
             )
         )  # fmt: skip
 
@@ -337,7 +354,9 @@ class IterableDataset:
     def map(
         self,
         function: Callable[..., Any] | None = None,
+        *,
         with_indices: bool = False,
+        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
@@ -345,9 +364,28 @@ class IterableDataset:
         remove_columns: str | Sequence[str] | None = None,
         features: Features | None = None,
         fn_kwargs: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> IterableDataset:
         """Apply a Python function to every row (or batch, with ``batched=True``), as
         ``datasets``' ``IterableDataset.map``: the features become unknown unless given.
+
+        The function is called as :meth:`Dataset.map <crucible_polars.Dataset.map>` calls
+        it: same arguments, the rows (or batches) in the dataset's output format (numpy
+        arrays after ``with_format("numpy")``), the same output typing and errors.
+
+        Parameters
+        ----------
+        function
+            The function; ``None`` returns the dataset unchanged.
+        with_indices, with_rank, input_columns, batched, batch_size, drop_last_batch
+            As in :meth:`Dataset.map <crucible_polars.Dataset.map>`.
+        remove_columns
+            Input columns to drop from the output.
+        features
+            The output Features (values are cast to them; they stay known).
+        fn_kwargs
+            Keyword arguments for the function. ``datasets``' cache and process options
+            (``num_proc``, ``desc``, ...) are accepted and ignored.
 
         Examples
         --------
@@ -356,15 +394,17 @@ class IterableDataset:
         >>> list(ds.map(lambda b: {"a": [x * 2 for x in b["a"]]}, batched=True, batch_size=2))
         [{'a': 2}, {'a': 4}, {'a': 6}]
         """
+        check_options(options, "map")
         if function is None:
             return self
         columns = tuple(self._check_columns(input_columns)) if input_columns else None
         removed = tuple(self._check_columns(remove_columns)) if remove_columns else ()
         step = FunctionStep(
             "map", function, batched=batched, batch_size=batch_size,
-            drop_last_batch=drop_last_batch, with_indices=with_indices, input_columns=columns,
-            remove_columns=removed, features=Features(features) if features else None,
-            fn_kwargs=fn_kwargs, input_features=self._features,
+            drop_last_batch=drop_last_batch, with_indices=with_indices, with_rank=with_rank,
+            rank=rank_for(options), input_columns=columns, remove_columns=removed,
+            features=Features(features) if features else None, fn_kwargs=fn_kwargs,
+            input_features=self._features, fmt=self._format,
         )  # fmt: skip
         return self._derive(step, Features(features) if features else None)
 

@@ -24,13 +24,6 @@ import numpy as np
 import polars as pl
 
 from crucible_polars.features import Features, cast_lazyframe
-from crucible_polars.ops.python_fn import (
-    _Caller,
-    _conform_frame,
-    _infer_schema,
-    _Outputs,
-    describe_function,
-)
 from crucible_polars.streaming.nodes import (
     ExprNode,
     Node,
@@ -44,6 +37,15 @@ from crucible_polars.streaming.nodes import (
 from crucible_polars.streaming.pushdown import Transform
 from crucible_polars.streaming.sharding import ShardSpec
 from crucible_polars.streaming.source import SourceNode, StreamSource
+from crucible_polars.udf import (
+    FunctionCall,
+    OutputBuilder,
+    batch_rows,
+    conform_batch,
+    describe_function,
+    filter_mask,
+    infer_output_schema,
+)
 
 WHOLE_STREAM = 1 << 62
 """Batch size standing for "the whole stream as one batch" (``batch_size=None``)."""
@@ -70,11 +72,14 @@ class FunctionStep:
     batch_size: int | None = 1000
     drop_last_batch: bool = False
     with_indices: bool = False
+    with_rank: bool = False
+    rank: int | None = None
     input_columns: tuple[str, ...] | None = None
     remove_columns: tuple[str, ...] = ()
     features: Features | None = None
     fn_kwargs: Mapping[str, Any] | None = None
     input_features: Features | None = None
+    fmt: str | None = None  # the dataset's output format, which the function receives
 
     def label(self) -> str:
         return describe_function(self.kind, self.function) + ("[batched]" if self.batched else "")
@@ -213,18 +218,19 @@ class _FunctionRunner:
 
     def __init__(self, step: FunctionStep) -> None:
         self.step = step
-        features = step.input_features or Features()
-        self.caller = _Caller(
+        self.call = FunctionCall(
             step.function,
             batched=step.batched,
             with_indices=step.with_indices,
+            with_rank=step.with_rank,
+            rank=step.rank,
             input_columns=list(step.input_columns) if step.input_columns else None,
             fn_kwargs=step.fn_kwargs,
-            fmt="python",
-            features=features,
-            what=step.label(),
+            fmt=step.fmt,
+            features=step.input_features or Features(),
+            label=describe_function(step.kind, step.function),
         )
-        self.outputs = _Outputs(self.caller, list(step.remove_columns))
+        self.builder = OutputBuilder(self.call, list(step.remove_columns))
         self.schema: pl.Schema | None = None
         self.out_features = Features()
 
@@ -232,54 +238,32 @@ class _FunctionRunner:
         known = self.step.input_features or Features()
         if set(known) != set(frame.columns):
             inferred = Features.from_polars(frame.schema)
-            self.caller.features = Features({c: known.get(c, inferred[c]) for c in frame.columns})
+            self.call.features = Features({c: known.get(c, inferred[c]) for c in frame.columns})
 
     def map(self, frame: pl.DataFrame, offset: int) -> pl.DataFrame:
         if frame.height == 0 and self.schema is not None:
             return pl.DataFrame(schema=self.schema)
         self._features_for(frame)
         if self.step.batched:
-            given, result = self.caller.call_batch(frame, offset)
-            columns = self.outputs.from_batch(frame, offset, given, result)
+            given, result = self.call.call_batch(frame, offset)
+            columns = self.builder.from_batch(frame, offset, given, result)
         else:
-            rows, results = self.caller.call_rows(frame, offset)
-            columns = self.outputs.from_rows(frame, offset, rows, results)
-        out = frame if columns is None else self.outputs.merge(frame, offset, columns)
+            rows, results = self.call.call_rows(frame, offset)
+            columns = self.builder.from_rows(frame, offset, rows, results)
+        out = frame if columns is None else self.builder.merge(frame, offset, columns)
         if self.step.features is not None:
             return cast_lazyframe(out.lazy(), self.step.features).collect()
         if self.schema is None:
             if out.height == 0:
                 return out
-            self.schema, self.out_features = _infer_schema(out, self.caller.features, frame)
-        return _conform_frame(
-            out, self.schema, self.out_features, self.caller, offset, frame.height
-        )
+            self.schema, self.out_features = infer_output_schema(out, self.call.features, frame)
+        return conform_batch(out, self.schema, self.out_features, self.call, offset, frame.height)
 
     def filter(self, frame: pl.DataFrame, offset: int) -> pl.DataFrame:
         if frame.height == 0:
             return frame
         self._features_for(frame)
-        if self.step.batched:
-            _, mask = self.caller.call_batch(frame, offset)
-            if hasattr(mask, "to_pylist"):
-                mask = mask.to_pylist()
-            if isinstance(mask, (str, bytes)) or not hasattr(mask, "__len__"):
-                raise self.caller.error(
-                    offset, frame.height,
-                    f"a batched filter function returns one bool per row, got a "
-                    f"{type(mask).__name__}",
-                )  # fmt: skip
-            if len(mask) != frame.height:
-                raise self.caller.error(
-                    offset, frame.height,
-                    f"the function returned {len(mask)} values for a batch of {frame.height} "
-                    "rows; return one bool per row",
-                )  # fmt: skip
-            keep = [bool(v) for v in mask]
-        else:
-            _, results = self.caller.call_rows(frame, offset)
-            keep = [bool(v) for v in results]
-        return frame.filter(pl.Series(keep, dtype=pl.Boolean))
+        return frame.filter(filter_mask(self.call, frame, offset))
 
 
 def function_node(upstream: Node, step: FunctionStep) -> Node:
@@ -292,6 +276,8 @@ def function_node(upstream: Node, step: FunctionStep) -> Node:
     transform = runner.map if step.kind == "map" else runner.filter
     if not step.batched:
         return RowsNode(upstream, transform)
-    size = step.batch_size if step.batch_size and step.batch_size > 0 else WHOLE_STREAM
+    size = batch_rows(True, step.batch_size)
+    if size is None:  # one batch of the whole stream: nothing to drop
+        return RebatchNode(upstream, WHOLE_STREAM, False, transform)
     drop_last = step.drop_last_batch if step.kind == "map" else False
     return RebatchNode(upstream, size, drop_last, transform)

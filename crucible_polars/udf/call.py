@@ -1,0 +1,367 @@
+"""How a ``map``/``filter`` function is called: ``datasets``' calling convention, once.
+
+Both engines (:class:`~crucible_polars.Dataset` and
+:class:`~crucible_polars.IterableDataset`) call user functions through a
+:class:`FunctionCall`, so they pass the same arguments:
+
+- the row (or the batch, ``batched=True``) in the dataset's output format: a ``dict`` of
+  Python values by default, ``numpy`` arrays after ``with_format("numpy")``, a Polars
+  frame after ``with_format("polars")``...; or, with ``input_columns``, those columns as
+  positional arguments instead;
+- then the row index (batched: the list of indices) with ``with_indices``;
+- then the process rank with ``with_rank`` (``None`` in one process, as in ``datasets``);
+- then ``fn_kwargs`` as keyword arguments.
+
+Examples
+--------
+>>> import polars as pl
+>>> from crucible_polars.features import Features, Value
+>>> call = FunctionCall(
+...     lambda batch, idx: {"b": [a + i for a, i in zip(batch["a"], idx)]},
+...     batched=True, with_indices=True, features=Features({"a": Value("int64")}),
+... )
+>>> call.call_batch(pl.DataFrame({"a": [10, 20]}), offset=5)[1]
+{'b': [15, 26]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from crucible_polars.errors import FunctionOutputError
+from crucible_polars.features import Features
+from crucible_polars.formatting import check_format, format_batch, format_rows, to_python_columns
+
+IGNORED_OPTIONS = frozenset(
+    {
+        "desc", "num_proc", "load_from_cache_file", "keep_in_memory", "cache_file_name",
+        "writer_batch_size", "new_fingerprint", "suffix_template", "disable_nullable",
+    }
+)  # fmt: skip
+"""``datasets`` options about its cache and processes; accepted and ignored (nothing to cache)."""
+
+ROW_CHUNK = 1000
+"""Rows per batch when a row-wise function runs (one Polars frame per chunk)."""
+
+
+def check_options(options: Mapping[str, Any], method: str) -> None:
+    """Refuse unknown keyword arguments, accept the ``datasets`` cache/process options.
+
+    Parameters
+    ----------
+    options
+        The extra keyword arguments a method was given.
+    method
+        The method's name, for the error message.
+
+    Raises
+    ------
+    TypeError
+        Naming the keyword arguments that are not ``datasets`` cache or process options.
+
+    Examples
+    --------
+    >>> check_options({"desc": "tokenize"}, "map")
+    >>> check_options({"colour": 1}, "map")
+    Traceback (most recent call last):
+    TypeError: map() got unexpected keyword arguments ['colour']
+    """
+    unknown = sorted(set(options) - IGNORED_OPTIONS)
+    if unknown:
+        raise TypeError(f"{method}() got unexpected keyword arguments {unknown}")
+
+
+def rank_for(options: Mapping[str, Any]) -> int | None:
+    """The rank ``with_rank=True`` passes: ``None`` in one process, as ``datasets`` does.
+
+    With ``num_proc > 1`` ``datasets`` gives each process's shard its rank; here every row
+    runs in this process, so the rank is ``0``.
+
+    Parameters
+    ----------
+    options
+        The method's extra keyword arguments (``num_proc`` among them, maybe).
+
+    Examples
+    --------
+    >>> rank_for({}), rank_for({"num_proc": 1}), rank_for({"num_proc": 4})
+    (None, None, 0)
+    """
+    num_proc = options.get("num_proc")
+    return 0 if num_proc is not None and num_proc > 1 else None
+
+
+def batch_rows(batched: bool, batch_size: int | None) -> int | None:
+    """Rows per call of the function: ``None`` means one batch of every row.
+
+    A row-wise function runs over chunks of :data:`ROW_CHUNK` rows; ``batch_size`` ``None``
+    or ``<= 0`` is one batch of everything, as in ``datasets``.
+
+    Parameters
+    ----------
+    batched
+        Whether the function takes batches.
+    batch_size
+        The ``batch_size`` argument.
+
+    Examples
+    --------
+    >>> batch_rows(True, 32), batch_rows(True, None), batch_rows(True, 0), batch_rows(False, 5)
+    (32, None, None, 1000)
+    """
+    if not batched:
+        return ROW_CHUNK
+    return int(batch_size) if batch_size is not None and batch_size > 0 else None
+
+
+def describe_function(method: str, function: Callable[..., Any]) -> str:
+    """``"map(tokenize)"``: how errors name the function.
+
+    Parameters
+    ----------
+    method
+        ``"map"`` or ``"filter"``.
+    function
+        The user's function.
+
+    Examples
+    --------
+    >>> describe_function("map", len)
+    'map(len)'
+    """
+    name = getattr(function, "__name__", None) or type(function).__name__
+    return f"{method}({name})"
+
+
+class LazyBatch(MutableMapping[str, Any]):
+    """A batch as ``{column: list}`` whose columns become Python lists on first access.
+
+    Like ``datasets``' ``LazyBatch``: a function that reads one column of a wide batch
+    pays for that column only, and the columns it never touches go back to the plan as
+    they were.
+
+    Parameters
+    ----------
+    frame
+        The batch's rows (maybe only some of its columns).
+    features
+        The Features of the columns (images are decoded on access).
+    first_row
+        The position of the batch's first row (named in decode errors).
+    columns
+        The batch's full column names, when ``frame`` holds only some of them.
+    fetch
+        Reads one of the columns that ``frame`` left out.
+
+    Examples
+    --------
+    >>> from crucible_polars.features import Features, Value
+    >>> frame = pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    >>> batch = LazyBatch(frame, Features({"a": Value("int64"), "b": Value("string")}))
+    >>> batch["a"], sorted(batch.untouched())
+    ([1, 2], ['b'])
+    """
+
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        features: Features,
+        first_row: int = 0,
+        columns: Sequence[str] | None = None,
+        fetch: Callable[[str], pl.Series] | None = None,
+    ) -> None:
+        self.frame = frame
+        self._features = features
+        self._first_row = first_row
+        self._keys: list[str] = list(frame.columns if columns is None else columns)
+        self._fetch = fetch
+        self._values: dict[str, Any] = {}
+        self.converted: dict[str, list[Any]] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        if key not in self._keys:
+            raise KeyError(key)
+        features = Features({key: self._features[key]}) if key in self._features else Features()
+        if key in self.frame.columns or self._fetch is None:
+            column = self.frame.select(key)
+        else:
+            column = self._fetch(key).to_frame(key)
+        value = to_python_columns(column, features, self._first_row)[key]
+        self._values[key] = value
+        self.converted[key] = value
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._values[key] = value
+        if key not in self._keys:
+            self._keys.append(key)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._keys:
+            raise KeyError(key)
+        self._keys.remove(key)
+        self._values.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._keys))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return repr({k: self[k] for k in self._keys})
+
+    def untouched(self) -> set[str]:
+        """Input columns never read nor assigned: passed through without conversion."""
+        return {k for k in self._keys if k not in self._values and k in self.frame.columns}
+
+    def unread(self) -> set[str]:
+        """Input columns left out of this batch's frame (not asked for) and never read."""
+        return {k for k in self._keys if k not in self._values and k not in self.frame.columns}
+
+
+@dataclass
+class FunctionCall:
+    """How to call a user function on the rows of a frame (see the module doc).
+
+    Parameters
+    ----------
+    function
+        The user's function.
+    batched
+        Call once per batch (``{column: values}``) instead of once per row.
+    with_indices
+        Also pass the row index (batched: the list of indices).
+    with_rank
+        Also pass ``rank`` (after the indices).
+    rank
+        The rank passed with ``with_rank`` (see :func:`rank_for`).
+    input_columns
+        Pass these columns as positional arguments instead of the row or batch.
+    fn_kwargs
+        Keyword arguments for every call.
+    fmt
+        The output format the function receives its inputs in (``None``: python).
+    features
+        The Features of the input columns (images decoded, labels kept as ids...).
+    label
+        How errors name the function (:func:`describe_function`).
+
+    Examples
+    --------
+    >>> call = FunctionCall(lambda row, rank: row["a"] + (rank or 0), with_rank=True)
+    >>> call.call_rows(pl.DataFrame({"a": [1, 2]}), offset=0)[1]
+    [1, 2]
+    """
+
+    function: Callable[..., Any]
+    batched: bool = False
+    with_indices: bool = False
+    with_rank: bool = False
+    rank: int | None = None
+    input_columns: list[str] | None = None
+    fn_kwargs: Mapping[str, Any] | None = None
+    fmt: str | None = None
+    features: Features = field(default_factory=Features)
+    label: str = ""
+    format: str = field(init=False, default="python")
+    kwargs: dict[str, Any] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.format = check_format(self.fmt)
+        self.kwargs = dict(self.fn_kwargs or {})
+        if not self.label:
+            self.label = describe_function("map", self.function)
+
+    def _args(self, inputs: Any, index: Any) -> tuple[Any, ...]:
+        if self.input_columns is None:
+            args: tuple[Any, ...] = (inputs,)
+        else:
+            args = tuple(inputs[c] for c in self.input_columns)
+        if self.with_indices:
+            args = (*args, index)
+        return (*args, self.rank) if self.with_rank else args
+
+    def _inputs(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame if self.input_columns is None else frame.select(self.input_columns)
+
+    def call_batch(
+        self,
+        frame: pl.DataFrame,
+        offset: int,
+        columns: Sequence[str] | None = None,
+        fetch: Callable[[str], pl.Series] | None = None,
+    ) -> tuple[Any, Any]:
+        """Call a batched function on ``frame``; returns ``(inputs, output)``.
+
+        Parameters
+        ----------
+        frame
+            The batch.
+        offset
+            The position of its first row (the first index passed).
+        columns, fetch
+            The batch's full column names when ``frame`` holds only some, and how to read
+            one of the others (see :class:`LazyBatch`; python format only).
+
+        Examples
+        --------
+        >>> call = FunctionCall(lambda b: len(b["a"]), batched=True)
+        >>> call.call_batch(pl.DataFrame({"a": [1, 2, 3]}), 0)[1]
+        3
+        """
+        view = self._inputs(frame)
+        if self.format == "python":
+            inputs: Any = LazyBatch(view, self.features, offset, columns, fetch)
+        else:
+            inputs = format_batch(view, self.features, self.format, offset)
+        indices = list(range(offset, offset + frame.height))
+        return inputs, self.function(*self._args(inputs, indices), **self.kwargs)
+
+    def call_rows(self, frame: pl.DataFrame, offset: int) -> tuple[list[Any], list[Any]]:
+        """Call a row-wise function on every row of ``frame``; returns ``(rows, outputs)``.
+
+        Parameters
+        ----------
+        frame
+            The rows.
+        offset
+            The position of the first row (its index).
+
+        Examples
+        --------
+        >>> call = FunctionCall(lambda row, i: row["a"] * i, with_indices=True)
+        >>> call.call_rows(pl.DataFrame({"a": [5, 5]}), 3)[1]
+        [15, 20]
+        """
+        rows = list(format_rows(self._inputs(frame), self.features, self.format, offset))
+        function, kwargs = self.function, self.kwargs
+        outputs = [function(*self._args(row, offset + i), **kwargs) for i, row in enumerate(rows)]
+        return rows, outputs
+
+    def error(
+        self, offset: int, height: int, reason: str, column: str | None = None
+    ) -> FunctionOutputError:
+        """The error for a batch (rows ``offset`` to ``offset + height``) whose output is wrong.
+
+        Parameters
+        ----------
+        offset, height
+            The batch's first row and number of rows.
+        reason
+            What is wrong.
+        column
+            The output column at fault, if one is.
+
+        Examples
+        --------
+        >>> str(FunctionCall(len, label="map(len)").error(0, 2, "no"))
+        'map(len), batch of rows 0..1: no.'
+        """
+        return FunctionOutputError(self.label, offset, offset + max(height, 1), reason, column)

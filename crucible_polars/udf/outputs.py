@@ -1,0 +1,371 @@
+"""What a ``map``/``filter`` function returned, as Polars columns: one typing for both engines.
+
+``datasets`` types a ``map`` output from its first batch (with pyarrow), and so do both
+engines here: :func:`infer_output_schema` gives the schema and Features of the first
+batch's output (input columns whose type is unchanged keep their Features, so a
+``ClassLabel`` stays one); :func:`conform_batch` checks every later batch against it and
+casts where values fit (nulls, integer widening, label names). :class:`OutputBuilder`
+turns one call's return value (a dict of columns, a Polars/pandas frame, a pyarrow Table,
+or ``None``) into columns merged with the input's, and :func:`filter_mask` turns a
+``filter`` function's answers into a boolean mask. A batch that does not fit raises
+:class:`~crucible_polars.errors.FunctionOutputError` naming its rows, with the same text
+in both engines.
+
+Examples
+--------
+>>> from crucible_polars.udf.call import FunctionCall
+>>> frame = pl.DataFrame({"a": [1, 2]})
+>>> call = FunctionCall(lambda row: {"b": row["a"] * 2})
+>>> rows, results = call.call_rows(frame, 0)
+>>> builder = OutputBuilder(call)
+>>> builder.merge(frame, 0, builder.from_rows(frame, 0, rows, results))["b"].to_list()
+[2, 4]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from crucible_polars.features import Features, Image, feature_to_polars
+from crucible_polars.udf.call import FunctionCall, LazyBatch
+from crucible_polars.udf.values import conform, values_to_series
+
+_PASSTHROUGH_SAFE = (pl.String, pl.Binary, pl.Boolean, pl.Null)
+
+
+def _immutable_values(dtype: pl.DataType, feature: Any) -> bool:
+    """Whether Python values of this column cannot be changed in place (scalars, images)."""
+    return (
+        isinstance(feature, Image)
+        or dtype.is_numeric()
+        or dtype.is_temporal()
+        or isinstance(dtype, _PASSTHROUGH_SAFE)
+    )
+
+
+class OutputBuilder:
+    """Turns what the function returned for one batch into a frame of output columns.
+
+    Parameters
+    ----------
+    call
+        How the function was called (its input Features, and how errors name it).
+    remove_columns
+        Input columns dropped from the output (unless the function returns them).
+
+    Examples
+    --------
+    >>> from crucible_polars.udf.call import FunctionCall
+    >>> frame = pl.DataFrame({"a": [1, 2]})
+    >>> builder = OutputBuilder(FunctionCall(len, batched=True), remove_columns=["a"])
+    >>> builder.merge(frame, 0, builder.from_batch(frame, 0, None, {"n": [3]})).to_dicts()
+    [{'n': 3}]
+    """
+
+    def __init__(self, call: FunctionCall, remove_columns: Sequence[str] = ()) -> None:
+        self.call = call
+        self.remove = set(remove_columns)
+    def _series(self, name: str, values: Any, offset: int, height: int) -> pl.Series:
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise self.call.error(
+                offset,
+                height,
+                f"column {name!r} is a {type(values).__name__}, not a list: a batched function "
+                "returns one list (or array) of values per column",
+                name,
+            )
+        try:
+            return values_to_series(name, values)
+        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError) as error:
+            raise self.call.error(
+                offset,
+                height,
+                f"the values of column {name!r} do not have one type ({error}). "
+                "Return values of one type per column, or pass features=...",
+                name,
+            ) from None
+
+    def _passthrough(
+        self, frame: pl.DataFrame, name: str, values: Any, given: list[Any] | None
+    ) -> bool:
+        """Whether output ``values`` are the input values handed out, unchanged."""
+        if given is None or name not in frame.columns:
+            return False
+        if not _immutable_values(frame.schema[name], self.call.features.get(name)):
+            return False
+        if values is given:
+            return True
+        return (
+            isinstance(values, list)
+            and len(values) == len(given)
+            and all(a is b for a, b in zip(values, given, strict=True))
+        )
+
+    def from_batch(
+        self, frame: pl.DataFrame, offset: int, inputs: Any, output: Any
+    ) -> dict[str, pl.Series] | None:
+        """Output columns of a batched call (``None``: the function returned nothing)."""
+        if output is None:
+            return None
+        height = frame.height
+        if isinstance(output, pl.DataFrame):
+            return dict(zip(output.columns, output.get_columns(), strict=True))
+        if isinstance(output, pa.Table):
+            converted = pl.from_arrow(output)
+            assert isinstance(converted, pl.DataFrame)
+            return dict(zip(converted.columns, converted.get_columns(), strict=True))
+        if hasattr(output, "to_dict") and hasattr(output, "columns"):  # pandas
+            output = {str(c): output[c].to_numpy() for c in output.columns}
+        if not isinstance(output, Mapping):
+            raise self.call.error(
+                offset,
+                height,
+                f"the function returned a {type(output).__name__}; it must return a dict of "
+                "columns, a Polars or pandas DataFrame, a pyarrow Table, or None",
+            )
+        lazy = inputs if isinstance(inputs, LazyBatch) else None
+        untouched = lazy.untouched() if lazy is not None and output is lazy else set()
+        unread = lazy.unread() if lazy is not None and output is lazy else set()
+        given = lazy.converted if lazy is not None else {}
+        columns: dict[str, pl.Series] = {}
+        for name in output:
+            if name in unread:
+                continue  # left out of this query's reads: not asked for
+            if name in untouched:
+                columns[name] = frame[name]
+                continue
+            values = output[name]
+            if self._passthrough(frame, name, values, given.get(name)):
+                columns[name] = frame[name]
+            else:
+                columns[name] = self._series(name, values, offset, height)
+        lengths = {len(s) for s in columns.values()}
+        if len(lengths) > 1:
+            sizes = {name: len(s) for name, s in columns.items()}
+            raise self.call.error(
+                offset, height, f"the returned columns have different lengths: {sizes}"
+            )
+        return columns
+
+    def from_rows(
+        self, frame: pl.DataFrame, offset: int, rows: list[Any], outputs: list[Any]
+    ) -> dict[str, pl.Series] | None:
+        """Output columns of a row-wise call (``None``: the function returned nothing)."""
+        if all(o is None for o in outputs):
+            return None
+        first = outputs[0]
+        if not isinstance(first, Mapping):
+            raise self.call.error(
+                offset,
+                1,
+                f"the function returned a {type(first).__name__}; a row-wise function returns "
+                "a dict of column values (or None)",
+            )
+        names = list(first)
+        key_set = set(names)
+        for i, out in enumerate(outputs):
+            if not isinstance(out, Mapping) or set(out) != key_set:
+                got = sorted(out) if isinstance(out, Mapping) else type(out).__name__
+                raise self.call.error(
+                    offset + i,
+                    1,
+                    f"the function returned {got}, but {sorted(key_set)} for the first row "
+                    "of the batch; return the same keys for every row",
+                )
+        columns: dict[str, pl.Series] = {}
+        for name in names:
+            values = [out[name] for out in outputs]
+            same = (
+                name in frame.columns
+                and isinstance(rows[0], Mapping)
+                and _immutable_values(frame.schema[name], self.call.features.get(name))
+                and all(v is row.get(name) for v, row in zip(values, rows, strict=True))
+            )
+            columns[name] = frame[name] if same else self._series(name, values, offset, len(rows))
+        return columns
+
+    def merge(
+        self,
+        frame: pl.DataFrame,
+        offset: int,
+        columns: dict[str, pl.Series],
+        keeps_inputs: bool = False,
+    ) -> pl.DataFrame:
+        """Input columns (less the removed ones), updated and extended by the outputs.
+
+        ``keeps_inputs``: the full input keeps columns even if this (projected) frame does
+        not, so the number of rows must not change.
+        """
+        kept = [c for c in frame.columns if c not in self.remove and c not in columns]
+        height = len(next(iter(columns.values()))) if columns else frame.height
+        if (kept or keeps_inputs) and height != frame.height:
+            raise self.call.error(
+                offset,
+                frame.height,
+                f"the function returned {height} rows for a batch of {frame.height}, while "
+                f"the input columns {kept} are kept. To change the number of rows, remove the "
+                "input columns with remove_columns=...",
+            )
+        order = [c for c in frame.columns if c not in self.remove or c in columns]
+        order += [c for c in columns if c not in order]
+        if not columns:
+            return frame.select(kept)
+        data = {c: columns[c] if c in columns else frame[c] for c in order}
+        return pl.DataFrame(data)
+
+
+def conform_batch(
+    out: pl.DataFrame,
+    schema: pl.Schema,
+    features: Features,
+    call: FunctionCall,
+    offset: int,
+    height: int,
+    wanted: list[str] | None = None,
+) -> pl.DataFrame:
+    """Check a batch's output against the schema from the first batch; cast where it fits.
+
+    Parameters
+    ----------
+    out
+        The batch's output columns (merged with the kept input columns).
+    schema, features
+        The first batch's output schema and Features (:func:`infer_output_schema`).
+    call
+        How the function was called (names it in errors).
+    offset, height
+        The batch's first row and number of input rows.
+    wanted
+        Only these output columns were asked for (projection).
+
+    Raises
+    ------
+    FunctionOutputError
+        Other columns than the first batch's, or a column of another type.
+
+    Examples
+    --------
+    >>> from crucible_polars.udf.call import FunctionCall
+    >>> out = pl.DataFrame({"a": [None]})
+    >>> schema = pl.Schema({"a": pl.Int64})
+    >>> conform_batch(out, schema, Features(), FunctionCall(len), 0, 1).schema["a"]
+    Int64
+    """
+    if wanted is not None:
+        schema = pl.Schema({c: schema[c] for c in wanted})
+        out = out.select([c for c in wanted if c in out.columns])
+    if out.columns != schema.names():
+        missing = [c for c in schema.names() if c not in out.columns]
+        extra = [c for c in out.columns if c not in schema]
+        if missing or extra:
+            raise call.error(
+                offset,
+                height,
+                f"the output columns differ from the first batch's: missing {missing}, "
+                f"unexpected {extra}",
+            )
+        out = out.select(schema.names())
+    fixed = []
+    for name, dtype in schema.items():
+        series = out[name]
+        cast = conform(series, dtype, features.get(name))
+        if cast is None:
+            raise call.error(
+                offset,
+                height,
+                f"column {name!r} is {series.dtype} here but {dtype} in the first batch; "
+                "return one type per column, or pass features=...",
+                name,
+            )
+        fixed.append(cast)
+    return pl.DataFrame(fixed)
+
+
+def infer_output_schema(
+    merged: pl.DataFrame, features: Features, first: pl.DataFrame
+) -> tuple[pl.Schema, Features]:
+    """Schema and Features of the first batch's output: unchanged columns keep theirs.
+
+    Parameters
+    ----------
+    merged
+        The first batch's output (input columns merged with the function's).
+    features
+        The input Features.
+    first
+        The first input batch (a new column of image structs becomes an ``Image``).
+
+    Examples
+    --------
+    >>> from crucible_polars.features import ClassLabel
+    >>> label = Features({"y": ClassLabel(names=["a", "b"])})
+    >>> merged = pl.DataFrame({"y": [1], "n": [2.5]})
+    >>> infer_output_schema(merged, label, merged.select("y"))[1]
+    Features({'y': ClassLabel(names=['a', 'b']), 'n': Value('float64')})
+    """
+    schema: dict[str, pl.DataType] = {}
+    out_features = Features()
+    for name, series in zip(merged.columns, merged.get_columns(), strict=True):
+        original = features.get(name)
+        if original is not None:
+            target = feature_to_polars(original)
+            if conform(series, target, original) is not None:
+                schema[name] = target
+                out_features[name] = original
+                continue
+        schema[name] = series.dtype
+        if series.dtype == feature_to_polars(Image()) and name not in first.columns:
+            out_features[name] = Image()
+        else:
+            out_features[name] = Features.from_polars({name: series.dtype})[name]
+    return pl.Schema(schema), out_features
+
+
+def filter_mask(call: FunctionCall, frame: pl.DataFrame, offset: int) -> pl.Series:
+    """Which rows of ``frame`` a ``filter`` function keeps (truthy answers), as a mask.
+
+    Parameters
+    ----------
+    call
+        The filter function's call (batched: one answer per row of the batch).
+    frame
+        The rows.
+    offset
+        The position of the first row.
+
+    Raises
+    ------
+    FunctionOutputError
+        A batched function that returns something other than one value per row.
+
+    Examples
+    --------
+    >>> from crucible_polars.udf.call import FunctionCall
+    >>> call = FunctionCall(lambda b: [x > 1 for x in b["a"]], batched=True)
+    >>> filter_mask(call, pl.DataFrame({"a": [1, 2]}), 0).to_list()
+    [False, True]
+    """
+    if not call.batched:
+        _, answers = call.call_rows(frame, offset)
+        return pl.Series([bool(v) for v in answers], dtype=pl.Boolean)
+    _, mask = call.call_batch(frame, offset)
+    if isinstance(mask, (pa.Array, pa.ChunkedArray)):
+        mask = mask.to_pylist()
+    if isinstance(mask, (str, bytes)) or not hasattr(mask, "__len__"):
+        raise call.error(
+            offset,
+            frame.height,
+            f"a batched filter function returns one bool per row, got a {type(mask).__name__}",
+        )
+    if len(mask) != frame.height:
+        raise call.error(
+            offset,
+            frame.height,
+            f"the function returned {len(mask)} values for a batch of {frame.height} rows; "
+            "return one bool per row",
+        )
+    return pl.Series([bool(v) for v in mask], dtype=pl.Boolean)
