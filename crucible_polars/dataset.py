@@ -22,11 +22,11 @@ from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import (
     Features,
 )
-from crucible_polars.formats.base import Diagnose, run_explained
-from crucible_polars.formats.parquet import write_parquet
 from crucible_polars.formatting import check_format, format_batch, format_row, format_rows
 from crucible_polars.info import DatasetInfo
 from crucible_polars.ops.transforms import DatasetTransforms
+from crucible_polars.readers.base import Diagnose, run_explained
+from crucible_polars.readers.parquet import write_parquet
 
 if TYPE_CHECKING:
     import pyarrow as pa

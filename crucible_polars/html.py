@@ -34,7 +34,7 @@ def thumbnail_html(value: dict[str, Any] | None, size: tuple[int, int] = THUMBNA
     '<i title="Column &#x'
     """
     from crucible_polars.errors import ImageDecodeError
-    from crucible_polars.media.image import decode_thumbnail
+    from crucible_polars.media.decode import decode_thumbnail
 
     try:
         image = decode_thumbnail(value, size)
@@ -64,7 +64,7 @@ def dataset_html(ds: Dataset, rows: int = PREVIEW_ROWS) -> str:
     >>> "<table" in dataset_html(cp.Dataset.from_dict({"a": [1, 2]}))
     True
     """
-    from crucible_polars.media.image import run_chunked
+    from crucible_polars.media.batch import run_chunked
 
     image_columns = [c for c in ds.features.image_columns() if c in ds.column_names]
     head = ds._collect(ds.lazy().head(rows))

@@ -19,16 +19,17 @@ from crucible_polars.dataset import DICT_FILE, INFO_FILE, Dataset
 from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.errors import DataFilesNotFoundError, SplitNotFoundError
 from crucible_polars.features import Features
-from crucible_polars.formats import (
+from crucible_polars.info import DatasetInfo
+from crucible_polars.readers import (
     FORMAT_EXTENSIONS,
     METADATA_FILENAMES,
     SUPPORTED_FORMATS,
     infer_format,
     scan_files,
 )
-from crucible_polars.formats.archive_files import archive_member_names
-from crucible_polars.formats.base import ScanOptions, run_explained
-from crucible_polars.info import DatasetInfo
+from crucible_polars.readers.archive_files import archive_member_names
+from crucible_polars.readers.base import ScanOptions, run_explained
+from crucible_polars.readers.image_paths import data_files_folder, resolve_image_paths
 from crucible_polars.resolve.configs import (
     DEFAULT_CONFIG,
     ConfigSpec,
@@ -196,8 +197,6 @@ def _build_split(
 
 def _resolve_relative_images(ds: Dataset, files: Sequence[str]) -> Dataset:
     """Image paths relative to the data files' folder, made absolute (lazily)."""
-    from crucible_polars.media.image import data_files_folder, resolve_image_paths
-
     folder = data_files_folder(files)
     columns = [c for c in ds.features.image_columns() if c in ds.column_names]
     if folder is None or not columns:

@@ -64,7 +64,7 @@ from crucible_polars.errors import (
     LoadingScriptError,
     OfflineCacheMissError,
 )
-from crucible_polars.formats import FORMAT_EXTENSIONS
+from crucible_polars.readers import FORMAT_EXTENSIONS
 from crucible_polars.resolve.configs import ConfigSpec, configs_from_metadata, read_card_metadata
 from crucible_polars.resolve.parquet_branch import (
     PARQUET_REVISION,

@@ -148,9 +148,9 @@ def _stored_features(plan: LoadPlan, source: StreamSource) -> Features:
         meta = read_meta(source.files[0], source.storage_options, source.token)
         stored = Features.from_arrow(meta.arrow_schema)
     elif source.format == "csv":
-        from crucible_polars.formats.csv import _pandas_like_features
+        from crucible_polars.readers.csv import pandas_like_features
 
-        stored = _pandas_like_features(schema)
+        stored = pandas_like_features(schema)
     if plan.features is not None and plan.features.to_polars() == schema:
         stored = plan.features
     if stored is None or list(stored) != schema.names():

@@ -32,7 +32,9 @@ __all__ = [
     "COMPRESSION_SUFFIXES",
     "POLARS_NATIVE",
     "compression_of",
+    "normalize_compression",
     "open_decompressed",
+    "open_path",
     "strip_compression_suffix",
 ]
 
@@ -80,7 +82,7 @@ def compression_of(path: str | os.PathLike[str]) -> str | None:
     """The compression of ``path`` from its suffix, or ``None`` for a plain file.
 
     ``.tar.gz`` and friends are gzip too; check
-    :func:`crucible_polars.formats.archives.is_archive` first to treat them as archives.
+    :func:`crucible_polars.readers.archives.is_archive` first to treat them as archives.
 
     Examples
     --------
@@ -115,7 +117,24 @@ def strip_compression_suffix(path: str) -> str:
     return path  # pragma: no cover - compression_of found a suffix
 
 
-def _normalize(compression: str | None) -> str | None:
+def normalize_compression(compression: str | None) -> str | None:
+    """The canonical name of ``compression`` (``"gz"`` -> ``"gzip"``); ``None`` stays ``None``.
+
+    Parameters
+    ----------
+    compression
+        A compression name or alias, or ``None``.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        An unknown compression.
+
+    Examples
+    --------
+    >>> normalize_compression("GZ"), normalize_compression("lzma"), normalize_compression(None)
+    ('gzip', 'xz', None)
+    """
     if compression is None:
         return None
     try:
@@ -363,7 +382,7 @@ def open_decompressed(
     ...
     crucible_polars.errors.DataFileError: x.gz: corrupt or truncated gzip stream ...
     """
-    compression = _normalize(compression)
+    compression = normalize_compression(compression)
     label = name if name is not None else _name_of(source)
     if isinstance(source, (str, os.PathLike)):
         fileobj: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed by the reader
@@ -375,17 +394,36 @@ def open_decompressed(
     return _wrap(source, compression, label, owned=False)
 
 
-def _open_path(
-    path: str, compression: str | None, storage_options: Mapping[str, Any] | None
+def open_path(
+    path: str, compression: str | None, storage_options: Mapping[str, Any] | None = None
 ) -> BinaryIO:
-    """Open a local path or an fsspec URL as a decompressing reader that owns the file."""
+    """Open a local path or an fsspec URL as a decompressing reader that owns the file.
+
+    Parameters
+    ----------
+    path
+        A local path or an ``fsspec`` URL.
+    compression
+        As for :func:`open_decompressed`.
+    storage_options
+        Passed to ``fsspec.open`` for a URL.
+
+    Examples
+    --------
+    >>> import gzip, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.gz")
+    >>> _ = open(path, "wb").write(gzip.compress(b"hi"))
+    >>> with open_path(path, "gzip") as f:
+    ...     f.read()
+    b'hi'
+    """
     if "://" not in path:
         return open_decompressed(path, compression)
     import fsspec
 
     fileobj = fsspec.open(path, mode="rb", **dict(storage_options or {})).open()
     try:
-        return _wrap(fileobj, _normalize(compression), path, owned=True)
+        return _wrap(fileobj, normalize_compression(compression), path, owned=True)
     except BaseException:
         fileobj.close()
         raise

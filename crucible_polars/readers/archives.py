@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import IO
 
 from crucible_polars.errors import DataFileError, DataFilesNotFoundError, UnsafeArchiveError
-from crucible_polars.formats.compression import open_decompressed
+from crucible_polars.readers.compressed import open_decompressed
 
 ARCHIVE_SUFFIXES: dict[str, tuple[str, str | None]] = {
     ".tar.gz": ("tar", "gzip"),

@@ -10,9 +10,14 @@ import polars as pl
 
 from crucible_polars.errors import CrucibleError, DataFileError
 from crucible_polars.features import Features, Value
-from crucible_polars.formats._lines import concat_scans, needs_python_decompression, open_text_lines
-from crucible_polars.formats.base import Scan, ScanOptions, run_explained
-from crucible_polars.formats.compression import compression_of, scan_decompressed_csv
+from crucible_polars.readers.base import Scan, ScanOptions, run_explained
+from crucible_polars.readers.compressed import (
+    compression_of,
+    concat_scans,
+    needs_python_decompression,
+    open_text_lines,
+    scan_decompressed_csv,
+)
 
 
 def _scan_one(
@@ -87,10 +92,10 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
         return diagnose_csv(files, sep)
 
     schema = run_explained(lf.collect_schema, [diagnose])
-    return Scan(lf=lf, diagnose=diagnose, features=_pandas_like_features(schema))
+    return Scan(lf=lf, diagnose=diagnose, features=pandas_like_features(schema))
 
 
-def _pandas_like_features(schema: pl.Schema) -> Features:
+def pandas_like_features(schema: pl.Schema) -> Features:
     """Features as ``datasets``' CSV reader (pandas with Arrow strings) reports them:
     text columns are ``large_string``."""
     features = Features.from_polars(schema)
