@@ -3,6 +3,12 @@
 Each format module exposes ``scan(files, options) -> Scan``: the lazy frame plus a
 ``diagnose`` callback that, only after a query failed, re-reads the files slowly to name the
 file and line at fault. Compressed files are read transparently; archives are extracted once.
+
+One module per format: ``parquet``, ``json``, ``csv``, ``text``, ``imagefolder``;
+``compressed/`` (bz2/xz line files through a Polars IO source, shared with streaming),
+``archives`` and ``archive_files`` (zip/tar, extracted once), ``extensions`` (which format
+reads a file), ``registry`` (:func:`scan_files`), ``image_paths`` (relative image paths made
+absolute at load time) and ``base`` (:class:`Scan`, schema unification).
 """
 
 from __future__ import annotations
