@@ -43,7 +43,7 @@ import PIL.Image
 from _common import ColdCache, Ratio, data_file, measure, ratio_table
 
 import crucible_polars as cp
-from crucible_polars.media.image import THREADS
+from crucible_polars.media.batch import THREADS
 
 ENGINES = ("crucible_polars", "pillow", "datasets")
 RATIOS = (

@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 from crucible_polars import cache, catalog, errors, hub
+from crucible_polars.combine import concatenate_datasets, interleave_datasets
 from crucible_polars.dataset import Dataset
 from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.features import (
@@ -30,7 +31,6 @@ from crucible_polars.features import (
 )
 from crucible_polars.info import DatasetInfo
 from crucible_polars.load import load_dataset, load_from_disk
-from crucible_polars.combine import concatenate_datasets, interleave_datasets
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, split_dataset_by_node
 
 __version__ = "0.1.0"

@@ -262,8 +262,8 @@ def _describe(repo: str, name: str | None, **kwargs: Any) -> list[str]:
     """The ``info`` report: configs, then one config's splits, sizes and features."""
     from crucible_polars import hub
     from crucible_polars.cache._common import _table, format_size
-    from crucible_polars.resolve.load_plan import plan_from_listing
     from crucible_polars.resolve.configs import DEFAULT_CONFIG, ConfigSpec, choose_config
+    from crucible_polars.resolve.load_plan import plan_from_listing
     from crucible_polars.resolve.load_plan import resolve_hub_source as hub_source_for
 
     repo_id = _repo_id(repo)

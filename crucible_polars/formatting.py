@@ -3,7 +3,7 @@
 Image columns are decoded here, and only here, for the rows and columns that left the plan:
 to ``PIL.Image`` for python rows, to arrays for numpy (stacked when shapes agree) and to
 channel-first tensors for torch, exactly as ``datasets``' formatters give them. Decoding
-runs in threads (:mod:`crucible_polars.media.image`); ``image_size=(width, height)`` resizes
+runs in threads (:mod:`crucible_polars.media.batch`); ``image_size=(width, height)`` resizes
 inside those threads (ours, not in ``datasets``).
 """
 
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
-from crucible_polars.media.image import ImageSize, decode_fields, decode_images_to_array
+from crucible_polars.media.batch import decode_fields, decode_images_to_array
+from crucible_polars.media.decode import ImageSize
 from crucible_polars.media.nested import decode_nested, has_decodable_image, tensorize
 
 if TYPE_CHECKING:

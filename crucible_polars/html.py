@@ -14,7 +14,8 @@ from typing import Any
 import polars as pl
 
 from crucible_polars.errors import ImageDecodeError
-from crucible_polars.media.image import decode_thumbnail, run_chunked
+from crucible_polars.media.batch import run_chunked
+from crucible_polars.media.decode import decode_thumbnail
 from crucible_polars.plan import Plan
 
 PREVIEW_ROWS = 5

@@ -216,8 +216,8 @@ def get_dataset_split_names(
     >>> splits
     ['train', 'validation']
     """
-    from crucible_polars.resolve.load_plan import plan_from_listing
     from crucible_polars.resolve.configs import DEFAULT_CONFIG, ConfigSpec, choose_config
+    from crucible_polars.resolve.load_plan import plan_from_listing
 
     source, configs = _source(repo_id, revision, token, cache_dir, endpoint).resolve_configs()
     config = choose_config(configs or [ConfigSpec(DEFAULT_CONFIG)], name, repo_id)

@@ -34,7 +34,7 @@ import polars as pl
 
 from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import Features, feature_to_polars
-from crucible_polars.formats.base import Diagnose, run_explained
+from crucible_polars.readers.base import Diagnose, run_explained
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -25,9 +25,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from crucible_polars.formats.parquet import write_parquet
 from crucible_polars.info import DatasetInfo
 from crucible_polars.plan import Plan
+from crucible_polars.readers.parquet import write_parquet
 
 DATA_FILE_TEMPLATE = "data-{index:05d}-of-{count:05d}.parquet"
 INFO_FILE = "dataset_info.json"

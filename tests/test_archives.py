@@ -1,4 +1,4 @@
-"""Tests for crucible_polars.formats.archives: safe, atomic, extract-once archives."""
+"""Tests for crucible_polars.readers.archives: safe, atomic, extract-once archives."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crucible_polars.errors import DataFileError, DataFilesNotFoundError, UnsafeArchiveError
-from crucible_polars.formats import archives
-from crucible_polars.formats.archives import (
+from crucible_polars.readers import archive_members, archives
+from crucible_polars.readers.archives import (
     extract_archive,
     extracted_path,
     is_archive,
@@ -273,7 +273,7 @@ def test_member_names_stay_inside_or_are_refused(parts: list[str]) -> None:
     name = "/".join(parts)
     root = os.path.abspath("/virtual/root")
     try:
-        safe = archives._safe_parts("x.zip", name)
+        safe = archive_members._safe_parts("x.zip", name)
     except UnsafeArchiveError:
         return
     target = os.path.normpath(os.path.join(root, *safe))
@@ -410,7 +410,7 @@ def test_crash_midway_leaves_no_target(tmp_path: Path, monkeypatch: pytest.Monke
 _CHILD = """
 import os, sys, time
 from pathlib import Path
-from crucible_polars.formats import archives
+from crucible_polars.readers import archives
 
 real_write, real_extract = archives._write_file, archives._extract_into
 extracted = []

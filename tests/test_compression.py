@@ -1,4 +1,4 @@
-"""Tests for crucible_polars.formats.compression: detection, streaming, lazy scans."""
+"""Tests for crucible_polars.readers.compressed: detection, streaming, lazy scans."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from crucible_polars.errors import DataFileError, UnsupportedFormatError
-from crucible_polars.formats import compression as cm
-from crucible_polars.formats.compression import (
+from crucible_polars.readers.compressed import (
     POLARS_NATIVE,
+    _scans,
     compression_of,
     first_lines,
     iter_csv_record_chunks,
@@ -301,7 +301,7 @@ def test_io_source_honours_batch_size_and_n_rows() -> None:
     def parse(chunk: bytes, columns: list[str] | None, line: int) -> pl.DataFrame:
         return pl.DataFrame({"v": [int(x) for x in chunk.split()], "w": 0})
 
-    source = cm._make_io_source(lambda: iter(chunks), parse, pl.Schema({"v": pl.Int64}))
+    source = _scans._make_io_source(lambda: iter(chunks), parse, pl.Schema({"v": pl.Int64}))
     frames = list(source(["v"], pl.col("v") != 3, 5, 2))
     assert [f.height for f in frames] == [2, 2, 1]
     assert pl.concat(frames)["v"].to_list() == [1, 2, 4, 5, 6]

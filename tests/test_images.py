@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 import crucible_polars as cp
-from crucible_polars.media.image import decode_images_to_array
+from crucible_polars.media.batch import decode_images_to_array
 
 datasets = pytest.importorskip("datasets")
 
@@ -318,7 +318,7 @@ def test_remote_image_paths_decode(hub: Any) -> None:
         {"image": [{"bytes": None, "path": "imgs/a.png"}, {"bytes": None, "path": https}]},
         schema={"image": pl.Struct({"bytes": pl.Binary, "path": pl.String})},
     )
-    from crucible_polars.media.image import resolve_image_paths
+    from crucible_polars.readers.image_paths import resolve_image_paths
 
     lf = frame.lazy().select(resolve_image_paths("image", hf_folder))
     ds = cp.Dataset(lf, cp.Features({"image": cp.Image()}))

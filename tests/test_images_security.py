@@ -23,7 +23,7 @@ import pytest
 
 import crucible_polars as cp
 from crucible_polars.errors import DataFileError, ImageDecodeError, UnsafeArchiveError
-from crucible_polars.media.image import image_decode_errors
+from crucible_polars.media.decode import image_decode_errors
 
 
 def _png(size: tuple[int, int] = (8, 8), mode: str = "RGB") -> bytes:
@@ -150,7 +150,7 @@ def _snapshot(folder: Path) -> set[str]:
 
 
 def _cache() -> Path:
-    from crucible_polars.formats.archive_files import cache_root
+    from crucible_polars.sources.open import cache_root
 
     return cache_root() / "extracted"
 

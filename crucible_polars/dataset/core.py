@@ -22,9 +22,9 @@ from crucible_polars.features import Features
 from crucible_polars.formatting import format_batch, format_row, format_rows
 from crucible_polars.html import dataset_html, rows_label
 from crucible_polars.info import DatasetInfo
-from crucible_polars.formats.base import Diagnose
 from crucible_polars.materialize import take_rows
 from crucible_polars.plan import Plan
+from crucible_polars.readers.base import Diagnose
 
 
 class Dataset(DatasetTransforms, DatasetOutputs, DatasetConstructors):

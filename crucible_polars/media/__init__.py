@@ -1,4 +1,6 @@
-"""Media columns: images decoded on output (in threads), imagefolder, notebook thumbnails.
+"""Media values: images decoded on output, one at a time (:mod:`~crucible_polars.media.decode`)
+or a column at a time in threads (:mod:`~crucible_polars.media.batch`), also inside lists and
+dicts (:mod:`~crucible_polars.media.nested`).
 
 Examples
 --------
@@ -7,10 +9,9 @@ Examples
 ...     pass
 """
 
-from crucible_polars.media.image import (
+from crucible_polars.media.batch import decode_images, decode_images_to_array
+from crucible_polars.media.decode import (
     decode_image,
-    decode_images,
-    decode_images_to_array,
     decode_thumbnail,
     image_decode_errors,
     set_image_decode_errors,

@@ -1,7 +1,7 @@
 """Images nested in lists and dicts (``List(Image())``, ``{"photo": Image(), ...}``).
 
 The image values of a whole column are gathered first, decoded together in the thread pool
-(:func:`~crucible_polars.media.image.decode_fields`), then put back in place.
+(:func:`~crucible_polars.media.batch.decode_fields`), then put back in place.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import numpy as np
 import PIL.Image
 
 from crucible_polars.features import Image, LargeList, List
-from crucible_polars.media.image import ImageSize, decode_fields
+from crucible_polars.media.batch import decode_fields
+from crucible_polars.media.decode import ImageSize
 
 
 def has_decodable_image(feature: Any) -> bool:

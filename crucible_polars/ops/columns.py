@@ -25,9 +25,9 @@ import polars as pl
 
 from crucible_polars.errors import CrucibleError, DuplicateColumnError
 from crucible_polars.features import ClassLabel, Features, Value, cast_lazyframe, find_cast_error
-from crucible_polars.udf.values import values_to_series
 from crucible_polars.ops.sampling import keep_gather
 from crucible_polars.plan import Plan
+from crucible_polars.udf.values import values_to_series
 
 if TYPE_CHECKING:
     from crucible_polars.features import FeatureType

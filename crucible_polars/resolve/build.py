@@ -16,13 +16,13 @@ from typing import Any
 import polars as pl
 
 from crucible_polars.features import Features
-from crucible_polars.formats import scan_files
-from crucible_polars.formats.base import run_explained
 from crucible_polars.info import DatasetInfo
-from crucible_polars.media.image import data_files_folder, resolve_image_paths
 from crucible_polars.ops import columns as ops_columns
 from crucible_polars.ops.combine import apply_split_terms
 from crucible_polars.plan import Plan, carry_features
+from crucible_polars.readers import scan_files
+from crucible_polars.readers.base import run_explained
+from crucible_polars.readers.image_paths import data_files_folder, resolve_image_paths
 from crucible_polars.resolve.load_plan import LoadPlan, resolve_load
 from crucible_polars.resolve.splits import SplitSlice
 

@@ -12,11 +12,9 @@ Examples
 
 from __future__ import annotations
 
-import re
 import difflib
+import re
 from dataclasses import dataclass, field
-from typing import Any
-
 
 #: The task vocabulary of :attr:`CatalogEntry.task`.
 TASKS = ("math", "chat", "preference", "code", "reasoning", "vision", "eval")

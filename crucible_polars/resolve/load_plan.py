@@ -16,15 +16,15 @@ from typing import Any
 
 from crucible_polars.errors import DataFilesNotFoundError, SplitNotFoundError
 from crucible_polars.features import Features
-from crucible_polars.formats import (
+from crucible_polars.info import DatasetInfo
+from crucible_polars.readers import (
     FORMAT_EXTENSIONS,
     METADATA_FILENAMES,
     SUPPORTED_FORMATS,
     infer_format,
 )
-from crucible_polars.formats.archive_files import archive_member_names
-from crucible_polars.formats.base import ScanOptions
-from crucible_polars.info import DatasetInfo
+from crucible_polars.readers.archive_files import archive_member_names
+from crucible_polars.readers.base import ScanOptions
 from crucible_polars.resolve.catalog_table import resolve_short_name
 from crucible_polars.resolve.configs import (
     DEFAULT_CONFIG,

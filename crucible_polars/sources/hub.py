@@ -66,7 +66,7 @@ from crucible_polars.errors import (
     LoadingScriptError,
     OfflineCacheMissError,
 )
-from crucible_polars.formats import FORMAT_EXTENSIONS
+from crucible_polars.readers import FORMAT_EXTENSIONS
 from crucible_polars.resolve.configs import ConfigSpec, configs_from_metadata, read_card_metadata
 from crucible_polars.resolve.parquet_branch import (
     PARQUET_REVISION,
@@ -82,7 +82,7 @@ except ImportError:  # pragma: no cover - another huggingface_hub layout
     TreeCacheEntry = write_tree_cache = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from crucible_polars.load import LoadPlan
+    pass
 
 REPO_TYPE = "dataset"
 LIBRARY_NAME = "crucible_polars"

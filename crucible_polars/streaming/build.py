@@ -24,14 +24,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import polars as pl
 
 from crucible_polars.features import Features
-from crucible_polars.formats.csv import pandas_like_features
 from crucible_polars.info import DatasetInfo
 from crucible_polars.plan import Plan
+from crucible_polars.readers.csv import pandas_like_features
 from crucible_polars.resolve.build import build_splits, split_name
 from crucible_polars.resolve.load_plan import LoadPlan
 from crucible_polars.resolve.splits import SplitSlice
@@ -39,7 +38,6 @@ from crucible_polars.streaming.iterable import IterableDataset, IterableDatasetD
 from crucible_polars.streaming.parquet import read_meta
 from crucible_polars.streaming.sharding import Unit
 from crucible_polars.streaming.source import FILE_FORMATS, NotLineBasedError, StreamSource
-
 
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
 

@@ -1,7 +1,7 @@
 """JSON lines, CSV and text, streamed in chunks that end at line (or record) boundaries.
 
 A file is read forward from a byte offset (range requests for remote files), cut into
-chunks at line boundaries (:mod:`crucible_polars.formats.compression` does the cutting and
+chunks at line boundaries (:mod:`crucible_polars.readers.compressed` does the cutting and
 the decompression) and every chunk is parsed by Polars (``read_ndjson`` / ``read_csv``)
 with one schema, inferred up front from the head of the first file as the non-streaming
 readers infer it. The next chunk parses in a worker thread (Polars releases the GIL) while
@@ -36,18 +36,18 @@ from typing import IO, Any
 import polars as pl
 
 from crucible_polars.errors import DataFileError
-from crucible_polars.formats.compression import (
-    _ndjson_error,
-    _read_ndjson,
-    _record_end,
-    _strip_bom,
+from crucible_polars.readers.compressed import (
     compression_of,
     first_lines,
     iter_csv_record_chunks,
     iter_line_chunks,
+    ndjson_error,
     open_decompressed,
+    parse_text_chunk,
+    read_ndjson,
+    record_end,
+    strip_bom,
 )
-from crucible_polars.formats.decompressed_scans import parse_text_chunk
 from crucible_polars.streaming.ranges import RangeFile, open_bytes
 
 CHUNK_BYTES = 2 << 20
@@ -59,7 +59,7 @@ FIRST_CHUNK_BYTES = 256 << 10
 _BLOCK_BYTES = 2 << 20
 _DISCARD_BYTES = 8 << 20
 JSON_INFER_ROWS = 10_000
-"""Lines read to infer a JSON-lines schema (``crucible_polars.formats.json`` reads as many)."""
+"""Lines read to infer a JSON-lines schema (``crucible_polars.readers.json`` reads as many)."""
 
 CSV_INFER_ROWS = 100
 """Records read to infer a CSV schema (``pl.scan_csv``'s default, as the CSV reader uses)."""
@@ -113,17 +113,17 @@ class LineFormat:
             return parse_text_chunk(path, chunk, line)
         sub = self._projected(columns)
         if at_start:
-            chunk = _strip_bom(chunk, 1)
+            chunk = strip_bom(chunk, 1)
             if self.kind == "csv" and self.has_header:
                 quote = self.quote_char.encode() if self.quote_char else None
-                chunk = chunk[_record_end(chunk, quote) :]
+                chunk = chunk[record_end(chunk, quote) :]
         if not chunk.strip():
             return pl.DataFrame(schema=sub)
         if self.kind == "json":
             try:
-                return _read_ndjson(chunk, sub)
+                return read_ndjson(chunk, sub)
             except pl.exceptions.PolarsError as exc:
-                raise _ndjson_error(path, chunk, sub, line, exc) from None
+                raise ndjson_error(path, chunk, sub, line, exc) from None
         names = self.schema.names()
         try:
             return pl.read_csv(
@@ -206,15 +206,15 @@ def infer_line_format(
             if options.get("field") is not None:
                 return None
             raw = first_lines(reader, None, JSON_INFER_ROWS)
-            head = _strip_bom(raw, 1)
+            head = strip_bom(raw, 1)
             if not _is_json_lines(head):
                 return None
             if not head.strip():
                 return LineFormat("json", pl.Schema())
             try:
-                frame = _read_ndjson(head, None)
+                frame = read_ndjson(head, None)
             except pl.exceptions.PolarsError as exc:
-                raise _ndjson_error(path, head, None, 1, exc) from None
+                raise ndjson_error(path, head, None, 1, exc) from None
             kept = None
             if len(raw) <= HEAD_MAX_BYTES:
                 kept = Head(path, len(raw), raw.count(b"\n"), frame)
@@ -222,7 +222,7 @@ def infer_line_format(
         separator = str(options.get("sep") or options.get("delimiter") or ",")
         has_header = options.get("header", "infer") is not None
         names = options.get("column_names") or options.get("names")
-        head = _strip_bom(
+        head = strip_bom(
             first_lines(reader, None, CSV_INFER_ROWS + int(has_header), quote_char='"'), 1
         )
     if not head.strip():

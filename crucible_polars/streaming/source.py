@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from crucible_polars.errors import CrucibleError, SchemaMismatchError
-from crucible_polars.formats.base import Diagnose
+from crucible_polars.readers.base import Diagnose
 from crucible_polars.resolve.splits import SplitSlice
 from crucible_polars.streaming.lines import LineFormat, read_lines
 from crucible_polars.streaming.parquet import FRAME_ROWS, ParquetReader, polars_schema, read_meta

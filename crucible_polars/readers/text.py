@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from crucible_polars.formats._lines import needs_python_decompression
-from crucible_polars.formats.base import Scan, ScanOptions
-from crucible_polars.formats.compression import compression_of, scan_decompressed_text
+from crucible_polars.readers.base import Scan, ScanOptions
+from crucible_polars.readers.compressed import (
+    compression_of,
+    needs_python_decompression,
+    scan_decompressed_text,
+)
 
 
 def _scan_one(path: str) -> pl.LazyFrame:

@@ -21,7 +21,7 @@ import lzma
 import os
 import zlib
 from collections.abc import Mapping
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, Any, BinaryIO
 
 import zstandard
 
@@ -32,7 +32,9 @@ __all__ = [
     "COMPRESSION_SUFFIXES",
     "POLARS_NATIVE",
     "compression_of",
+    "normalize_compression",
     "open_decompressed",
+    "open_path",
     "strip_compression_suffix",
 ]
 
@@ -64,6 +66,7 @@ _ALIASES: dict[str, str] = {
 }
 
 _ZSTD_MAX_WINDOW = 1 << 31  # accept frames written with ``zstd --long=31``
+_ZSTD_FEED = 4 << 10  # compressed bytes per decompress call: at most ~128 MiB out
 
 
 # --------------------------------------------------------------------------------------
@@ -80,7 +83,7 @@ def compression_of(path: str | os.PathLike[str]) -> str | None:
     """The compression of ``path`` from its suffix, or ``None`` for a plain file.
 
     ``.tar.gz`` and friends are gzip too; check
-    :func:`crucible_polars.formats.archives.is_archive` first to treat them as archives.
+    :func:`crucible_polars.readers.archives.is_archive` first to treat them as archives.
 
     Examples
     --------
@@ -115,7 +118,24 @@ def strip_compression_suffix(path: str) -> str:
     return path  # pragma: no cover - compression_of found a suffix
 
 
-def _normalize(compression: str | None) -> str | None:
+def normalize_compression(compression: str | None) -> str | None:
+    """The canonical name of ``compression`` (``"gz"`` -> ``"gzip"``); ``None`` stays ``None``.
+
+    Parameters
+    ----------
+    compression
+        A compression name or alias, or ``None``.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        An unknown compression.
+
+    Examples
+    --------
+    >>> normalize_compression("GZ"), normalize_compression("lzma"), normalize_compression(None)
+    ('gzip', 'xz', None)
+    """
     if compression is None:
         return None
     try:
@@ -129,110 +149,51 @@ def _normalize(compression: str | None) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
-class _ZstdFrameTracker:
-    """Follows the frame structure of a zstd stream to tell whether it ended cleanly.
+class _ZstdReader:
+    """Streaming zstd decompression across frames that notices truncated input.
 
-    ``zstandard``'s stream reader returns a truncated stream's data without complaint; this
-    walks frame and block headers (skipping block contents) as the bytes go by.
+    One ``decompressobj`` per frame: at the frame's end ``.eof`` turns true and
+    ``.unused_data`` holds the bytes after it (the next frame, or a skippable one); input
+    that ends while a frame's ``.eof`` is still false was truncated. ``decompressobj`` has
+    no output limit, so input goes in :data:`_ZSTD_FEED` bytes at a time, which bounds what
+    one call can expand to (zstd tops out near 32,000:1).
     """
 
-    def __init__(self) -> None:
-        self._need = 4  # bytes of the next header to collect
-        self._header = bytearray()
-        self._state = "magic"
-        self._skip = 0
-        self._checksum = False
-        self.invalid = False
-
-    @property
-    def complete(self) -> bool:
-        return not self.invalid and self._state == "magic" and not self._header and not self._skip
-
-    def feed(self, data: bytes) -> None:
-        pos, end = 0, len(data)
-        while pos < end and not self.invalid:
-            if self._skip:
-                take = min(self._skip, end - pos)
-                self._skip -= take
-                pos += take
-                continue
-            take = min(self._need - len(self._header), end - pos)
-            self._header += data[pos : pos + take]
-            pos += take
-            if len(self._header) == self._need:
-                header = bytes(self._header)
-                self._header.clear()
-                self._advance(header)
-
-    def _advance(self, header: bytes) -> None:
-        state = self._state
-        if state == "magic":
-            magic = int.from_bytes(header, "little")
-            if magic == 0xFD2FB528:
-                self._state, self._need = "descriptor", 1
-            elif magic & 0xFFFFFFF0 == 0x184D2A50:
-                self._state, self._need = "skippable", 4
-            else:
-                self.invalid = True
-        elif state == "skippable":
-            self._skip = int.from_bytes(header, "little")
-            self._state, self._need = "magic", 4
-        elif state == "descriptor":
-            d = header[0]
-            single_segment = (d >> 5) & 1
-            self._checksum = bool((d >> 2) & 1)
-            fcs = (1 if single_segment else 0, 2, 4, 8)[d >> 6]
-            self._skip = (0 if single_segment else 1) + (0, 1, 2, 4)[d & 3] + fcs
-            self._state, self._need = "block", 3
-        elif state == "block":
-            value = int.from_bytes(header, "little")
-            last, kind, size = value & 1, (value >> 1) & 3, value >> 3
-            if kind == 3:
-                self.invalid = True
-                return
-            self._skip = 1 if kind == 1 else size
-            if last:
-                if self._checksum:
-                    self._skip += 4
-                self._state, self._need = "magic", 4
-
-
-class _TrackingSource:
-    """A ``read``-only view of a binary file that feeds a :class:`_ZstdFrameTracker`."""
-
-    def __init__(self, fileobj: IO[bytes], tracker: _ZstdFrameTracker) -> None:
-        self._fileobj = fileobj
-        self._tracker = tracker
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._fileobj.read(size)
-        self._tracker.feed(data)
-        return data
-
-
-class _ZstdReader:
-    """Streaming zstd decompression across frames that notices truncated input."""
-
     def __init__(self, fileobj: IO[bytes]) -> None:
-        self._tracker = _ZstdFrameTracker()
-        decompressor = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
-        self._reader = decompressor.stream_reader(
-            cast("IO[bytes]", _TrackingSource(fileobj, self._tracker)),
-            read_across_frames=True,
-            closefd=False,
-        )
+        self._fileobj = fileobj
+        self._decompressor = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
+        self._frame: Any = None  # the decompressobj of the frame being read
+        self._input = b""
+        self._output = memoryview(b"")  # decompressed, not yet read
+
+    def _decompress_more(self) -> bool:
+        """Decompress one more piece of input; ``False`` at a clean end of the stream."""
+        if not self._input:
+            self._input = self._fileobj.read(_ZSTD_FEED)
+            if not self._input:
+                if self._frame is not None:
+                    raise EOFError("zstd stream ended in the middle of a frame")
+                return False
+        if self._frame is None:
+            self._frame = self._decompressor.decompressobj()
+        self._output = memoryview(self._frame.decompress(self._input))
+        self._input = b""
+        if self._frame.eof:
+            self._input, self._frame = self._frame.unused_data, None
+        return True
 
     def read(self, size: int = -1) -> bytes:
-        data: bytes = self._reader.read(size)
-        if not data and size != 0:
-            if self._tracker.invalid:
-                raise zstandard.ZstdError("not a zstd stream (unknown frame magic)")
-            if not self._tracker.complete:
-                raise EOFError("zstd stream ended in the middle of a frame")
-        return data
+        parts: list[memoryview] = []
+        wanted = size
+        while wanted != 0 and (self._output or self._decompress_more()):
+            take = len(self._output) if wanted < 0 else min(wanted, len(self._output))
+            parts.append(self._output[:take])
+            self._output = self._output[take:]
+            wanted = wanted - take if wanted > 0 else wanted
+        return b"".join(parts)
 
     def close(self) -> None:
-        self._reader.close()
+        self._output = memoryview(b"")
 
 
 _CORRUPT_ERRORS: tuple[type[BaseException], ...] = (
@@ -363,7 +324,7 @@ def open_decompressed(
     ...
     crucible_polars.errors.DataFileError: x.gz: corrupt or truncated gzip stream ...
     """
-    compression = _normalize(compression)
+    compression = normalize_compression(compression)
     label = name if name is not None else _name_of(source)
     if isinstance(source, (str, os.PathLike)):
         fileobj: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed by the reader
@@ -375,17 +336,36 @@ def open_decompressed(
     return _wrap(source, compression, label, owned=False)
 
 
-def _open_path(
-    path: str, compression: str | None, storage_options: Mapping[str, Any] | None
+def open_path(
+    path: str, compression: str | None, storage_options: Mapping[str, Any] | None = None
 ) -> BinaryIO:
-    """Open a local path or an fsspec URL as a decompressing reader that owns the file."""
+    """Open a local path or an fsspec URL as a decompressing reader that owns the file.
+
+    Parameters
+    ----------
+    path
+        A local path or an ``fsspec`` URL.
+    compression
+        As for :func:`open_decompressed`.
+    storage_options
+        Passed to ``fsspec.open`` for a URL.
+
+    Examples
+    --------
+    >>> import gzip, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.gz")
+    >>> _ = open(path, "wb").write(gzip.compress(b"hi"))
+    >>> with open_path(path, "gzip") as f:
+    ...     f.read()
+    b'hi'
+    """
     if "://" not in path:
         return open_decompressed(path, compression)
     import fsspec
 
     fileobj = fsspec.open(path, mode="rb", **dict(storage_options or {})).open()
     try:
-        return _wrap(fileobj, _normalize(compression), path, owned=True)
+        return _wrap(fileobj, normalize_compression(compression), path, owned=True)
     except BaseException:
         fileobj.close()
         raise

@@ -1,4 +1,5 @@
-"""Cut a byte stream into chunks that end at a line (or CSV record) boundary.
+"""Line-based files: cut a byte stream into chunks that end at a line (or CSV record)
+boundary, read a file's first lines, and scan many files under one schema.
 
 Each chunk can then be parsed on its own (``pl.read_ndjson``, ``pl.read_csv``), so memory
 stays bounded by the chunk size whatever the size of the file.
@@ -12,13 +13,30 @@ Examples
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
-from crucible_polars.formats.decompression import open_decompressed
+import polars as pl
 
-__all__ = ["DEFAULT_CHUNK_BYTES", "first_lines", "iter_csv_record_chunks", "iter_line_chunks"]
+from crucible_polars.readers.base import unify_schemas
+from crucible_polars.readers.compressed._codecs import (
+    POLARS_NATIVE,
+    compression_of,
+    open_decompressed,
+)
+
+__all__ = [
+    "DEFAULT_CHUNK_BYTES",
+    "concat_scans",
+    "first_lines",
+    "iter_csv_record_chunks",
+    "iter_line_chunks",
+    "needs_python_decompression",
+    "open_text_lines",
+    "record_end",
+]
 
 DEFAULT_CHUNK_BYTES = 8 << 20
 """Default size of the decompressed chunks the scans parse one at a time (8 MiB)."""
@@ -97,8 +115,21 @@ def _iter_chunks(reader: IO[bytes], chunk_bytes: int, quote_char: str | None) ->
             yield tail
 
 
-def _record_end(data: bytes, quote: bytes | None) -> int:
-    """Index just past the first record of ``data`` (``len(data)`` if it has one record)."""
+def record_end(data: bytes, quote: bytes | None) -> int:
+    r"""Index just past the first record of ``data`` (``len(data)`` if it has one record).
+
+    Parameters
+    ----------
+    data
+        CSV bytes starting at a record.
+    quote
+        The quote character (a newline inside quotes does not end a record), or ``None``.
+
+    Examples
+    --------
+    >>> record_end(b'"a\nb",c\nd\n', b'"'), record_end(b"x", None)
+    (8, 1)
+    """
     pos, quotes = 0, 0
     while True:
         nl = data.find(b"\n", pos)
@@ -145,3 +176,69 @@ def first_lines(
             if quotes % 2 == 0:
                 records += 1
     return b"".join(out)
+
+
+def needs_python_decompression(path: str) -> bool:
+    """Whether Polars cannot decompress ``path`` itself (bz2, xz).
+
+    Examples
+    --------
+    >>> needs_python_decompression("a.jsonl.gz"), needs_python_decompression("a.jsonl.xz")
+    (False, True)
+    """
+    compression = compression_of(path)
+    return compression is not None and compression not in POLARS_NATIVE
+
+
+def open_text_lines(path: str) -> Iterator[str]:
+    """Iterate a (possibly compressed) file's lines as text, for slow diagnostics only.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> _ = open(p, "w").write("x\\ny\\n")
+    >>> list(open_text_lines(p))
+    ['x\\n', 'y\\n']
+    """
+    raw: IO[bytes]
+    compression = compression_of(path)
+    if "://" in path:
+        import fsspec
+
+        raw = fsspec.open(path, "rb").open()
+    else:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        stream = open_decompressed(raw, compression) if compression else raw
+        yield from io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+    finally:
+        raw.close()
+
+
+def concat_scans(
+    files: Sequence[str],
+    scan_one: Callable[[str], pl.LazyFrame],
+    scan_many: Callable[[list[str], pl.Schema | None], pl.LazyFrame],
+) -> pl.LazyFrame:
+    """Scan files of one split under one unified schema.
+
+    Files Polars reads natively go through one multi-file ``scan_many``; the rest through
+    per-file ``scan_one`` frames, concatenated in file order.
+    """
+    schemas = [scan_one(f).collect_schema() for f in files] if len(files) > 1 else []
+    schema = unify_schemas(files, schemas) if schemas else None
+    if not any(needs_python_decompression(f) for f in files):
+        return scan_many(list(files), schema)
+    frames = []
+    for f in files:
+        lf = scan_one(f)
+        if schema is not None:
+            lf = lf.select(
+                [
+                    pl.col(n).cast(t) if n in lf.collect_schema() else pl.lit(None, t).alias(n)
+                    for n, t in schema.items()
+                ]
+            )
+        frames.append(lf)
+    return pl.concat(frames, how="vertical")

@@ -3,9 +3,9 @@
 The ``scan_decompressed_*`` functions return lazy frames built on
 :func:`polars.io.plugins.register_io_source`: nothing is read before ``collect``, and the
 plugin's projection, predicate, ``n_rows`` and batch size are honoured. A file is
-decompressed chunk by chunk (:mod:`crucible_polars.formats.decompression`), every chunk ends
-at a line or CSV record boundary (:mod:`crucible_polars.formats.line_chunks`) and is parsed on
-its own, so memory stays bounded by the chunk size.
+decompressed chunk by chunk (``open_path``), every chunk ends at a line or CSV record
+boundary (``iter_line_chunks``) and is parsed on its own, so memory stays bounded by the
+chunk size.
 
 Examples
 --------
@@ -28,20 +28,24 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from crucible_polars.errors import DataFileError
-from crucible_polars.formats.decompression import _normalize, _open_path
-from crucible_polars.formats.line_chunks import (
+from crucible_polars.readers.compressed._chunks import (
     DEFAULT_CHUNK_BYTES,
-    _record_end,
     first_lines,
     iter_csv_record_chunks,
     iter_line_chunks,
+    record_end,
 )
+from crucible_polars.readers.compressed._codecs import normalize_compression, open_path
 
 __all__ = [
     "ParseChunk",
+    "ndjson_error",
+    "parse_text_chunk",
+    "read_ndjson",
     "scan_decompressed_csv",
     "scan_decompressed_ndjson",
     "scan_decompressed_text",
+    "strip_bom",
 ]
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -111,7 +115,7 @@ def _chunks_of(
     csv: bool = False,
 ) -> Callable[[], Iterator[bytes]]:
     def open_chunks() -> Iterator[bytes]:
-        with _open_path(path, compression, storage_options) as reader:
+        with open_path(path, compression, storage_options) as reader:
             if csv:
                 yield from iter_csv_record_chunks(reader, chunk_bytes, quote_char)
             else:
@@ -151,11 +155,25 @@ def _read_head(
     quote_char: str | None = None,
 ) -> bytes:
     """The first ``n`` lines (CSV records with ``quote_char``), decompressed, without a BOM."""
-    with _open_path(path, compression, storage_options) as reader:
-        return _strip_bom(first_lines(reader, None, n, quote_char=quote_char), 1)
+    with open_path(path, compression, storage_options) as reader:
+        return strip_bom(first_lines(reader, None, n, quote_char=quote_char), 1)
 
 
-def _strip_bom(chunk: bytes, line: int) -> bytes:
+def strip_bom(chunk: bytes, line: int) -> bytes:
+    """``chunk`` without a leading UTF-8 byte-order mark when it starts the file.
+
+    Parameters
+    ----------
+    chunk
+        Bytes of a line-based file.
+    line
+        The 1-based line ``chunk`` starts at; only line 1 can hold a BOM.
+
+    Examples
+    --------
+    >>> strip_bom(b"\\xef\\xbb\\xbfa,b", 1), strip_bom(b"\\xef\\xbb\\xbfa,b", 2)
+    (b'a,b', b'\\xef\\xbb\\xbfa,b')
+    """
     return chunk[len(_UTF8_BOM) :] if line == 1 and chunk.startswith(_UTF8_BOM) else chunk
 
 
@@ -165,7 +183,7 @@ def _bad_ndjson_line(chunk: bytes, schema: pl.Schema | None) -> int | None:
 
     def fails(lo: int, hi: int) -> bool:
         try:
-            _read_ndjson(b"".join(lines[lo:hi]), schema)
+            read_ndjson(b"".join(lines[lo:hi]), schema)
         except pl.exceptions.PolarsError:
             return True
         return False
@@ -184,15 +202,53 @@ def _bad_ndjson_line(chunk: bytes, schema: pl.Schema | None) -> int | None:
     return lo
 
 
-def _read_ndjson(data: bytes, schema: pl.Schema | None) -> pl.DataFrame:
+def read_ndjson(data: bytes, schema: pl.Schema | None) -> pl.DataFrame:
+    """Parse JSON lines with ``schema``, or inferring the types from every line when ``None``.
+
+    Parameters
+    ----------
+    data
+        Whole JSON lines.
+    schema
+        The columns and types to read, or ``None`` to infer them.
+
+    Examples
+    --------
+    >>> read_ndjson(b'{"a": 1}\\n{"a": 2}\\n', None)["a"].to_list()
+    [1, 2]
+    """
     if schema is None:
         return pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
     return pl.read_ndjson(io.BytesIO(data), schema=schema)
 
 
-def _ndjson_error(
+def ndjson_error(
     path: str, chunk: bytes, schema: pl.Schema | None, first_line: int, exc: Exception
 ) -> DataFileError:
+    """The error for a chunk of JSON lines that failed to parse, naming the bad line.
+
+    Parameters
+    ----------
+    path
+        The file, named in the error.
+    chunk
+        The chunk that failed; it is bisected to find the first bad line.
+    schema
+        The schema the chunk was parsed with (``None``: inferred).
+    first_line
+        The 1-based line ``chunk`` starts at.
+    exc
+        Polars' error.
+
+    Examples
+    --------
+    >>> chunk = b'{"a": 1}\\n{"a": \\n'
+    >>> try:
+    ...     read_ndjson(chunk, None)
+    ... except pl.exceptions.PolarsError as exc:
+    ...     print(ndjson_error("a.jsonl", chunk, None, 10, exc).row)
+    11
+    """
     bad = _bad_ndjson_line(chunk, schema)
     row = None if bad is None else first_line + bad
     hint = "" if schema is None else "; if a column changes type, pass schema= (or features=)"
@@ -215,7 +271,7 @@ def scan_decompressed_ndjson(
     path
         Local path, or an ``fsspec`` URL (``storage_options`` are passed to ``fsspec``).
     compression
-        See :func:`~crucible_polars.formats.decompression.open_decompressed`.
+        See :func:`~crucible_polars.readers.compressed.open_decompressed`.
     schema
         The columns and their types. When given, nothing is read until ``collect``; when
         ``None`` it is inferred now from the first ``infer_rows`` lines.
@@ -242,21 +298,21 @@ def scan_decompressed_ndjson(
     ['y', 'z']
     """
     path = os.fspath(path)
-    compression = _normalize(compression)
+    compression = normalize_compression(compression)
     if schema is None:
         schema = _infer_ndjson_schema(path, compression, infer_rows, storage_options)
     schema = pl.Schema(schema)
     full_schema = schema
 
     def parse(chunk: bytes, columns: list[str] | None, line: int) -> pl.DataFrame:
-        chunk = _strip_bom(chunk, line)
+        chunk = strip_bom(chunk, line)
         sub = _select_schema(full_schema, columns)
         if not chunk.strip():
             return pl.DataFrame(schema=sub)
         try:
-            return _read_ndjson(chunk, sub)
+            return read_ndjson(chunk, sub)
         except pl.exceptions.PolarsError as exc:
-            raise _ndjson_error(path, chunk, sub, line, exc) from None
+            raise ndjson_error(path, chunk, sub, line, exc) from None
 
     open_chunks = _chunks_of(path, compression, chunk_bytes, storage_options)
     return _register_scan(open_chunks, parse, full_schema, "crucible_ndjson", path, compression)
@@ -272,9 +328,9 @@ def _infer_ndjson_schema(
     if not head.strip():
         return pl.Schema()
     try:
-        return _read_ndjson(head, None).schema
+        return read_ndjson(head, None).schema
     except pl.exceptions.PolarsError as exc:
-        raise _ndjson_error(path, head, None, 1, exc) from None
+        raise ndjson_error(path, head, None, 1, exc) from None
 
 
 def scan_decompressed_csv(
@@ -322,7 +378,7 @@ def scan_decompressed_csv(
     [(1, 'multi\nline'), (2, 'b')]
     """
     path = os.fspath(path)
-    compression = _normalize(compression)
+    compression = normalize_compression(compression)
     options = dict(read_csv_options or {})
     reserved = {"has_header", "schema", "columns", "separator", "quote_char", "new_columns"}
     if reserved & options.keys():
@@ -339,9 +395,9 @@ def scan_decompressed_csv(
     def parse(chunk: bytes, columns: list[str] | None, line: int) -> pl.DataFrame:
         sub = _select_schema(full_schema, columns)
         if line == 1:
-            chunk = _strip_bom(chunk, line)
+            chunk = strip_bom(chunk, line)
             if has_header:
-                chunk = chunk[_record_end(chunk, quote) :]
+                chunk = chunk[record_end(chunk, quote) :]
         if not chunk:
             return pl.DataFrame(schema=sub)
         try:
@@ -441,7 +497,7 @@ def scan_decompressed_text(
     ['first', '', 'last']
     """
     path = os.fspath(path)
-    compression = _normalize(compression)
+    compression = normalize_compression(compression)
     schema = pl.Schema({"text": pl.String})
 
     def parse(chunk: bytes, columns: list[str] | None, line: int) -> pl.DataFrame:

@@ -1,52 +1,39 @@
-"""Archives (zip, tar, compressed tar): list their files and extract them once, safely.
+"""The members of an archive (zip, tar, compressed tar): what they are, checked for safety.
 
-:func:`extract_archive` extracts into ``cache_root/<key>/`` where ``key`` is the SHA-256
-of the archive's resolved path, size and modification time, so a second call (or a second
-process) reuses the folder. Extraction happens in a temporary sibling folder that is
-renamed into place only once complete: the target folder is either absent or whole.
-
-Safety: a member with an absolute path, a drive letter, a ``..`` component, a link whose
-target leaves the archive, or a device/fifo is refused with
-:class:`~crucible_polars.errors.UnsafeArchiveError`, as is an archive bomb (too many
-members, or more bytes than ``max_total_bytes`` -- counted both from the headers and from
-the bytes actually written, so a lying header cannot bypass the limit). Links that stay
-inside the archive are materialized as copies: no symlink or hard link is ever created.
+Every member name is checked before anything is written: an absolute path, a drive letter, a
+``..`` component or a NUL byte is refused with
+:class:`~crucible_polars.errors.UnsafeArchiveError`. Tar members then pass the stdlib's
+``tarfile.data_filter`` (PEP 706) against the real destination: links pointing outside or to
+absolute paths, and device files, are refused. Zip symlinks (which ``zipfile`` does not
+check) are resolved lexically here. :class:`Budget` counts members and bytes against the
+bomb limits. :mod:`crucible_polars.readers.archives` extracts what this module yields.
 
 Examples
 --------
 >>> import os, tempfile, zipfile
->>> tmp = tempfile.mkdtemp()
->>> path = os.path.join(tmp, "data.zip")
+>>> path = os.path.join(tempfile.mkdtemp(), "data.zip")
 >>> with zipfile.ZipFile(path, "w") as zf:
 ...     zf.writestr("train/a.jsonl", '{"x": 1}\\n')
 >>> is_archive(path), list_archive_members(path)
 (True, ['train/a.jsonl'])
->>> folder = extract_archive(path, os.path.join(tmp, "extracted"))
->>> (folder / "train" / "a.jsonl").read_text()
-'{"x": 1}\\n'
->>> extract_archive(path, os.path.join(tmp, "extracted")) == folder
-True
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import re
-import shutil
 import stat
 import tarfile
 import uuid
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from crucible_polars.errors import DataFileError, DataFilesNotFoundError, UnsafeArchiveError
-from crucible_polars.formats.compression import open_decompressed
+from crucible_polars.readers.compressed import open_decompressed
 
 ARCHIVE_SUFFIXES: dict[str, tuple[str, str | None]] = {
     ".tar.gz": ("tar", "gzip"),
@@ -64,14 +51,12 @@ ARCHIVE_SUFFIXES: dict[str, tuple[str, str | None]] = {
 }
 """Archive suffix -> (``"zip"`` or ``"tar"``, compression of the tar stream)."""
 
-DEFAULT_MAX_TOTAL_BYTES = 20 * 2**30
 DEFAULT_MAX_MEMBERS = 1_000_000
-DEFAULT_MAX_RATIO = 1000.0
 RATIO_CHECK_FLOOR = 16 << 20
 """The compression-ratio limit applies only once more than this many bytes are out (16 MiB)."""
 
-_CACHE_KEY_VERSION = "crucible-archive-v1"
-_COPY_BLOCK = 1 << 20
+_LISTING_ROOT = Path(os.path.abspath(os.sep)) / f"crucible-archive-listing-{uuid.uuid4().hex}"
+"""A folder that does not exist: where listing checks members as if extracting them."""
 _MAX_LINK_TARGET = 4096
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -79,14 +64,6 @@ _COMPRESSION_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BZh", "bz2"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
-)
-_CORRUPT_MEMBER_ERRORS: tuple[type[BaseException], ...] = (
-    zipfile.BadZipFile,
-    tarfile.TarError,
-    zlib.error,
-    EOFError,
-    NotImplementedError,  # zipfile: unsupported compression method
-    RuntimeError,  # zipfile: encrypted member
 )
 
 
@@ -135,7 +112,9 @@ def _archive_kind(path: str) -> tuple[str, str | None]:
 
 
 @dataclass
-class _Entry:
+class ArchiveEntry:
+    """One member of an archive, checked: where it goes, what it is, how to read it."""
+
     name: str  # as stored in the archive
     parts: tuple[str, ...]  # safe relative path components
     kind: str  # "file" | "dir" | "symlink" | "hardlink"
@@ -163,7 +142,11 @@ def _safe_parts(archive: str, name: str) -> tuple[str, ...]:
 def _link_target(
     archive: str, name: str, parts: tuple[str, ...], target: str, symlink: bool
 ) -> tuple[str, ...]:
-    """Resolve a link target within the archive (lexically), refusing escapes."""
+    """Resolve a link target within the archive (lexically), refusing escapes.
+
+    Zip symlinks are checked only here; tar links pass ``tarfile.data_filter`` first
+    (:func:`_checked_tar_member`), and this then gives the member their copy comes from.
+    """
     what = "symlink" if symlink else "hard link"
     norm = target.replace("\\", "/")
     if not norm:
@@ -192,17 +175,17 @@ def _count(archive: str, name: str, count: int, max_members: int) -> None:
         )
 
 
-def _iter_entries(
-    archive: str, max_members: int, budget: _Budget | None = None
-) -> Iterator[_Entry]:
+def iter_entries(
+    archive: str, max_members: int, root: Path, budget: Budget | None = None
+) -> Iterator[ArchiveEntry]:
     kind, compression = _archive_kind(archive)
     if kind == "zip":
         yield from _iter_zip(archive, max_members, budget)
     else:
-        yield from _iter_tar(archive, compression, max_members)
+        yield from _iter_tar(archive, compression, max_members, root)
 
 
-def _iter_zip(archive: str, max_members: int, budget: _Budget | None) -> Iterator[_Entry]:
+def _iter_zip(archive: str, max_members: int, budget: Budget | None) -> Iterator[ArchiveEntry]:
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
@@ -221,7 +204,7 @@ def _iter_zip(archive: str, max_members: int, budget: _Budget | None) -> Iterato
             mode = info.external_attr >> 16
             ftype = stat.S_IFMT(mode)
             if info.is_dir() or ftype == stat.S_IFDIR:
-                yield _Entry(name, parts, "dir")
+                yield ArchiveEntry(name, parts, "dir")
                 continue
             if ftype and ftype not in (stat.S_IFREG, stat.S_IFLNK):
                 raise UnsafeArchiveError(archive, name, "is a device, fifo or socket")
@@ -236,7 +219,7 @@ def _iter_zip(archive: str, max_members: int, budget: _Budget | None) -> Iterato
                     raise UnsafeArchiveError(archive, name, "is a symlink with a huge target")
                 target = raw.decode("utf-8", "surrogateescape")
                 link = _link_target(archive, name, parts, target, symlink=True)
-                yield _Entry(name, parts, "symlink", link=link)
+                yield ArchiveEntry(name, parts, "symlink", link=link)
                 continue
             # Open with a copy whose size is unbounded: zipfile would otherwise silently
             # stop at the declared size; the caller counts the real bytes instead.
@@ -246,10 +229,42 @@ def _iter_zip(archive: str, max_members: int, budget: _Budget | None) -> Iterato
             def opener(probe: zipfile.ZipInfo = probe) -> IO[bytes]:
                 return zf.open(probe)
 
-            yield _Entry(name, parts, "file", info.file_size, open=opener, exact_size=True)
+            yield ArchiveEntry(name, parts, "file", info.file_size, open=opener, exact_size=True)
 
 
-def _iter_tar(archive: str, compression: str | None, max_members: int) -> Iterator[_Entry]:
+_DATA_FILTER = getattr(tarfile, "data_filter", None)  # PEP 706: Python >= 3.10.12, 3.11.4
+_FILTER_REFUSALS: dict[str, str] = {
+    "AbsolutePathError": "is an absolute path",
+    "OutsideDestinationError": "would be written outside the target",
+    "SpecialFileError": "is a device, fifo or special file",
+    "AbsoluteLinkError": "is a link to an absolute path",
+    "LinkOutsideDestinationError": "is a link whose target escapes the target",
+}
+
+
+def _checked_tar_member(
+    archive: str, member: tarfile.TarInfo, parts: tuple[str, ...], root: Path
+) -> None:
+    """Refuse a tar member that ``tarfile.data_filter`` refuses for extraction into ``root``.
+
+    The stdlib checks the real destination (``os.path.realpath``): no escape through
+    ``..``, links pointing outside or to absolute paths, device files. It strips a leading
+    ``/`` where we refuse, and reads ``\\`` as a character where we split on it, so
+    :func:`_safe_parts` has run first and the member is checked under the path we write.
+    """
+    if _DATA_FILTER is None:  # older Python: _link_target and the type checks still refuse
+        return
+    link = member.linkname.replace("\\", "/")
+    try:
+        _DATA_FILTER(member.replace(name="/".join(parts), linkname=link, deep=False), str(root))
+    except tarfile.FilterError as exc:
+        reason = _FILTER_REFUSALS.get(type(exc).__name__, "is refused by tarfile.data_filter")
+        raise UnsafeArchiveError(archive, member.name, reason) from None
+
+
+def _iter_tar(
+    archive: str, compression: str | None, max_members: int, root: Path
+) -> Iterator[ArchiveEntry]:
     reader = open_decompressed(archive, compression)
     try:
         try:
@@ -273,15 +288,16 @@ def _iter_tar(archive: str, compression: str | None, max_members: int) -> Iterat
                 name = member.name
                 _count(archive, name, count, max_members)
                 parts = _safe_parts(archive, name)
+                _checked_tar_member(archive, member, parts, root)
                 if member.isdir():
-                    yield _Entry(name, parts, "dir")
+                    yield ArchiveEntry(name, parts, "dir")
                     continue
                 if not parts:
                     raise UnsafeArchiveError(archive, name, "has an empty name")
                 if member.issym() or member.islnk():
                     symlink = member.issym()
                     link = _link_target(archive, name, parts, member.linkname, symlink)
-                    yield _Entry(name, parts, "symlink" if symlink else "hardlink", link=link)
+                    yield ArchiveEntry(name, parts, "symlink" if symlink else "hardlink", link=link)
                 elif member.isreg():
 
                     def opener(member: tarfile.TarInfo = member) -> IO[bytes]:
@@ -289,7 +305,7 @@ def _iter_tar(archive: str, compression: str | None, max_members: int) -> Iterat
                         assert f is not None  # regular member
                         return f
 
-                    yield _Entry(name, parts, "file", member.size, open=opener)
+                    yield ArchiveEntry(name, parts, "file", member.size, open=opener)
                 else:
                     raise UnsafeArchiveError(archive, name, "is a device, fifo or special file")
     finally:
@@ -320,8 +336,8 @@ def list_archive_members(
     if not os.path.exists(archive):
         raise DataFilesNotFoundError(archive)
     files: dict[tuple[str, ...], None] = {}
-    links: list[_Entry] = []
-    for entry in _iter_entries(archive, max_members):
+    links: list[ArchiveEntry] = []
+    for entry in iter_entries(archive, max_members, _LISTING_ROOT):
         if entry.kind == "file":
             files[entry.parts] = None
         elif entry.kind in ("symlink", "hardlink"):
@@ -332,12 +348,7 @@ def list_archive_members(
     return ["/".join(parts) for parts in files]
 
 
-# --------------------------------------------------------------------------------------
-# Extraction
-# --------------------------------------------------------------------------------------
-
-
-class _Budget:
+class Budget:
     """Counts members and bytes (declared and written) against the limits."""
 
     def __init__(
@@ -390,245 +401,13 @@ class _Budget:
         self._check(name, self.written, "extracted")
 
 
-def _inside(root_real: str, path: Path) -> bool:
-    real = os.path.realpath(path)
-    return real == root_real or real.startswith(root_real + os.sep)
-
-
-def _conflict(archive: str, name: str, exc: OSError) -> DataFileError:
-    return DataFileError(archive, f"member {name!r} conflicts with another member ({exc})")
-
-
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-_OPEN_FLAGS |= getattr(os, "O_BINARY", 0)
-
-
-def _write_file(archive: str, name: str, source: IO[bytes], dest: Path, budget: _Budget) -> int:
-    """Copy ``source`` to ``dest``, counting bytes before they are written."""
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(dest, _OPEN_FLAGS, 0o666)
-    except (FileExistsError, IsADirectoryError, NotADirectoryError) as exc:
-        raise _conflict(archive, name, exc) from None
-    written = 0
-    with open(fd, "wb") as out:
-        while True:
-            try:
-                block = source.read(_COPY_BLOCK)
-            except _CORRUPT_MEMBER_ERRORS as exc:
-                raise DataFileError(archive, f"member {name!r} is corrupt ({exc})") from None
-            if not block:
-                break
-            budget.write(name, len(block))
-            written += len(block)
-            out.write(block)
-    return written
-
-
-def _extract_into(archive: str, root: Path, budget: _Budget) -> None:
-    root_real = os.path.realpath(root)
-    links: dict[tuple[str, ...], _Entry] = {}
-
-    def destination(entry: _Entry) -> Path:
-        dest = root.joinpath(*entry.parts)
-        if not _inside(root_real, dest):
-            raise UnsafeArchiveError(archive, entry.name, "would be written outside the target")
-        return dest
-
-    for entry in _iter_entries(archive, budget.max_members, budget):
-        budget.member(entry.name)
-        if not entry.parts:  # "./" itself
-            continue
-        dest = destination(entry)
-        if entry.kind == "dir":
-            try:
-                dest.mkdir(parents=True, exist_ok=True)
-            except (FileExistsError, NotADirectoryError) as exc:
-                raise _conflict(archive, entry.name, exc) from None
-        elif entry.kind == "file":
-            assert entry.open is not None
-            budget.declare(entry.name, entry.size)
-            links.pop(entry.parts, None)
-            try:
-                source = entry.open()
-            except _CORRUPT_MEMBER_ERRORS as exc:
-                raise DataFileError(
-                    archive, f"member {entry.name!r} is unreadable ({exc})"
-                ) from None
-            with source:
-                written = _write_file(archive, entry.name, source, dest, budget)
-            if entry.exact_size and written != entry.size:
-                raise UnsafeArchiveError(
-                    archive,
-                    entry.name,
-                    f"declares {entry.size} bytes but holds {written} (a lying header)",
-                )
-        else:
-            links[entry.parts] = entry
-    _materialize_links(archive, root, root_real, list(links.values()), budget)
-
-
-def _materialize_links(
-    archive: str, root: Path, root_real: str, pending: list[_Entry], budget: _Budget
-) -> None:
-    """Replace internal links by copies of their targets (dangling links are dropped)."""
-    while pending:
-        rest: list[_Entry] = []
-        for entry in pending:
-            if entry.link == entry.parts:
-                continue  # a link to itself: nothing to copy
-            source = root.joinpath(*entry.link)
-            dest = root.joinpath(*entry.parts)
-            if not (_inside(root_real, source) and _inside(root_real, dest)):
-                raise UnsafeArchiveError(archive, entry.name, "is a link outside the target")
-            if source.is_file():
-                with open(source, "rb") as f:
-                    _write_file(archive, entry.name, f, dest, budget)
-            elif source.is_dir():
-                if entry.parts[: len(entry.link)] == entry.link:
-                    raise UnsafeArchiveError(archive, entry.name, "is a link to its own parent")
-                _copy_tree(archive, entry.name, source, dest, budget)
-            else:
-                rest.append(entry)
-        if len(rest) == len(pending):
-            return  # dangling, or links to links that never resolve
-        pending = rest
-
-
-def _copy_tree(archive: str, name: str, source: Path, dest: Path, budget: _Budget) -> None:
-    for folder, dirnames, filenames in os.walk(source):
-        dirnames.sort()
-        rel = Path(folder).relative_to(source)
-        try:
-            (dest / rel).mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError) as exc:
-            raise _conflict(archive, name, exc) from None
-        for filename in sorted(filenames):
-            budget.member(name)
-            with open(Path(folder) / filename, "rb") as f:
-                _write_file(archive, name, f, dest / rel / filename, budget)
-
-
-def _cache_key(archive: str, st: os.stat_result) -> str:
-    ident = f"{_CACHE_KEY_VERSION}\0{os.path.realpath(archive)}\0{st.st_size}\0{st.st_mtime_ns}"
-    return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def extracted_path(
-    archive_path: str | os.PathLike[str], cache_root: str | os.PathLike[str]
-) -> Path:
-    """Where :func:`extract_archive` puts (or has put) ``archive_path``'s files.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "a.zip")
-    >>> open(path, "wb").close()
-    >>> folder = extracted_path(path, tempfile.gettempdir())
-    >>> len(folder.name), folder.exists()
-    (64, False)
-    """
-    archive = os.fspath(archive_path)
-    try:
-        st = os.stat(archive)
-    except FileNotFoundError:
-        raise DataFilesNotFoundError(archive) from None
-    return Path(os.path.abspath(cache_root)) / _cache_key(archive, st)
-
-
-def extract_archive(
-    archive_path: str | os.PathLike[str],
-    cache_root: str | os.PathLike[str],
-    *,
-    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-    max_members: int = DEFAULT_MAX_MEMBERS,
-    max_ratio: float | None = DEFAULT_MAX_RATIO,
-) -> Path:
-    """Extract an archive once into ``cache_root/<key>/`` and return that folder.
-
-    ``key`` is the SHA-256 of the archive's resolved path, size and modification time.
-    If the folder exists it is returned as is (whatever limits extracted it). Otherwise
-    the archive is extracted into a temporary sibling folder, renamed into place when
-    complete; when two processes race, both return the one intact folder. On any error
-    the temporary folder is removed and nothing is left behind.
-
-    Parameters
-    ----------
-    archive_path
-        A local ``.zip``, ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``/``.tbz2``,
-        ``.tar.xz``/``.txz`` or ``.tar.zst`` file (other names are sniffed).
-    cache_root
-        The folder holding extracted archives; created if needed.
-    max_total_bytes
-        Refuse archives holding more bytes than this in total (declared or written).
-    max_members
-        Refuse archives with more members than this.
-    max_ratio
-        Refuse archives that expand to more than ``max_ratio`` times their own size, once
-        more than :data:`RATIO_CHECK_FLOOR` bytes are out. ``None`` disables the check.
-
-    Returns
-    -------
-    Path
-        The extracted folder.
-
-    Raises
-    ------
-    UnsafeArchiveError
-        A member escaping the target (absolute path, ``..``, drive letter, link outside),
-        a device or fifo, or an archive bomb; names the archive and the member.
-    DataFileError
-        A corrupt or truncated archive.
-    DataFilesNotFoundError
-        ``archive_path`` does not exist.
-
-    Examples
-    --------
-    >>> import io, os, tarfile, tempfile
-    >>> tmp = tempfile.mkdtemp()
-    >>> path = os.path.join(tmp, "evil.tar")
-    >>> with tarfile.open(path, "w") as tf:
-    ...     tf.addfile(tarfile.TarInfo("../evil"), io.BytesIO(b""))
-    >>> extract_archive(path, os.path.join(tmp, "cache"))
-    Traceback (most recent call last):
-    ...
-    crucible_polars.errors.UnsafeArchiveError: Refusing archive ...: member '../evil' has a '..' ...
-    >>> os.listdir(os.path.join(tmp, "cache"))
-    []
-    """
-    archive = os.fspath(archive_path)
-    target = extracted_path(archive, cache_root)
-    if target.is_dir():
-        return target
-    root = target.parent
-    root.mkdir(parents=True, exist_ok=True)
-    budget = _Budget(
-        archive, max_total_bytes, max_members, max_ratio, max(os.path.getsize(archive), 1)
-    )
-    tmp = root / f".{target.name}.tmp-{uuid.uuid4().hex}"
-    tmp.mkdir()
-    try:
-        _extract_into(archive, tmp, budget)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if not target.is_dir():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # another process finished first
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
-
-
 __all__ = [
     "ARCHIVE_SUFFIXES",
     "DEFAULT_MAX_MEMBERS",
-    "DEFAULT_MAX_RATIO",
-    "DEFAULT_MAX_TOTAL_BYTES",
     "RATIO_CHECK_FLOOR",
-    "extract_archive",
-    "extracted_path",
+    "ArchiveEntry",
+    "Budget",
     "is_archive",
+    "iter_entries",
     "list_archive_members",
 ]

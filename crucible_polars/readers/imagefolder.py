@@ -31,9 +31,11 @@ import polars as pl
 
 from crucible_polars.errors import DataFileError
 from crucible_polars.features import ClassLabel, Features, Image, List
-from crucible_polars.formats import IMAGE_EXTENSIONS, METADATA_FILENAMES
-from crucible_polars.formats.archives import is_archive
-from crucible_polars.formats.base import Scan, ScanOptions, unify_schemas
+from crucible_polars.readers import csv, json, parquet
+from crucible_polars.readers.archive_files import extract, extracted_files
+from crucible_polars.readers.archives import is_archive
+from crucible_polars.readers.base import Scan, ScanOptions, unify_schemas
+from crucible_polars.readers.extensions import IMAGE_EXTENSIONS, METADATA_FILENAMES
 
 _IMAGE_EXTENSIONS = frozenset(IMAGE_EXTENSIONS)
 
@@ -94,15 +96,12 @@ def classify_files(
             metadata.append(path)
         elif is_archive(path):
             archives.append(path)
-    if archives:
-        from crucible_polars.formats.archive_files import extract, extracted_files
-
-        for archive in archives:
-            for member in extracted_files(extract(archive, storage_options)):
-                if is_image_file(member):
-                    images.append(member)
-                elif os.path.basename(member) in metadata_filenames:
-                    metadata.append(member)
+    for archive in archives:
+        for member in extracted_files(extract(archive, storage_options)):
+            if is_image_file(member):
+                images.append(member)
+            elif os.path.basename(member) in metadata_filenames:
+                metadata.append(member)
     return images, metadata
 
 
@@ -130,11 +129,9 @@ def _image_values(paths: Sequence[str | None]) -> pl.Series:
 
 def _scan_metadata(path: str, storage_options: dict[str, Any] | None) -> Scan:
     """A metadata file read by our csv/json/parquet reader (the types ``datasets`` infers)."""
-    from crucible_polars.formats import scan_files
-
-    fmt = {".jsonl": "json", ".csv": "csv"}.get(_extension(path), "parquet")
+    scan = {".jsonl": json.scan, ".csv": csv.scan}.get(_extension(path), parquet.scan)
     options: dict[str, Any] = {"storage_options": storage_options} if storage_options else {}
-    return scan_files(fmt, [path], options)
+    return scan([path], options)
 
 
 def _file_name_columns(schema: pl.Schema, base: str) -> dict[str, tuple[str, bool]]:

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from crucible_polars.formats.base import Scan, ScanOptions, unify_schemas
+from crucible_polars.readers.base import Scan, ScanOptions, unify_schemas
 
 
 def read_footer_schema(path: str, storage_options: dict[str, Any] | None = None) -> Any:

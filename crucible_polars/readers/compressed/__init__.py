@@ -1,7 +1,7 @@
-"""Compressed data files: detect them, decompress them as a stream, scan them lazily.
+"""Compressed line files (JSON lines, CSV, text): detect, decompress as a stream, scan lazily.
 
 Polars reads gzip and zstd compressed NDJSON and CSV natively (:data:`POLARS_NATIVE`);
-``bz2`` and ``xz`` need this module. Everything here streams: a file is decompressed
+``bz2`` and ``xz`` need this package. Everything here streams: a file is decompressed
 chunk by chunk, every chunk ends at a line (or CSV record) boundary and is parsed on its
 own, so memory stays bounded by the chunk size whatever the size of the file.
 
@@ -9,10 +9,9 @@ The ``scan_decompressed_*`` functions return lazy frames built on
 :func:`polars.io.plugins.register_io_source`: nothing is read before ``collect``, and the
 plugin's projection, predicate, ``n_rows`` and batch size are honoured.
 
-This module is the public entry point; the code lives in
-:mod:`~crucible_polars.formats.decompression` (suffixes, :func:`open_decompressed`),
-:mod:`~crucible_polars.formats.line_chunks` (cutting streams at line and CSV record
-boundaries) and :mod:`~crucible_polars.formats.decompressed_scans` (the lazy scans).
+The code lives in private modules: ``_codecs`` (suffixes, :func:`open_decompressed`),
+``_chunks`` (cutting streams at line and CSV record boundaries, reading a file's head) and
+``_scans`` (the lazy scans and the chunk parsers that streaming shares).
 
 Examples
 --------
@@ -29,46 +28,60 @@ Examples
 
 from __future__ import annotations
 
-from crucible_polars.formats.decompressed_scans import _make_io_source as _make_io_source
-from crucible_polars.formats.decompressed_scans import _ndjson_error as _ndjson_error
-from crucible_polars.formats.decompressed_scans import _read_ndjson as _read_ndjson
-from crucible_polars.formats.decompressed_scans import _strip_bom as _strip_bom
-from crucible_polars.formats.decompressed_scans import (
-    scan_decompressed_csv,
-    scan_decompressed_ndjson,
-    scan_decompressed_text,
+from crucible_polars.readers.compressed._chunks import (
+    DEFAULT_CHUNK_BYTES,
+    concat_scans,
+    first_lines,
+    iter_csv_record_chunks,
+    iter_line_chunks,
+    needs_python_decompression,
+    open_text_lines,
+    record_end,
 )
-from crucible_polars.formats.decompression import (
+from crucible_polars.readers.compressed._codecs import (
     COMPRESSION_SUFFIXES,
     COMPRESSIONS,
     POLARS_NATIVE,
     compression_of,
+    normalize_compression,
     open_decompressed,
+    open_path,
     strip_compression_suffix,
 )
-from crucible_polars.formats.line_chunks import (
-    DEFAULT_CHUNK_BYTES,
-    first_lines,
-    iter_csv_record_chunks,
-    iter_line_chunks,
+from crucible_polars.readers.compressed._scans import (
+    ParseChunk,
+    ndjson_error,
+    parse_text_chunk,
+    read_ndjson,
+    scan_decompressed_csv,
+    scan_decompressed_ndjson,
+    scan_decompressed_text,
+    strip_bom,
 )
-from crucible_polars.formats.line_chunks import _record_end as _record_end
-
-# The private helpers imported "as" themselves are re-exported: crucible_polars.streaming.lines
-# and tests/test_compression.py import them from here.
 
 __all__ = [
     "COMPRESSIONS",
     "COMPRESSION_SUFFIXES",
     "DEFAULT_CHUNK_BYTES",
     "POLARS_NATIVE",
+    "ParseChunk",
     "compression_of",
+    "concat_scans",
     "first_lines",
     "iter_csv_record_chunks",
     "iter_line_chunks",
+    "ndjson_error",
+    "needs_python_decompression",
+    "normalize_compression",
     "open_decompressed",
+    "open_path",
+    "open_text_lines",
+    "parse_text_chunk",
+    "read_ndjson",
+    "record_end",
     "scan_decompressed_csv",
     "scan_decompressed_ndjson",
     "scan_decompressed_text",
+    "strip_bom",
     "strip_compression_suffix",
 ]

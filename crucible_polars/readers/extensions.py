@@ -1,9 +1,4 @@
-"""Readers: one function from data files to a lazy Polars frame, per format.
-
-Each format module exposes ``scan(files, options) -> Scan``: the lazy frame plus a
-``diagnose`` callback that, only after a query failed, re-reads the files slowly to name the
-file and line at fault. Compressed files are read transparently; archives are extracted once.
-"""
+"""Which reader reads a file: extensions per format, and the format of a list of files."""
 
 from __future__ import annotations
 
@@ -12,8 +7,9 @@ from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 
 from crucible_polars.errors import UnsupportedFormatError
-from crucible_polars.formats.archives import is_archive
-from crucible_polars.formats.base import Scan, ScanOptions
+from crucible_polars.readers.archive_files import archive_member_names
+from crucible_polars.readers.archives import is_archive
+from crucible_polars.readers.base import ScanOptions
 
 IMAGE_EXTENSIONS = [
     ".blp", ".bmp", ".dib", ".bufr", ".cur", ".pcx", ".dcx", ".dds", ".ps", ".eps", ".fit",
@@ -92,8 +88,6 @@ def infer_format(
             return fmt, ({"sep": "\t"} if ext == ".tsv" else {})
     archived = [f for f in files if is_archive(f)]
     if archived:
-        from crucible_polars.formats.archive_files import archive_member_names
-
         list_members = members or archive_member_names
         inside = [m for archive in archived[:5] for m in list_members(archive)]
         if inside:
@@ -102,46 +96,11 @@ def infer_format(
     raise UnsupportedFormatError(shown or "<no files>", SUPPORTED_FORMATS)
 
 
-def scan_files(format: str, files: Sequence[str], options: ScanOptions | None = None) -> Scan:
-    """Scan ``files`` (local paths or URLs) of one split lazily with the reader of ``format``.
-
-    Examples
-    --------
-    >>> import polars as pl, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "a.csv")
-    >>> pl.DataFrame({"x": [1, 2]}).write_csv(path)
-    >>> scan_files("csv", [path]).lf.collect()["x"].to_list()
-    [1, 2]
-    """
-    from crucible_polars.formats import csv, imagefolder, json, parquet, text
-
-    readers = {
-        "parquet": parquet.scan,
-        "json": json.scan,
-        "csv": csv.scan,
-        "text": text.scan,
-        "imagefolder": imagefolder.scan,
-    }
-    if format not in readers:
-        raise UnsupportedFormatError(format, SUPPORTED_FORMATS)
-    options = dict(options or {})
-    if format != "imagefolder" and any(is_archive(f) for f in files):
-        from crucible_polars.formats.archive_files import expand_archives
-
-        files = expand_archives(files, FORMAT_EXTENSIONS[format], options.get("storage_options"))
-        if not files:
-            raise UnsupportedFormatError(f"no {format} file inside the archives", [format])
-    return readers[format](list(files), options)
-
-
 __all__ = [
     "FORMAT_EXTENSIONS",
     "IMAGE_EXTENSIONS",
     "METADATA_FILENAMES",
     "SUPPORTED_FORMATS",
-    "Scan",
-    "ScanOptions",
     "format_for_extension",
     "infer_format",
-    "scan_files",
 ]

@@ -8,9 +8,14 @@ from typing import Any
 import polars as pl
 
 from crucible_polars.errors import CrucibleError, DataFileError
-from crucible_polars.formats._lines import concat_scans, needs_python_decompression, open_text_lines
-from crucible_polars.formats.base import Scan, ScanOptions
-from crucible_polars.formats.compression import compression_of, scan_decompressed_ndjson
+from crucible_polars.readers.base import Scan, ScanOptions
+from crucible_polars.readers.compressed import (
+    compression_of,
+    concat_scans,
+    needs_python_decompression,
+    open_text_lines,
+    scan_decompressed_ndjson,
+)
 
 INFER_SCHEMA_ROWS = 10_000
 

@@ -10,9 +10,14 @@ import polars as pl
 
 from crucible_polars.errors import CrucibleError, DataFileError
 from crucible_polars.features import Features, Value
-from crucible_polars.formats._lines import concat_scans, needs_python_decompression, open_text_lines
-from crucible_polars.formats.base import Scan, ScanOptions, run_explained
-from crucible_polars.formats.compression import compression_of, scan_decompressed_csv
+from crucible_polars.readers.base import Scan, ScanOptions, run_explained
+from crucible_polars.readers.compressed import (
+    compression_of,
+    concat_scans,
+    needs_python_decompression,
+    open_text_lines,
+    scan_decompressed_csv,
+)
 
 
 def _scan_one(

@@ -1,105 +1,25 @@
 """Archived data files in a load: extract once into the cache, then read the members.
 
 A ``.zip`` / ``.tar`` / ``.tar.gz`` ... data file is extracted by
-:func:`~crucible_polars.formats.archives.extract_archive` (atomic, reused, refusing
+:func:`~crucible_polars.readers.archives.extract_archive` (atomic, reused, refusing
 traversal, links that escape and bombs) into ``<cache>/extracted/<key>/``, and the files
 inside take its place in the list of data files, in ``datasets``' order (a sorted walk,
 files of a folder before its sub-folders, hidden files skipped). A remote archive is first
-downloaded once into ``<cache>/downloads/``.
+downloaded once into ``<cache>/downloads/`` (:func:`crucible_polars.sources.open.local_copy`).
 
-``<cache>`` is ``$CRUCIBLE_POLARS_CACHE`` if set, else ``crucible_polars`` inside the
-``datasets`` cache (``$HF_DATASETS_CACHE``, default ``$HF_HOME/datasets``).
+``<cache>`` is :func:`crucible_polars.sources.open.cache_root`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from crucible_polars.formats.archives import extract_archive, is_archive, list_archive_members
+from crucible_polars.readers.archives import extract_archive, is_archive, list_archive_members
 from crucible_polars.resolve.patterns import has_extension
-
-
-def cache_root() -> Path:
-    """The folder that holds extracted archives and downloaded remote archives.
-
-    Examples
-    --------
-    >>> import os
-    >>> os.environ["CRUCIBLE_POLARS_CACHE"] = "/tmp/crucible-cache"
-    >>> str(cache_root())
-    '/tmp/crucible-cache'
-    >>> del os.environ["CRUCIBLE_POLARS_CACHE"]
-    """
-    explicit = os.environ.get("CRUCIBLE_POLARS_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    datasets_cache = os.environ.get("HF_DATASETS_CACHE")
-    if not datasets_cache:
-        from huggingface_hub import constants
-
-        datasets_cache = os.path.join(constants.HF_HOME, "datasets")
-    return Path(datasets_cache).expanduser() / "crucible_polars"
-
-
-def local_copy(path: str, storage_options: dict[str, Any] | None = None) -> str:
-    """``path`` itself if local, else a copy downloaded once into ``<cache>/downloads``.
-
-    Examples
-    --------
-    >>> local_copy("/data/a.zip")
-    '/data/a.zip'
-    """
-    if "://" not in path or path.startswith("file://"):
-        return path.removeprefix("file://")
-    key = hashlib.sha256(path.encode()).hexdigest()[:32]
-    target = cache_root() / "downloads" / f"{key}-{PurePosixPath(path.split('?')[0]).name}"
-    if target.is_file():
-        return str(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open_url(path, storage_options) as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return str(target)
-
-
-@contextmanager
-def open_url(url: str, storage_options: dict[str, Any] | None = None) -> Iterator[IO[bytes]]:
-    """Open an fsspec URL (``hf://``, ``s3://``, ...) for reading; plain ``urllib`` serves
-    ``http(s)://`` when fsspec's HTTP backend (aiohttp) is not installed.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "a.bin"); _ = open(path, "wb").write(b"hi")
-    >>> with open_url(f"file://{path}") as f:
-    ...     f.read()
-    b'hi'
-    """
-    import fsspec
-
-    try:
-        opened = fsspec.open(url, "rb", **(storage_options or {})).open()
-    except ImportError:
-        if not url.startswith(("http://", "https://")):
-            raise
-        import urllib.request
-
-        opened = urllib.request.urlopen(url, timeout=60)
-    try:
-        yield opened
-    finally:
-        opened.close()
+from crucible_polars.sources.open import cache_root, local_copy
 
 
 def extract(path: str, storage_options: dict[str, Any] | None = None) -> Path:
@@ -186,12 +106,4 @@ def archive_member_names(path: str, storage_options: dict[str, Any] | None = Non
     return list_archive_members(local_copy(path, storage_options))
 
 
-__all__ = [
-    "archive_member_names",
-    "cache_root",
-    "expand_archives",
-    "extract",
-    "extracted_files",
-    "local_copy",
-    "open_url",
-]
+__all__ = ["archive_member_names", "expand_archives", "extract", "extracted_files"]
