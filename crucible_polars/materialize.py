@@ -71,11 +71,10 @@ def _materialized_rows(plan: Plan, indices: np.ndarray) -> tuple[pa.Table | None
 
 def _positions_query(lf: pl.LazyFrame, positions: np.ndarray) -> pl.LazyFrame:
     """A contiguous run becomes a slice (reaches the scan); anything else a gather."""
-    if positions.size and int(positions[-1]) - int(positions[0]) == positions.size - 1:
-        if positions.size == 1 or bool(np.all(np.diff(positions) == 1)):
-            return lf.slice(int(positions[0]), int(positions.size))
     if not positions.size:
         return lf.head(0)
+    if positions[-1] - positions[0] == positions.size - 1 and np.all(np.diff(positions) == 1):
+        return lf.slice(int(positions[0]), int(positions.size))
     return lf.gather(pl.Series(positions, dtype=pl.Int64))
 
 

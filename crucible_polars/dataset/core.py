@@ -3,8 +3,9 @@
 A ``Dataset`` is immutable: a :class:`~crucible_polars.plan.Plan` plus info, split name and
 output format. Every transform returns a new ``Dataset`` whose plan is one step longer; only
 the output methods (``to_polars``, ``to_numpy``, ``iter``, indexing, ...) run it. The methods
-live in mixins by kind: transforms (``transforms.py``), outputs (``outputs.py``) and
-constructors (``constructors.py``); this module holds inspection and indexing.
+live in mixins by kind: column and function transforms (``transforms.py``), row positions
+(``rows.py``), outputs (``outputs.py``) and constructors (``constructors.py``); this module
+holds inspection and indexing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import polars as pl
 
 from crucible_polars.dataset.constructors import DatasetConstructors
 from crucible_polars.dataset.outputs import DatasetOutputs
+from crucible_polars.dataset.rows import DatasetRows
 from crucible_polars.dataset.transforms import DatasetTransforms
 from crucible_polars.features import Features
 from crucible_polars.formatting import format_batch, format_row, format_rows
@@ -27,7 +29,7 @@ from crucible_polars.plan import Plan
 from crucible_polars.readers.base import Diagnose
 
 
-class Dataset(DatasetTransforms, DatasetOutputs, DatasetConstructors):
+class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructors):
     """One split of a dataset: a lazy Polars plan, its Features and its info.
 
     Build one with :func:`crucible_polars.load_dataset`, :meth:`from_polars` or

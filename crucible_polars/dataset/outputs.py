@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,8 +60,7 @@ class DatasetOutputs(DatasetState):
         lf = plan.lf.select(list(features))
         offset = 0
         for frame in plan.batches(batch_size, drop_last_batch=drop_last_batch, lf=lf):
-            start = offset
-            yield plan.run(lambda: format_batch(frame, features, fmt, start, image_size))
+            yield plan.run(partial(format_batch, frame, features, fmt, offset, image_size))
             offset += frame.height
 
     def with_format(

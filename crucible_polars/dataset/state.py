@@ -27,7 +27,7 @@ class DatasetState:
     _plan: Plan
     _info: DatasetInfo
     _split: str | None
-    _format: str | None
+    _format: str
     _format_columns: list[str] | None
 
     @classmethod

@@ -22,7 +22,8 @@ TASKS = ("math", "chat", "preference", "code", "reasoning", "vision", "eval")
 
 @dataclass(frozen=True)
 class CatalogRecord:
-    """One dataset the tinker-cookbook recipes load (the facts; :class:`crucible_polars.catalog.CatalogEntry` adds ``load``).
+    """One dataset the tinker-cookbook recipes load: the facts
+    (:class:`crucible_polars.catalog.CatalogEntry` adds ``load``).
 
     Attributes
     ----------

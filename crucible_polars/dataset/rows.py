@@ -1,0 +1,233 @@
+"""The row-position methods of :class:`~crucible_polars.Dataset`: select, take, skip, repeat,
+shuffle, shard, train_test_split, and materializing the rows (``cache``, ``flatten_indices``).
+
+Each is a thin call into :mod:`crucible_polars.ops.sampling` (over the dataset's
+:class:`~crucible_polars.plan.Plan`), so row choices stay in the plan and compose: a
+``shuffle(seed).select(range(k))`` gathers ``k`` rows once.
+
+Examples
+--------
+>>> from crucible_polars import Dataset
+>>> Dataset.from_dict({"x": list(range(6))}).shuffle(seed=42).select(range(3))["x"]
+[3, 2, 5]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from crucible_polars import writers
+from crucible_polars.dataset.state import DatasetState
+from crucible_polars.dataset_dict import DatasetDict
+from crucible_polars.materialize import materialize
+from crucible_polars.ops import combine, sampling
+from crucible_polars.streaming import IterableDataset, iterable_from_dataset_plan
+from crucible_polars.udf import check_options
+
+if TYPE_CHECKING:
+    from crucible_polars.dataset.core import Dataset
+
+
+class DatasetRows(DatasetState):
+    """Mixin with the row-position methods of :class:`~crucible_polars.Dataset`."""
+
+    # ------------------------------------------------------------------ rows
+    def select(self, indices: Iterable[Any], **options: Any) -> Dataset:
+        """The rows at ``indices``, in that order (negative indices count from the end).
+
+        Contiguous indices become a slice; others a gather of those rows.
+
+        Raises
+        ------
+        IndexError
+            An index out of range.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [10, 11, 12]}).select([2, 0])["a"]
+        [12, 10]
+        """
+        check_options(options, "select")
+        return self._with(sampling.select(self._plan, indices))
+
+    def take(self, n: int) -> Dataset:
+        """The first ``n`` rows (all rows if there are fewer).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> len(Dataset.from_dict({"a": [1, 2, 3]}).take(2))
+        2
+        """
+        return self._with(sampling.take(self._plan, n))
+
+    def skip(self, n: int) -> Dataset:
+        """All rows after the first ``n``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2, 3]}).skip(2)["a"]
+        [3]
+        """
+        return self._with(sampling.skip(self._plan, n))
+
+    def repeat(self, num_times: int) -> Dataset:
+        """The rows ``num_times`` times over (``0`` gives an empty dataset).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2]}).repeat(2)["a"]
+        [1, 2, 1, 2]
+        """
+        if num_times is None or num_times < 0:
+            raise ValueError(f"repeat needs a number of times >= 0, got {num_times}.")
+        if num_times == 0:
+            return self.take(0)
+        return self._with(combine.concatenate_plans([self._plan] * num_times))
+
+    def shuffle(
+        self, seed: int | None = None, *, generator: np.random.Generator | None = None,
+        **options: Any,
+    ) -> Dataset:  # fmt: skip
+        """Rows in a random order: ``np.random.default_rng(seed).permutation(len(ds))``.
+
+        The permutation is NumPy's PCG64 one, the same on every run and machine, and the
+        same as ``datasets``' for the same seed. ``seed=None`` draws a seed from NumPy's
+        global state (as ``datasets``), so ``np.random.seed(n)`` makes it reproducible.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": list(range(5))}).shuffle(seed=42)["a"]
+        [4, 2, 3, 1, 0]
+        """
+        check_options(options, "shuffle")
+        return self._with(sampling.shuffle(self._plan, seed, generator))
+
+    def shard(
+        self, num_shards: int, index: int, contiguous: bool = True, **options: Any
+    ) -> Dataset:
+        """The ``index``-th of ``num_shards`` shards, with the rows ``datasets`` gives.
+
+        Raises
+        ------
+        ValueError
+            ``index`` not in ``[0, num_shards)``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": list(range(5))}).shard(2, 1)["a"]
+        [3, 4]
+        """
+        check_options(options, "shard")
+        return self._with(sampling.shard(self._plan, num_shards, index, contiguous))
+
+    def train_test_split(
+        self,
+        test_size: float | int | None = None,
+        train_size: float | int | None = None,
+        shuffle: bool = True,
+        stratify_by_column: str | None = None,
+        seed: int | None = None,
+        generator: np.random.Generator | None = None,
+        **options: Any,
+    ) -> DatasetDict:
+        """Split into ``train`` and ``test``, with ``datasets``' sizes, rows and errors.
+
+        Parameters
+        ----------
+        test_size, train_size
+            A float in ``(0, 1)`` (share of rows; test rounds up, train down) or a number
+            of rows. Default: ``test_size=0.25``.
+        shuffle
+            Shuffle before splitting (``False``: train first, then test).
+        stratify_by_column
+            A ``ClassLabel`` column whose class shares both splits keep.
+        seed, generator
+            As in :meth:`shuffle`.
+
+        Raises
+        ------
+        ValueError
+            Sizes that do not fit the dataset, or a stratification that cannot be done.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> dd = Dataset.from_dict({"a": list(range(10))}).train_test_split(0.2, seed=1)
+        >>> dd.num_rows
+        {'train': 8, 'test': 2}
+        """
+        check_options(options, "train_test_split")
+        train, test = sampling.train_test_split(
+            self._plan, test_size, train_size, shuffle, stratify_by_column, seed, generator
+        )
+        return DatasetDict({"train": self._with(train), "test": self._with(test)})
+
+    # ------------------------------------------------------------------ materialize
+    def cache(self, path: str | os.PathLike[str] | None = None) -> Dataset:
+        """Run the plan once and keep the rows: as memory-mapped Arrow in the cache, or as a
+        parquet file at ``path``.
+
+        Later queries, indexing and shuffles read the kept rows instead of re-running the
+        plan (and any ``map`` function in it); see :func:`crucible_polars.materialize.materialize`.
+
+        Parameters
+        ----------
+        path
+            Write the rows to this parquet file instead of the Arrow cache.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> ds = Dataset.from_dict({"a": [1, 2]}).map(lambda r: {"b": r["a"] * 2}).cache()
+        >>> ds["b"]
+        [2, 4]
+        """
+        if path is None:
+            return self._with(materialize(self._plan))
+        writers.write_parquet_file(self._plan, self._info, path)
+        lf = pl.scan_parquet(os.fspath(path))
+        plan = self._plan
+        return self._with(plan.derive(lf, plan.features, num_rows=plan.known_rows(), diagnose=()))
+
+    def flatten_indices(self) -> Dataset:
+        """Write a shuffled or selected dataset's rows once, in their new order (as
+        ``datasets.Dataset.flatten_indices``): later access reads them contiguously.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2, 3]}).shuffle(seed=0).flatten_indices()["a"]
+        [3, 1, 2]
+        """
+        return self._with(materialize(self._plan))
+
+    def to_iterable_dataset(self, num_shards: int = 1) -> IterableDataset:
+        """This dataset as a streaming ``IterableDataset`` of ``num_shards`` shards.
+
+        Parameters
+        ----------
+        num_shards
+            Contiguous shards (DataLoader workers each read their own shards).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> it = Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> [row["a"] for row in it]
+        [1, 2]
+        """
+        return iterable_from_dataset_plan(
+            self._plan, num_shards=num_shards, info=self._info, split=self._split,
+            format=self._format, format_columns=self._format_columns,
+        )  # fmt: skip
