@@ -53,7 +53,14 @@ def read_columns(with_columns: list[str] | None, predicate: pl.Expr | None) -> l
     return list(dict.fromkeys([*with_columns, *predicate.meta.root_names()]))
 
 
-def frame_source(produce: Produce, schema: pl.Schema, name: str) -> pl.LazyFrame:
+def frame_source(
+    produce: Produce,
+    schema: pl.Schema,
+    name: str,
+    *,
+    detail: str | None = None,
+    validate_schema: bool = False,
+) -> pl.LazyFrame:
     """A lazy frame of ``schema`` over the frames ``produce(columns)`` yields.
 
     Parameters
@@ -65,6 +72,10 @@ def frame_source(produce: Produce, schema: pl.Schema, name: str) -> pl.LazyFrame
         The frame's schema.
     name
         The name shown in ``explain()``.
+    detail
+        More text for ``explain()`` (e.g. the file read).
+    validate_schema
+        Have Polars check every frame against ``schema``.
 
     Examples
     --------
@@ -102,4 +113,10 @@ def frame_source(produce: Produce, schema: pl.Schema, name: str) -> pl.LazyFrame
             if close is not None:
                 close()
 
-    return register_io_source(source, schema=schema, explain_name=name)
+    return register_io_source(
+        source,
+        schema=schema,
+        validate_schema=validate_schema,
+        explain_name=name,
+        explain_detail=detail or "",
+    )

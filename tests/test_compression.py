@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from crucible_polars.errors import DataFileError, UnsupportedFormatError
+from crucible_polars.io_source import frame_source
 from crucible_polars.readers.compressed import (
     POLARS_NATIVE,
     _scans,
@@ -301,8 +302,9 @@ def test_io_source_honours_batch_size_and_n_rows() -> None:
     def parse(chunk: bytes, columns: list[str] | None, line: int) -> pl.DataFrame:
         return pl.DataFrame({"v": [int(x) for x in chunk.split()], "w": 0})
 
-    source = _scans._make_io_source(lambda: iter(chunks), parse, pl.Schema({"v": pl.Int64}))
-    frames = list(source(["v"], pl.col("v") != 3, 5, 2))
+    produce = _scans._produce_frames(lambda: iter(chunks), parse, pl.Schema({"v": pl.Int64}))
+    lf = frame_source(produce, pl.Schema({"v": pl.Int64}), "numbers")
+    frames = list(lf.filter(pl.col("v") != 3).head(5).collect_batches(chunk_size=2))
     assert [f.height for f in frames] == [2, 2, 1]
     assert pl.concat(frames)["v"].to_list() == [1, 2, 4, 5, 6]
     assert frames[0].columns == ["v"]

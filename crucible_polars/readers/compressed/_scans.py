@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import polars as pl
-from polars.io.plugins import register_io_source
 
 from crucible_polars.errors import DataFileError
+from crucible_polars.io_source import Produce, frame_source
 from crucible_polars.readers.compressed._chunks import (
     DEFAULT_CHUNK_BYTES,
     first_lines,
@@ -58,52 +58,29 @@ def _first_line(message: str) -> str:
     return str(message).strip().splitlines()[0] if str(message).strip() else repr(message)
 
 
-def _make_io_source(
-    open_chunks: Callable[[], Iterator[bytes]],
-    parse: ParseChunk,
-    schema: pl.Schema,
-) -> Callable[[list[str] | None, pl.Expr | None, int | None, int | None], Iterator[pl.DataFrame]]:
+def _produce_frames(
+    open_chunks: Callable[[], Iterator[bytes]], parse: ParseChunk, schema: pl.Schema
+) -> Produce:
+    """Parse ``open_chunks()`` one chunk at a time, reading only the columns asked for
+    (at least one, so that row counts stay right)."""
     names = list(schema.names())
 
-    def source(
-        with_columns: list[str] | None,
-        predicate: pl.Expr | None,
-        n_rows: int | None,
-        batch_size: int | None,
-    ) -> Iterator[pl.DataFrame]:
-        if not names or (n_rows is not None and n_rows <= 0):
+    def produce(columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        if not names:
             return
-        read_cols: list[str] | None = None
-        if with_columns is not None:
-            wanted = set(with_columns)
-            if predicate is not None:
-                wanted.update(predicate.meta.root_names())
-            read_cols = [c for c in names if c in wanted] or names[:1]
-        remaining = n_rows
+        read_cols = None if columns is None else [c for c in names if c in columns] or names[:1]
         line = 1
         chunks = open_chunks()
         try:
             for chunk in chunks:
-                df = parse(chunk, read_cols, line)
+                yield parse(chunk, read_cols, line)
                 line += chunk.count(b"\n")
-                if predicate is not None:
-                    df = df.filter(predicate)
-                if with_columns is not None:
-                    df = df.select(with_columns)
-                if remaining is not None:
-                    df = df.head(remaining)
-                    remaining -= df.height
-                step = batch_size if batch_size and batch_size > 0 else max(df.height, 1)
-                for offset in range(0, df.height, step):
-                    yield df.slice(offset, step)
-                if remaining == 0:
-                    return
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
 
-    return source
+    return produce
 
 
 def _chunks_of(
@@ -133,12 +110,12 @@ def _register_scan(
     compression: str | None,
 ) -> pl.LazyFrame:
     """The lazy frame of an IO plugin that parses ``open_chunks()`` one chunk at a time."""
-    return register_io_source(
-        _make_io_source(open_chunks, parse, schema),
-        schema=schema,
+    return frame_source(
+        _produce_frames(open_chunks, parse, schema),
+        schema,
+        explain_name,
+        detail=f"{path} ({compression or 'uncompressed'})",
         validate_schema=True,
-        explain_name=explain_name,
-        explain_detail=f"{path} ({compression or 'uncompressed'})",
     )
 
 
@@ -452,7 +429,7 @@ def _infer_csv_schema(
 
 
 def parse_text_chunk(path: str, chunk: bytes, line: int) -> pl.DataFrame:
-    """One chunk of whole lines as a ``text`` column, as ``datasets``' text reader splits it.
+    r"""One chunk of whole lines as a ``text`` column, as ``datasets``' text reader splits it.
 
     ``\r\n`` and ``\r`` end lines too; a final line break adds no row. Invalid UTF-8 raises
     :class:`DataFileError` naming ``path`` and the line (``line`` is the chunk's first line).
