@@ -387,7 +387,7 @@ def _open_split(args: argparse.Namespace, streaming: bool) -> Any:
     import crucible_polars as cp
 
     if _is_local(args.repo):
-        loaded = cp.load_dataset(args.repo, args.name, split=args.split, streaming=streaming)
+        loaded: Any = cp.load_dataset(args.repo, args.name, split=args.split, streaming=streaming)
         if args.split is None:
             loaded = loaded[_pick_split(list(loaded), None)]
         return loaded

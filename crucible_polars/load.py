@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import polars as pl
 
@@ -26,9 +26,114 @@ from crucible_polars.resolve.build import BuiltSplit, build_split, build_splits
 from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.resolve.patterns import DataFilesSpec
 from crucible_polars.resolve.splits import parse_split
-from crucible_polars.streaming import iterable_from_plan
+from crucible_polars.streaming import IterableDataset, IterableDatasetDict, iterable_from_plan
 
 DOWNLOAD_MODES = ("reuse_dataset_if_exists", "reuse_cache_if_exists", "force_redownload")
+
+
+@overload
+def load_dataset(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    split: None = None,
+    data_files: DataFilesSpec | None = None,
+    data_dir: str | None = None,
+    revision: str | None = None,
+    streaming: Literal[False] = False,
+    columns: Sequence[str] | None = None,
+    filters: pl.Expr | None = None,
+    features: Features | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download_mode: str = "reuse_dataset_if_exists",
+    storage_options: dict[str, Any] | None = None,
+    **config_kwargs: Any,
+) -> DatasetDict: ...
+
+
+@overload
+def load_dataset(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    split: str,
+    data_files: DataFilesSpec | None = None,
+    data_dir: str | None = None,
+    revision: str | None = None,
+    streaming: Literal[False] = False,
+    columns: Sequence[str] | None = None,
+    filters: pl.Expr | None = None,
+    features: Features | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download_mode: str = "reuse_dataset_if_exists",
+    storage_options: dict[str, Any] | None = None,
+    **config_kwargs: Any,
+) -> Dataset: ...
+
+
+@overload
+def load_dataset(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    split: None = None,
+    data_files: DataFilesSpec | None = None,
+    data_dir: str | None = None,
+    revision: str | None = None,
+    streaming: Literal[True],
+    columns: Sequence[str] | None = None,
+    filters: pl.Expr | None = None,
+    features: Features | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download_mode: str = "reuse_dataset_if_exists",
+    storage_options: dict[str, Any] | None = None,
+    **config_kwargs: Any,
+) -> IterableDatasetDict: ...
+
+
+@overload
+def load_dataset(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    split: str,
+    data_files: DataFilesSpec | None = None,
+    data_dir: str | None = None,
+    revision: str | None = None,
+    streaming: Literal[True],
+    columns: Sequence[str] | None = None,
+    filters: pl.Expr | None = None,
+    features: Features | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download_mode: str = "reuse_dataset_if_exists",
+    storage_options: dict[str, Any] | None = None,
+    **config_kwargs: Any,
+) -> IterableDataset: ...
+
+
+@overload
+def load_dataset(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    split: str | None = None,
+    data_files: DataFilesSpec | None = None,
+    data_dir: str | None = None,
+    revision: str | None = None,
+    streaming: bool = False,
+    columns: Sequence[str] | None = None,
+    filters: pl.Expr | None = None,
+    features: Features | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download_mode: str = "reuse_dataset_if_exists",
+    storage_options: dict[str, Any] | None = None,
+    **config_kwargs: Any,
+) -> Dataset | DatasetDict | IterableDataset | IterableDatasetDict: ...
 
 
 def load_dataset(
@@ -48,7 +153,7 @@ def load_dataset(
     download_mode: str = "reuse_dataset_if_exists",
     storage_options: dict[str, Any] | None = None,
     **config_kwargs: Any,
-) -> Any:
+) -> Dataset | DatasetDict | IterableDataset | IterableDatasetDict:
     """Load a dataset as lazy Polars-backed splits.
 
     Parameters
@@ -65,18 +170,35 @@ def load_dataset(
         A path or glob, a list of them, or ``{split: path-or-list}``.
     data_dir
         A sub-folder of the source to look in.
+    revision
+        A Hub branch, tag or commit (pinned for the whole load).
+    streaming
+        Return an :class:`IterableDataset` (or ``IterableDatasetDict``) that reads files as
+        it is iterated, with bounded memory; nothing is downloaded ahead.
     columns
         Columns to keep; pushed into the scan.
     filters
         A Polars expression; pushed into the scan.
     features
         Cast and validate to these Features.
+    token
+        A Hub token, ``False`` for none; default ``HF_TOKEN`` / the ``huggingface_hub`` login.
+        Never shown in messages.
+    cache_dir
+        The ``huggingface_hub`` cache folder for Hub downloads (default ``HF_HUB_CACHE``).
+    download_mode
+        ``"reuse_dataset_if_exists"`` (default), ``"reuse_cache_if_exists"`` or
+        ``"force_redownload"`` (fetch the Hub files again).
+    storage_options
+        fsspec options for URLs (credentials, endpoints).
     **config_kwargs
         Reader options, e.g. ``sep="\\t"`` for CSV or ``field="data"`` for JSON documents.
 
     Returns
     -------
     Dataset | DatasetDict | IterableDataset | IterableDatasetDict
+        A ``DatasetDict`` when ``split`` is ``None``, a ``Dataset`` for one split; their
+        streaming counterparts with ``streaming=True`` (type checkers see which).
 
     Raises
     ------
