@@ -49,9 +49,7 @@ def take_rows(plan: Plan, indices: np.ndarray, columns: Sequence[str]) -> pl.Dat
     table, positions = _materialized_rows(plan, indices)
     if table is not None:
         taken = table.select(names).take(pa.array(positions, type=pa.int64()))
-        frame = pl.from_arrow(taken, rechunk=False)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        return frame_from_arrow(taken)
     gather = plan.gather
     if gather is not None:
         base, positions = gather.base, gather.indices[indices]
@@ -59,6 +57,21 @@ def take_rows(plan: Plan, indices: np.ndarray, columns: Sequence[str]) -> pl.Dat
         base, positions = plan.lf, indices
     query = _positions_query(base.select(names), positions)
     return plan.run(lambda: query.collect(engine="in-memory"))
+
+
+def frame_from_arrow(table: pa.Table) -> pl.DataFrame:
+    """A Polars frame over an Arrow table, built column by column.
+
+    ``pl.from_arrow`` converts columns in Polars' thread pool, which never answers in a
+    forked process (a torch DataLoader worker); one ``pl.Series`` at a time needs no pool.
+
+    Examples
+    --------
+    >>> frame_from_arrow(pa.table({"a": [1, 2], "b": ["x", "y"]})).to_dicts()
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+    """
+    columns = [pl.Series(name, table.column(name).combine_chunks()) for name in table.column_names]
+    return pl.DataFrame(columns)
 
 
 def _materialized_rows(plan: Plan, indices: np.ndarray) -> tuple[pa.Table | None, np.ndarray]:
