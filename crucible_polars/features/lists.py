@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from .base import _Feature
+from .base import FeatureBase
 
 if TYPE_CHECKING:  # pragma: no cover
     from .types import FeatureType
@@ -50,7 +50,7 @@ class Sequence:
 
 
 @dataclass(repr=False)
-class List(_Feature, Sequence):
+class List(FeatureBase, Sequence):
     """A list of ``feature``; fixed-size when ``length`` is given.
 
     Stored as Arrow ``list`` (``fixed_size_list`` with a length); in Polars a ``List`` or,
@@ -113,7 +113,7 @@ class List(_Feature, Sequence):
 
 
 @dataclass(repr=False)
-class LargeList(_Feature):
+class LargeList(FeatureBase):
     """A list of ``feature`` with 64-bit offsets (Arrow ``large_list``; a Polars ``List``).
 
     Examples

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
-from .base import _Feature
+from .base import FeatureBase
 from .lists import List
 from .value import Value
 
@@ -25,7 +25,7 @@ __all__ = ["Json", "Translation", "TranslationVariableLanguages"]
 
 
 @dataclass
-class Json(_Feature):
+class Json(FeatureBase):
     """Arbitrary JSON values, stored as JSON text (Arrow ``json`` extension type).
 
     Examples
@@ -48,7 +48,7 @@ class Json(_Feature):
 
 
 @dataclass
-class Translation(_Feature):
+class Translation(FeatureBase):
     """Translations of one text into fixed languages: a struct of one string per language.
 
     Examples
@@ -77,7 +77,7 @@ class Translation(_Feature):
 
 
 @dataclass
-class TranslationVariableLanguages(_Feature):
+class TranslationVariableLanguages(FeatureBase):
     """Translations into a variable set of languages: ``{language: [...], translation: [...]}``.
 
     Examples

@@ -27,8 +27,8 @@ from typing import Any, Union
 import polars as pl
 import pyarrow as pa
 
-from .arrays import Array2D, Array3D, Array4D, Array5D, _ArrayXD
-from .base import _asdict
+from .arrays import Array2D, Array3D, Array4D, Array5D, ArrayXD
+from .base import feature_asdict
 from .class_label import ClassLabel
 from .lists import LargeList, List, Sequence
 from .media import Audio, Image
@@ -37,6 +37,7 @@ from .value import Value
 
 __all__ = [
     "FeatureType",
+    "check_feature",
     "feature_from_dict",
     "feature_to_arrow",
     "feature_to_dict",
@@ -85,23 +86,43 @@ _FEATURE_TYPES: dict[str, type] = {cls.__name__: cls for cls in (*_LEAF_TYPES, L
 # --------------------------------------------------------------------------------------
 
 
-def _check_feature(feature: Any) -> FeatureType:
-    """Validate a (nested) feature and turn legacy ``[feature]`` lists into ``List``."""
+def check_feature(feature: Any) -> FeatureType:
+    """Validate a (nested) feature and turn legacy ``[feature]`` lists into ``List``.
+
+    A foreign ``datasets`` feature object is converted through its JSON form.
+
+    Parameters
+    ----------
+    feature
+        A feature, a dict of features (a struct), or a legacy one-item list of a feature.
+
+    Raises
+    ------
+    ValueError
+        For a legacy list that does not hold exactly one feature.
+    TypeError
+        For anything that is not a feature.
+
+    Examples
+    --------
+    >>> check_feature({"tags": [Value("string")]})
+    {'tags': List(Value('string'))}
+    """
     if isinstance(feature, (list, tuple)) and not isinstance(feature, str):
         if len(feature) != 1:
             raise ValueError(
                 "When defining list feature, you should just provide one example of the inner type"
             )
-        return List(_check_feature(feature[0]))
+        return List(check_feature(feature[0]))
     if isinstance(feature, dict):
-        return {str(k): _check_feature(v) for k, v in feature.items()}
+        return {str(k): check_feature(v) for k, v in feature.items()}
     if isinstance(feature, List):
-        checked = _check_feature(feature.feature)
+        checked = check_feature(feature.feature)
         if checked is not feature.feature:
             return List(checked, length=feature.length, id=feature.id)
         return feature
     if isinstance(feature, LargeList):
-        checked = _check_feature(feature.feature)
+        checked = check_feature(feature.feature)
         if checked is not feature.feature:
             return LargeList(checked, id=feature.id)
         return feature
@@ -109,7 +130,7 @@ def _check_feature(feature: Any) -> FeatureType:
         return feature
     if is_dataclass(feature) and isinstance(getattr(feature, "_type", None), str):
         # a ``datasets`` feature object: convert it through its JSON form
-        return feature_from_dict(_asdict(feature))
+        return feature_from_dict(feature_asdict(feature))
     raise TypeError(
         f"{feature!r} is not a feature type; use Value, ClassLabel, List, LargeList, Image, "
         "Audio, Array2D..Array5D, Json, Translation or a dict of these."
@@ -124,7 +145,7 @@ def feature_to_dict(feature: FeatureType) -> Any:
     >>> feature_to_dict({"a": List(Value("int8"))})
     {'a': {'feature': {'dtype': 'int8', '_type': 'Value'}, '_type': 'List'}}
     """
-    return _asdict(feature)
+    return feature_asdict(feature)
 
 
 def feature_from_dict(obj: Any) -> FeatureType:
@@ -192,7 +213,7 @@ def storage_feature(feature: FeatureType) -> FeatureType:
     """
     if isinstance(feature, (Image, Audio)):
         return {"bytes": Value("binary"), "path": Value("string")}
-    if isinstance(feature, _ArrayXD):
+    if isinstance(feature, ArrayXD):
         inner: FeatureType = Value(feature.dtype)
         for dim in reversed(feature.shape):
             inner = List(inner, length=-1 if dim is None else dim)
@@ -217,7 +238,7 @@ def feature_to_arrow(feature: FeatureType) -> pa.DataType:
     if isinstance(feature, dict):
         return pa.struct({key: feature_to_arrow(value) for key, value in feature.items()})
     if isinstance(feature, (list, tuple)):
-        return feature_to_arrow(_check_feature(feature))
+        return feature_to_arrow(check_feature(feature))
     result: pa.DataType = feature.to_arrow()
     return result
 
@@ -233,6 +254,6 @@ def feature_to_polars(feature: FeatureType) -> pl.DataType:
     if isinstance(feature, dict):
         return pl.Struct({key: feature_to_polars(value) for key, value in feature.items()})
     if isinstance(feature, (list, tuple)):
-        return feature_to_polars(_check_feature(feature))
+        return feature_to_polars(check_feature(feature))
     result: pl.DataType = feature.to_polars()
     return result
