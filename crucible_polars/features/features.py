@@ -28,9 +28,10 @@ from .convert import (
     read_huggingface_metadata,
 )
 from .media import Image
-from .text import Translation, TranslationVariableLanguages
-from .types import (
+from .nested import (
     FeatureType,
+    Translation,
+    TranslationVariableLanguages,
     check_feature,
     feature_from_dict,
     feature_to_arrow,
