@@ -25,11 +25,15 @@ from .cast import ExtraColumnsError, cast_arrow_table, cast_lazyframe, find_cast
 from .class_label import ClassLabel
 from .convert import feature_from_arrow_type, feature_from_polars
 from .features import Features
-from .lists import LargeList, List, Sequence
 from .media import Audio, Image
-from .text import Json, Translation, TranslationVariableLanguages
-from .types import (
+from .nested import (
     FeatureType,
+    Json,
+    LargeList,
+    List,
+    Sequence,
+    Translation,
+    TranslationVariableLanguages,
     feature_from_dict,
     feature_to_arrow,
     feature_to_dict,

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import polars as pl
 import pyarrow as pa
 
-from .base import _Feature
-from .value import _arrow_to_polars_scalar, dtype_to_arrow
+from .base import FeatureBase
+from .value import arrow_to_polars_scalar, dtype_to_arrow
 
 __all__ = [
     "Array2D",
@@ -29,6 +29,7 @@ __all__ = [
     "Array4DExtensionType",
     "Array5D",
     "Array5DExtensionType",
+    "ArrayXD",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -122,8 +123,14 @@ def _array_extension_type(ndims: int, shape: tuple[int | None, ...], dtype: str)
 # --------------------------------------------------------------------------------------
 
 
-class _ArrayXD(_Feature):
-    """Shared code of Array2D..Array5D."""
+class ArrayXD(FeatureBase):
+    """Shared code of Array2D..Array5D: any one of them is an ``ArrayXD``.
+
+    Examples
+    --------
+    >>> isinstance(Array3D(shape=(1, 2, 3), dtype="int8"), ArrayXD)
+    True
+    """
 
     ndims: ClassVar[int] = 0
     shape: tuple[int | None, ...]
@@ -164,14 +171,14 @@ class _ArrayXD(_Feature):
         >>> Array3D(shape=(None, 2, 2), dtype="uint8").to_polars()
         List(Array(UInt8, shape=(2, 2)))
         """
-        inner = _arrow_to_polars_scalar(dtype_to_arrow(self.dtype))
+        inner = arrow_to_polars_scalar(dtype_to_arrow(self.dtype))
         for dim in reversed(self.shape):
             inner = pl.List(inner) if dim is None else pl.Array(inner, dim)
         return inner
 
 
 @dataclass
-class Array2D(_ArrayXD):
+class Array2D(ArrayXD):
     """A two-dimensional array of fixed shape (the first dimension may be ``None``).
 
     Examples
@@ -188,7 +195,7 @@ class Array2D(_ArrayXD):
 
 
 @dataclass
-class Array3D(_ArrayXD):
+class Array3D(ArrayXD):
     """A three-dimensional array of fixed shape (the first dimension may be ``None``).
 
     Examples
@@ -205,7 +212,7 @@ class Array3D(_ArrayXD):
 
 
 @dataclass
-class Array4D(_ArrayXD):
+class Array4D(ArrayXD):
     """A four-dimensional array of fixed shape (the first dimension may be ``None``).
 
     Examples
@@ -222,7 +229,7 @@ class Array4D(_ArrayXD):
 
 
 @dataclass
-class Array5D(_ArrayXD):
+class Array5D(ArrayXD):
     """A five-dimensional array of fixed shape (the first dimension may be ``None``).
 
     Examples

@@ -26,13 +26,20 @@ import polars as pl
 import pyarrow as pa
 
 from ..errors import ColumnNotFoundError, ExtraColumnsError, FeatureCastError
-from .arrays import _ArrayXD
+from .arrays import ArrayXD
 from .class_label import ClassLabel
 from .features import Features
-from .lists import LargeList, List
 from .media import Audio, Image
-from .text import Json, Translation, TranslationVariableLanguages
-from .types import FeatureType, feature_to_polars, storage_feature
+from .nested import (
+    FeatureType,
+    Json,
+    LargeList,
+    List,
+    Translation,
+    TranslationVariableLanguages,
+    feature_to_polars,
+    storage_feature,
+)
 from .value import Value, polars_dtype
 
 __all__ = ["ExtraColumnsError", "cast_arrow_table", "cast_lazyframe", "find_cast_error"]
@@ -75,7 +82,7 @@ def _guard(
     return pl.when(bad).then(trigger.cast(dtype)).otherwise(result)
 
 
-_STORED_AS_STORAGE = (Image, Audio, _ArrayXD, Translation, TranslationVariableLanguages, Json)
+_STORED_AS_STORAGE = (Image, Audio, ArrayXD, Translation, TranslationVariableLanguages, Json)
 
 
 def _plain_target(src: pl.DataType, feature: FeatureType) -> pl.DataType | None:
@@ -142,8 +149,7 @@ def _cast_expr(
             )
         if not isinstance(src, pl.Struct):
             raise _structural_error(column, path, src, feature)
-        return _cast_expr(expr, src, storage_feature(feature), column, path)
-    if isinstance(feature, (_ArrayXD, Translation, TranslationVariableLanguages, Json)):
+    if isinstance(feature, _STORED_AS_STORAGE):  # Image/Audio given a struct, the others any dtype
         return _cast_expr(expr, src, storage_feature(feature), column, path)
 
     if isinstance(feature, dict):
@@ -371,7 +377,7 @@ def _locate(
         feature, (Image, Audio, Translation, TranslationVariableLanguages)
     ):
         feature = storage_feature(feature)
-    if isinstance(feature, (_ArrayXD, Json)):
+    if isinstance(feature, (ArrayXD, Json)):
         feature = storage_feature(feature)
     value = series.to_list()[0]
     if value is None:

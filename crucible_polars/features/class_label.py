@@ -17,13 +17,13 @@ from typing import Any, overload
 import polars as pl
 import pyarrow as pa
 
-from .base import _Feature
+from .base import FeatureBase
 
 __all__ = ["ClassLabel"]
 
 
 @dataclass(init=False)
-class ClassLabel(_Feature):
+class ClassLabel(FeatureBase):
     """Integer class labels with names; stored as ``int64``.
 
     Give ``names``, ``num_classes`` (names ``"0"``..``"n-1"``) or ``names_file`` (one

@@ -25,9 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 from .arrays import Array2D, Array3D, Array4D, Array5D
-from .lists import LargeList, List
-from .text import Json
-from .types import FeatureType, feature_from_dict, feature_to_arrow
+from .nested import FeatureType, Json, LargeList, List, feature_from_dict, feature_to_arrow
 from .value import Value, arrow_to_dtype, polars_dtype
 
 __all__ = [

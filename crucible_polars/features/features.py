@@ -28,10 +28,11 @@ from .convert import (
     read_huggingface_metadata,
 )
 from .media import Image
-from .text import Translation, TranslationVariableLanguages
-from .types import (
+from .nested import (
     FeatureType,
-    _check_feature,
+    Translation,
+    TranslationVariableLanguages,
+    check_feature,
     feature_from_dict,
     feature_to_arrow,
     feature_to_dict,
@@ -65,10 +66,10 @@ class Features(dict[str, FeatureType]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, feature in list(self.items()):
-            dict.__setitem__(self, name, _check_feature(feature))
+            dict.__setitem__(self, name, check_feature(feature))
 
     def __setitem__(self, name: str, feature: FeatureType) -> None:
-        super().__setitem__(name, _check_feature(feature))
+        super().__setitem__(name, check_feature(feature))
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Update from a mapping or pairs, checking every feature (as ``dict.update``)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 import pyarrow as pa
 
-from .base import _Feature
+from .base import FeatureBase
 
 __all__ = ["Audio", "Image"]
 
@@ -25,7 +25,7 @@ def _bytes_path_polars() -> pl.DataType:
 
 
 @dataclass
-class Image(_Feature):
+class Image(FeatureBase):
     """An image, stored as a struct ``{bytes: binary, path: string}``.
 
     Parameters
@@ -60,7 +60,7 @@ class Image(_Feature):
 
 
 @dataclass
-class Audio(_Feature):
+class Audio(FeatureBase):
     """An audio file, stored as a struct ``{bytes: binary, path: string}`` (schema only).
 
     Parameters

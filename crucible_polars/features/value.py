@@ -17,9 +17,9 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .base import _Feature
+from .base import FeatureBase
 
-__all__ = ["Value", "arrow_to_dtype", "dtype_to_arrow", "polars_dtype"]
+__all__ = ["Value", "arrow_to_dtype", "arrow_to_polars_scalar", "dtype_to_arrow", "polars_dtype"]
 
 _UNITS = ("s", "ms", "us", "ns")
 # pyarrow factories that take no argument and give a plain (non-extension) type: the names
@@ -232,8 +232,25 @@ def _polars_time_zone(tz: str | None) -> str | None:
     return f"Etc/GMT{'-' if match.group(1) == '+' else '+'}{hours}"
 
 
-def _arrow_to_polars_scalar(arrow_type: pa.DataType) -> pl.DataType:
-    """Polars dtype of a primitive Arrow type, as ``pl.from_arrow`` reads it."""
+def arrow_to_polars_scalar(arrow_type: pa.DataType) -> pl.DataType:
+    """Return the Polars dtype of a primitive Arrow type, as ``pl.from_arrow`` reads it.
+
+    Parameters
+    ----------
+    arrow_type
+        A primitive (non-nested) Arrow type; a dictionary type gives its value type's dtype.
+
+    Raises
+    ------
+    ValueError
+        For an Arrow type Polars has no dtype for.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> arrow_to_polars_scalar(pa.timestamp("s", tz="+00:00"))
+    Datetime(time_unit='ms', time_zone='UTC')
+    """
     t = pa.types
     table: list[tuple[Any, pl.DataType]] = [
         (t.is_null, pl.Null()),
@@ -276,7 +293,7 @@ def _arrow_to_polars_scalar(arrow_type: pa.DataType) -> pl.DataType:
             raise ValueError(f"Polars has no decimal type with a negative scale ({arrow_type}).")
         return pl.Decimal(arrow_type.precision, arrow_type.scale)
     if t.is_dictionary(arrow_type):
-        return _arrow_to_polars_scalar(arrow_type.value_type)
+        return arrow_to_polars_scalar(arrow_type.value_type)
     raise ValueError(f"Polars has no dtype for the Arrow type {arrow_type}.")
 
 
@@ -301,7 +318,7 @@ def polars_dtype(dtype: Any) -> pl.DataType:
 
 
 @dataclass(repr=False)
-class Value(_Feature):
+class Value(FeatureBase):
     """A scalar of one Arrow data type.
 
     Parameters
@@ -364,7 +381,7 @@ class Value(_Feature):
         >>> Value("timestamp[us, tz=UTC]").to_polars()
         Datetime(time_unit='us', time_zone='UTC')
         """
-        return _arrow_to_polars_scalar(self.to_arrow())
+        return arrow_to_polars_scalar(self.to_arrow())
 
     def encode_example(self, value: Any) -> Any:
         """Convert a Python value to the column's Python type, as ``datasets`` does.
