@@ -314,22 +314,16 @@ def _features_and_rows(
 ) -> tuple[Any, dict[str, int], str]:
     """Features and row counts from the card's ``dataset_info``, else from parquet footers."""
     from crucible_polars.features import Features
-    from crucible_polars.features.card import features_from_yaml
-    from crucible_polars.resolve.configs import dataset_info_features, read_card_metadata
+    from crucible_polars.resolve.card import (
+        dataset_info_features,
+        dataset_info_rows,
+        read_card_metadata,
+    )
 
     meta = read_card_metadata(source.read_text("README.md"))
     card_features = dataset_info_features(meta).get(config)
-    entries = meta.get("dataset_info")
-    entries = (
-        entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []
-    )
-    rows: dict[str, int] = {}
-    for entry in entries:
-        if isinstance(entry, dict) and str(entry.get("config_name", "default")) == config:
-            for split in entry.get("splits") or []:
-                if isinstance(split, dict) and "num_examples" in split:
-                    rows[str(split["name"])] = int(split["num_examples"])
-    features = Features.from_dict(features_from_yaml(card_features)) if card_features else None
+    rows = dataset_info_rows(meta, config)
+    features = Features.from_yaml(card_features) if card_features else None
     origin = "from the dataset card"
     if fmt == "parquet" and (features is None or set(files) - set(rows)):
         footer_features, rows = _parquet_footers(source, files, rows, token)

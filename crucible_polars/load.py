@@ -29,13 +29,12 @@ from crucible_polars.formats import (
 from crucible_polars.formats.archive_files import archive_member_names
 from crucible_polars.formats.base import ScanOptions, run_explained
 from crucible_polars.info import DatasetInfo
+from crucible_polars.resolve.card import dataset_info_features, read_card_metadata
 from crucible_polars.resolve.configs import (
     DEFAULT_CONFIG,
     ConfigSpec,
     choose_config,
     configs_from_metadata,
-    dataset_info_features,
-    read_card_metadata,
 )
 from crucible_polars.resolve.patterns import (
     DataFilesSpec,

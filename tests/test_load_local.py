@@ -242,3 +242,17 @@ def test_glob_matching_is_fsspecs(pattern: str) -> None:
         fs.pipe(f"{root}/{name}", b"")
     expected = sorted(p[len(root) + 1 :] for p in fs.glob(f"{root}/{pattern}") if fs.isfile(p))
     assert match_files(pattern, files) == expected
+
+
+def test_configs_mapping_in_the_card_is_refused(tmp_path: Path) -> None:
+    """A ``configs:`` mapping (not a list) fails loudly, naming the README, as in ``datasets``."""
+    (tmp_path / "train.csv").write_text("a\n1\n")
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n  config_name: main\n  data_files: train.csv\n---\n# Card\n"
+    )
+    with pytest.raises(ValueError, match=r"README\.md.*`configs:` must be a list"):
+        cp.load_dataset(str(tmp_path))
+    import datasets
+
+    with pytest.raises(ValueError, match="configs"):
+        datasets.load_dataset(str(tmp_path))
