@@ -261,7 +261,7 @@ def _pick_split(splits: Sequence[str], wanted: str | None) -> str:
 def _describe(repo: str, name: str | None, **kwargs: Any) -> list[str]:
     """The ``info`` report: configs, then one config's splits, sizes and features."""
     from crucible_polars import hub
-    from crucible_polars.cache._common import _table, format_size
+    from crucible_polars.cache.common import format_size, format_table
     from crucible_polars.load import plan_from_listing
     from crucible_polars.resolve.configs import DEFAULT_CONFIG, ConfigSpec, choose_config
     from crucible_polars.sources.hub import hub_source_for
@@ -300,7 +300,8 @@ def _describe(repo: str, name: str | None, **kwargs: Any) -> list[str]:
         [s, str(rows.get(s, "?")), str(len(ps)), format_size(sum(sizes.get(p, 0) for p in ps))]
         for s, ps in files.items()
     ]
-    lines += textwrap.indent(_table(["SPLIT", "ROWS", "FILES", "SIZE"], table), "  ").splitlines()
+    rendered = format_table(["SPLIT", "ROWS", "FILES", "SIZE"], table)
+    lines += textwrap.indent(rendered, "  ").splitlines()
     if features is None:
         lines.append(f"features: {origin}")
     else:
