@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 _EXAMPLES = """\
 examples:
@@ -44,15 +42,13 @@ The Hub is HF_ENDPOINT (default https://huggingface.co); HF_HUB_OFFLINE=1 reads 
 # ------------------------------------------------------------------------------------ parser
 
 
-def _repo_arguments(parser: argparse.ArgumentParser, *, split: bool = False) -> None:
+def _repo_arguments(parser: argparse.ArgumentParser, *, split_help: str | None = None) -> None:
     parser.add_argument("repo", metavar="REPO", help="dataset id, catalog short name or folder")
     parser.add_argument(
         "--name", "-c", metavar="CONFIG", help="the config (default: the default one)"
     )
-    if split:
-        parser.add_argument(
-            "--split", "-s", metavar="SPLIT", help="the split (default: train, else the first)"
-        )
+    if split_help is not None:
+        parser.add_argument("--split", "-s", metavar="SPLIT", help=split_help)
     parser.add_argument(
         "--revision", "-r", metavar="REV", help="branch, tag or commit (default main)"
     )
@@ -89,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     info = sub.add_parser(
-        "info", help="configs, splits, features and sizes of a Hub dataset (no data downloaded)",
-        description="Show a Hub dataset's configs, and for one config its splits (rows, files, "
+        "info", help="configs, splits, features and sizes of a dataset (no data downloaded)",
+        description="Show a dataset's configs, and for one config its splits (rows, files, "
         "bytes) and features, reading only metadata: the listing, the README and parquet footers.",
     )  # fmt: skip
     _repo_arguments(info)
@@ -98,10 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     head = sub.add_parser(
         "head", help="print the first rows of a split",
-        description="Print the first rows of one split. Streams when streaming is available "
-        "(only the first row groups are read); otherwise loads that split.",
+        description="Print the first rows of one split, streamed: only the first row groups "
+        "(or lines) are read.",
     )  # fmt: skip
-    _repo_arguments(head, split=True)
+    _repo_arguments(head, split_help="the split (default: train, else the first)")
     head.add_argument("-n", "--num-rows", type=int, default=5, metavar="N", help="rows (default 5)")
     head.add_argument(
         "--width",
@@ -117,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Download the files of a config (all splits, or --split) into the "
         "huggingface_hub cache, so later loads (also offline) read them in place.",
     )  # fmt: skip
-    _repo_arguments(download, split=True)
+    _repo_arguments(download, split_help="only this split (default: every split of the config)")
     download.add_argument("--force", action="store_true", help="download again even if cached")
     download.set_defaults(handler=_cmd_download)
 
@@ -204,23 +200,30 @@ def _redact(text: str, token: object) -> str:
 def error_line(err: BaseException, token: object = None) -> str:
     """One readable line for an error: its message, whitespace collapsed, tokens removed.
 
-    Our own errors (:mod:`crucible_polars.errors`) already say what to do; others are
-    prefixed with their type.
+    Errors meant for users (ours, ``ValueError``, ``KeyError``, ``OSError``) are their
+    message alone; anything else (a bug) is prefixed with its type.
+
+    Parameters
+    ----------
+    err
+        The error.
+    token
+        A token to keep out of the line (``HF_TOKEN`` and token-shaped text are removed too).
 
     Examples
     --------
     >>> from crucible_polars.errors import SplitNotFoundError
     >>> error_line(SplitNotFoundError("dev", ["train"]))
     "Unknown split 'dev'. Should be one of ['train']."
-    >>> error_line(ValueError("bad\\n\\n  value"))
-    'ValueError: bad value'
+    >>> error_line(ValueError("bad\\n\\n  value")), error_line(KeyError("no 'x' column"))
+    ('bad value', "no 'x' column")
+    >>> error_line(ZeroDivisionError("division by zero"))
+    'ZeroDivisionError: division by zero'
     """
-    from crucible_polars.errors import CrucibleError
-
     message = " ".join(str(err).split()) or repr(err)
-    if isinstance(err, KeyError) and not isinstance(err, CrucibleError) and err.args:
-        message = str(err.args[0])
-    if not isinstance(err, CrucibleError):
+    if isinstance(err, KeyError) and err.args:
+        message = " ".join(str(err.args[0]).split())
+    if not isinstance(err, ValueError | KeyError | OSError):
         message = f"{type(err).__name__}: {message}"
     return _redact(message, token)
 
@@ -258,136 +261,23 @@ def _pick_split(splits: Sequence[str], wanted: str | None) -> str:
 # ------------------------------------------------------------------------------------ info
 
 
-def _describe(repo: str, name: str | None, **kwargs: Any) -> list[str]:
-    """The ``info`` report: configs, then one config's splits, sizes and features."""
-    from crucible_polars import hub
-    from crucible_polars.cache._common import _table, format_size
-    from crucible_polars.resolve.configs import DEFAULT_CONFIG, ConfigSpec, choose_config
-    from crucible_polars.resolve.load_plan import plan_from_listing
-    from crucible_polars.resolve.load_plan import resolve_hub_source as hub_source_for
-
-    repo_id = _repo_id(repo)
-    source = hub_source_for(repo_id, **kwargs)
-    if source is None:
-        raise ValueError(f"{repo!r} is not a Hub dataset id (expected 'owner/name').")
-    configs = hub.get_dataset_config_names(repo_id, **kwargs)
-    with source.errors():
-        revision = f"revision {kwargs.get('revision') or 'main'} ({source.sha[:10]})"
-    lines = [f"{repo_id}  {revision}", f"configs ({len(configs)}): " + ", ".join(configs)]
-    with source.errors():
-        data_source, specs = source.resolve_configs()
-        try:
-            config = choose_config(specs or [ConfigSpec(DEFAULT_CONFIG)], name, repo_id)
-        except ValueError:
-            if name is not None:
-                raise
-            return [*lines, "No default config: pass --name CONFIG to see its splits."]
-        fmt, _, relative = plan_from_listing(cast(Any, data_source), config, None, None, {})
-        base = (config.data_dir or "").strip("/")
-        files = {s: [f"{base}/{p}" if base else p for p in ps] for s, ps in relative.items()}
-        infos = data_source.api.get_paths_info(
-            repo_id, sorted({p for ps in files.values() for p in ps}),
-            revision=data_source.sha, repo_type="dataset",
-        )  # fmt: skip
-    sizes = {i.path: getattr(i, "size", 0) or 0 for i in infos}
-    where = " (from refs/convert/parquet)" if data_source is not source else ""
-    with source.errors():
-        features, rows, origin = _features_and_rows(
-            data_source, config.name, fmt, files, kwargs.get("token")
-        )
-    lines.append(f"config {config.name}: {fmt} files{where}, {len(files)} split(s)")
-    table = [
-        [s, str(rows.get(s, "?")), str(len(ps)), format_size(sum(sizes.get(p, 0) for p in ps))]
-        for s, ps in files.items()
-    ]
-    lines += textwrap.indent(_table(["SPLIT", "ROWS", "FILES", "SIZE"], table), "  ").splitlines()
-    if features is None:
-        lines.append(f"features: {origin}")
-    else:
-        lines.append(f"features ({origin}):")
-        lines += [f"  {column}: {feature!r}" for column, feature in features.items()]
-    return lines
-
-
-def _features_and_rows(
-    source: Any, config: str, fmt: str, files: dict[str, list[str]], token: str | bool | None
-) -> tuple[Any, dict[str, int], str]:
-    """Features and row counts from the card's ``dataset_info``, else from parquet footers."""
-    from crucible_polars.features import Features
-    from crucible_polars.features.card import features_from_yaml
-    from crucible_polars.resolve.configs import dataset_info_features, read_card_metadata
-
-    meta = read_card_metadata(source.read_text("README.md"))
-    card_features = dataset_info_features(meta).get(config)
-    entries = meta.get("dataset_info")
-    entries = (
-        entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []
-    )
-    rows: dict[str, int] = {}
-    for entry in entries:
-        if isinstance(entry, dict) and str(entry.get("config_name", "default")) == config:
-            for split in entry.get("splits") or []:
-                if isinstance(split, dict) and "num_examples" in split:
-                    rows[str(split["name"])] = int(split["num_examples"])
-    features = Features.from_dict(features_from_yaml(card_features)) if card_features else None
-    origin = "from the dataset card"
-    if fmt == "parquet" and (features is None or set(files) - set(rows)):
-        footer_features, rows = _parquet_footers(source, files, rows, token)
-        if features is None:
-            features, origin = footer_features, "from the parquet files' schema"
-    elif features is None:
-        origin = f"inferred when loaded ({fmt} files carry no schema)"
-    return features, rows, origin
-
-
-def _parquet_footers(
-    source: Any, files: dict[str, list[str]], rows: dict[str, int], token: str | bool | None
-) -> tuple[Any, dict[str, int]]:
-    """Features and row counts from the parquet footers only (range requests, no data).
-
-    Splits of more than 50 files keep an unknown row count rather than read every footer.
-    """
-    import pyarrow.parquet as pq
-    from huggingface_hub import HfFileSystem
-
-    from crucible_polars.features import Features
-
-    fs = HfFileSystem(endpoint=source.endpoint, token=token)
-    features = None
-    rows = dict(rows)
-    for split, paths in files.items():
-        wanted = split not in rows and len(paths) <= 50
-        count = 0
-        for path in paths if wanted else paths[: 1 if features is None else 0]:
-            with fs.open(f"datasets/{source.repo_id}@{source.sha}/{path}", block_size=1 << 16) as f:
-                parquet = pq.ParquetFile(f)
-                count += parquet.metadata.num_rows
-                if features is None:
-                    features = Features.from_arrow(parquet.schema_arrow)
-        if wanted:
-            rows[split] = count
-    return features, rows
-
-
 def _cmd_info(args: argparse.Namespace) -> int:
-    if _is_local(args.repo):
-        import crucible_polars as cp
+    from crucible_polars import hub
 
-        dsd = cp.load_dataset(args.repo, args.name)
-        _out(dsd)
-        return 0
-    _out(*_describe(args.repo, args.name, **_hub_kwargs(args)))
+    kwargs = {} if _is_local(args.repo) else _hub_kwargs(args)
+    _out(*hub.describe(args.repo, args.name, **kwargs).lines())
     return 0
 
 
 # ------------------------------------------------------------------------------------ head
 
 
-def _open_split(args: argparse.Namespace, streaming: bool) -> Any:
+def _open_split(args: argparse.Namespace) -> Any:
+    """The split to show, streamed (only its first row groups are read)."""
     import crucible_polars as cp
 
     if _is_local(args.repo):
-        loaded: Any = cp.load_dataset(args.repo, args.name, split=args.split, streaming=streaming)
+        loaded = cp.load_dataset(args.repo, args.name, split=args.split, streaming=True)
         if args.split is None:
             loaded = loaded[_pick_split(list(loaded), None)]
         return loaded
@@ -399,7 +289,7 @@ def _open_split(args: argparse.Namespace, streaming: bool) -> Any:
         split = _pick_split(
             hub.get_dataset_split_names(_repo_id(args.repo), args.name, **kwargs), None
         )
-    return cp.load_dataset(args.repo, args.name, split=split, streaming=streaming, **kwargs)
+    return cp.load_dataset(args.repo, args.name, split=split, streaming=True, **kwargs)
 
 
 def _cell(value: Any) -> Any:
@@ -446,12 +336,7 @@ def _cmd_head(args: argparse.Namespace) -> int:
 
     if args.num_rows < 1:
         raise ValueError("-n must be at least 1.")
-    try:
-        dataset, streaming = _open_split(args, streaming=True), True
-    except NotImplementedError:
-        print("note: streaming is not available; loading the split instead", file=sys.stderr)
-        dataset, streaming = _open_split(args, streaming=False), False
-    frame = first_rows(dataset, args.num_rows, streaming)
+    frame = first_rows(_open_split(args), args.num_rows, streaming=True)
     frame = frame.with_columns(pl.col(pl.String).str.replace_all("\n", "\u21b5"))
     with pl.Config(
         tbl_rows=args.num_rows, tbl_cols=-1, fmt_str_lengths=args.width,
@@ -558,100 +443,12 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------ demo
 
-_CHILD_ENV_DROP = (
-    "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE",
-    "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE",
-)  # fmt: skip
-
-
-def _hub_loading_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("crucible_polars.hub") is not None
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
-    if not args.hub:
-        from crucible_polars.demo import run_demo
+    from crucible_polars import demo
 
-        run_demo()
-        return 0
-    if not _hub_loading_available():
-        print(
-            "demo --hub needs Hub loading (crucible_polars.hub), which this build does not "
-            "have; run `crucible-polars demo` for the offline demo.",
-            file=sys.stderr,
-        )
-        return 1
-    return run_hub_demo()
-
-
-def run_hub_demo(print_fn: Callable[..., Any] = print, timeout: float = 600) -> int:
-    """Serve the packaged GSM8K sample as ``openai/gsm8k`` on a local test Hub and load it.
-
-    The loading runs in a child process whose ``HF_ENDPOINT`` points at the test Hub and
-    whose ``HF_HOME`` is a temporary folder, both set before ``huggingface_hub`` is imported
-    there; no token is sent. Returns the child's exit status.
-
-    Examples
-    --------
-    >>> run_hub_demo()  # doctest: +SKIP
-    0
-    """
-    from crucible_polars.demo import sample_path
-    from crucible_polars.testing.hub_server import HubServer
-
-    with tempfile.TemporaryDirectory(prefix="crucible-demo-hf-home-") as home, HubServer() as hub:
-        sha = hub.add_repo("openai/gsm8k", sample_path())
-        env = {k: v for k, v in os.environ.items() if k not in _CHILD_ENV_DROP}
-        env.update(
-            HF_ENDPOINT=hub.url, HF_HOME=home, HF_HUB_DISABLE_TELEMETRY="1",
-            HF_HUB_DISABLE_IMPLICIT_TOKEN="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
-        )  # fmt: skip
-        print_fn(f"# A test Hub on {hub.url} serves the packaged GSM8K sample as openai/gsm8k")
-        print_fn(f"# (commit {sha[:10]}); HF_ENDPOINT points at it, HF_HOME is {home}\n")
-        code = (
-            "from crucible_polars.cli import _hub_demo_child; raise SystemExit(_hub_demo_child())"
-        )
-        result = subprocess.run(
-            [sys.executable, "-c", code], env=env, timeout=timeout, capture_output=True, text=True
-        )
-        for line in result.stdout.splitlines():
-            print_fn(line)
-        if result.returncode:
-            print_fn(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed")
-        files = hub.count("GET", "/resolve/")
-        print_fn(
-            f"\n# The test Hub answered {len(hub.requests)} requests, {files} file downloads, "
-            f"{hub.bytes_served()} bytes."
-        )
-        return result.returncode
-
-
-def _hub_demo_child() -> int:
-    """The loading side of :func:`run_hub_demo` (runs in the child process)."""
-    import polars as pl
-
-    import crucible_polars as cp
-    from crucible_polars import cache
-
-    print('# 1. cp.load_dataset("gsm8k") — the catalog short name of openai/gsm8k')
-    dsd = cp.load_dataset("gsm8k")
-    print(dsd)
-    print("\n# 2. A lazy query on the cached parquet files")
-    query = (
-        dsd["train"]
-        .with_columns(final=pl.col("answer").str.extract(r"####\s*(.+)$").str.strip_chars())
-        .filter(pl.col("answer").str.count_matches("<<") >= 4)
-        .select_columns(["question", "final"])
-    )
-    with pl.Config(fmt_str_lengths=50, tbl_hide_dataframe_shape=True):
-        print(query.lazy().head(3).collect())
-    print(f"rows matching: {len(query)} of {len(dsd['train'])}")
-    print("\n# 3. The files live in the huggingface_hub cache (crucible-polars cache info):")
-    print(cache.info())
-    print("\n# 4. cache verify: every cached file against the Hub's checksums")
-    print(cache.verify("openai/gsm8k"))
+    if args.hub:
+        return demo.run_hub_demo()
+    demo.run_demo()
     return 0
 
 

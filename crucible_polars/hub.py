@@ -15,9 +15,19 @@ Examples
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+
+from crucible_polars.description import HubDescription, SplitSummary, summarize
+from crucible_polars.resolve.card import read_card_metadata
+from crucible_polars.resolve.configs import (
+    DEFAULT_CONFIG,
+    ConfigSpec,
+    choose_config,
+    configs_from_metadata,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub.hf_api import DatasetInfo
@@ -25,7 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from crucible_polars.sources.hub import HubSource
 
 __all__ = [
+    "HubDescription",
+    "SplitSummary",
     "dataset_info",
+    "describe",
     "get_dataset_config_names",
     "get_dataset_split_names",
     "list_datasets",
@@ -254,3 +267,138 @@ def dataset_info(
     source = _source(repo_id, revision, token, None, endpoint)
     with source.errors():
         return source.api.dataset_info(source.repo, revision=revision, files_metadata=True)
+
+
+# ------------------------------------------------------------------------------------ describe
+
+def describe(
+    repo: str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    revision: str | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    endpoint: str | None = None,
+) -> HubDescription:
+    """Describe a dataset without loading it: its configs, and one config's splits and features.
+
+    Reads metadata only: the listing, the README's ``configs:`` and ``dataset_info:``, file
+    sizes, and, when the card does not give them, the footers of parquet files (a few range
+    requests each) for row counts and the schema. A Hub dataset, a catalog short name or a
+    local folder.
+
+    Parameters
+    ----------
+    repo
+        ``"owner/name"``, a catalog short name (``"gsm8k"``) or a local folder.
+    name
+        The config; default the default one (when there is none, the description lists the
+        configs only).
+    revision
+        Branch, tag or commit (default ``main``).
+    token
+        A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
+    cache_dir
+        The ``huggingface_hub`` cache (the listing and README are kept there).
+    endpoint
+        The Hub URL (default ``HF_ENDPOINT``).
+
+    Raises
+    ------
+    DatasetNotFoundError
+        No such dataset (or not shaped like a Hub id, and not a folder).
+    ConfigNotFoundError
+        An unknown ``name``.
+
+    Examples
+    --------
+    >>> from crucible_polars.demo import sample_path
+    >>> print(describe(sample_path()))  # doctest: +ELLIPSIS
+    /.../gsm8k_sample  (local)
+    configs (1): main
+    config main: parquet files, 2 split(s)
+      SPLIT  ROWS  FILES  SIZE
+      -----  ----  -----  ...
+      train  200   1      ...
+      test   50    1      ...
+    features (from the parquet files' schema):
+      question: Value(...)
+      answer: Value(...)
+    >>> describe("openai/gsm8k", "main").splits[0].num_rows  # doctest: +SKIP
+    7473
+    """
+    if os.path.isdir(repo):
+        return _describe_local(Path(repo), name)
+    return _describe_hub(str(repo), name, revision, token, cache_dir, endpoint)
+
+
+def _describe_local(root: Path, name: str | None) -> HubDescription:
+    from crucible_polars.resolve.load_plan import plan_from_listing
+    from crucible_polars.sources.local import LocalSource
+
+    source = LocalSource(root)
+    meta = read_card_metadata(source.read_text("README.md"))
+    specs = configs_from_metadata(meta) or [ConfigSpec(DEFAULT_CONFIG)]
+    config = _choose(specs, name, None)
+    head = HubDescription.configs_only(str(source.root), None, None, [c.name for c in specs])
+    if config is None:
+        return head
+    fmt, _, relative = plan_from_listing(source, config, None, None, {})
+    files = _with_base(config, relative)
+    sizes = {p: (source.root / p).stat().st_size for ps in files.values() for p in ps}
+    return summarize(head, config.name, fmt, files, sizes, meta,
+                     lambda p: open(source.root / p, "rb"))  # fmt: skip
+
+
+def _describe_hub(
+    repo: str,
+    name: str | None,
+    revision: str | None,
+    token: str | bool | None,
+    cache_dir: str | os.PathLike[str] | None,
+    endpoint: str | None,
+) -> HubDescription:
+    from huggingface_hub import HfFileSystem
+
+    from crucible_polars.resolve.load_plan import plan_from_listing
+
+    source = _source(repo, revision, token, cache_dir, endpoint)
+    with source.errors():
+        data_source, resolved = source.resolve_configs()
+        specs = resolved or [ConfigSpec(DEFAULT_CONFIG)]
+        head = HubDescription.configs_only(
+            source.repo, revision, source.sha, [c.name for c in specs],
+            parquet_branch=data_source is not source,
+        )  # fmt: skip
+        config = _choose(specs, name, source.repo)
+        if config is None:
+            return head
+        fmt, _, relative = plan_from_listing(data_source, config, None, None, {})
+        files = _with_base(config, relative)
+        infos = data_source.api.get_paths_info(
+            data_source.repo, sorted({p for ps in files.values() for p in ps}),
+            revision=data_source.sha, repo_type="dataset",
+        )  # fmt: skip
+        sizes = {i.path: getattr(i, "size", 0) or 0 for i in infos}
+        meta = read_card_metadata(data_source.read_text("README.md"))
+        fs = HfFileSystem(endpoint=data_source.endpoint, token=token)
+        root = f"datasets/{data_source.repo}@{data_source.sha}"
+        return summarize(head, config.name, fmt, files, sizes, meta,
+                         lambda p: fs.open(f"{root}/{p}", block_size=1 << 16))  # fmt: skip
+
+
+def _choose(specs: list[ConfigSpec], name: str | None, repo_id: str | None) -> ConfigSpec | None:
+    """The named or default config; ``None`` when none was named and there is no default."""
+    from crucible_polars.errors import ConfigNotFoundError
+
+    try:
+        return choose_config(specs, name, repo_id)
+    except ConfigNotFoundError:
+        if name is not None:
+            raise
+        return None
+
+
+def _with_base(config: ConfigSpec, relative: dict[str, list[str]]) -> dict[str, list[str]]:
+    base = (config.data_dir or "").strip("/")
+    return {s: [f"{base}/{p}" if base else p for p in ps] for s, ps in relative.items()}

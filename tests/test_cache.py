@@ -146,15 +146,20 @@ def test_interrupted_deletion_never_leaves_a_half_deleted_snapshot(
     monkeypatch.setattr(DeleteCacheStrategy, "execute", crash)
     with pytest.raises(KeyboardInterrupt):
         cache.clear(repo_id, cache_dir=tmp_path)
-    # Interrupted before any blob was deleted: the snapshot is gone as a whole, no ref
-    # names it, and huggingface_hub sees a consistent (empty) repository.
-    assert not snapshot.exists()
+    # Interrupted before huggingface_hub deleted anything: no ref names the snapshot any
+    # more, the snapshot is whole (every file still reads), and huggingface_hub sees a
+    # consistent cache in which the revision is detached.
     assert not list((_repo_dir(tmp_path, repo_id) / "refs").rglob("*main*"))
-    assert not scan_cache_dir(tmp_path).warnings
+    for name, content in _files("interrupted").items():
+        assert (snapshot / name).read_bytes() == content
+    scan = scan_cache_dir(tmp_path)
+    assert not scan.warnings
+    assert [rev.refs for r in scan.repos for rev in r.revisions] == [frozenset()]
     monkeypatch.undo()
-    cache.clear(cache_dir=tmp_path)  # finishes the job, including the trash
+    cache.clear(cache_dir=tmp_path)  # finishes the job
     assert not _repo_dir(tmp_path, repo_id).exists()
-    assert not list(tmp_path.glob(f"*/{cache.TRASH_DIR}"))
+    assert not scan_cache_dir(tmp_path).warnings
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and not p.name.startswith(".")]
 
 
 def test_clear_one_repo_one_revision_or_everything(hub: HubServer, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and err.count("\n") == 1 and "--max-size" in err
     code, _, err = _run(capsys, "cache", "prune", "--max-size", "lots")
     assert code == 1 and "Invalid size 'lots'" in err and "Traceback" not in err
+    assert err.startswith("crucible-polars: error: Invalid size"), "no 'ValueError:' prefix"
     assert _run(capsys, "head", "x", "-n", "0")[0] == 1
 
 
@@ -75,6 +77,8 @@ def test_info_and_head_read_only_what_they_show(
     code, out, err = _run(capsys, "head", repo_id, "-n", "3")
     assert code == 0 and "row 2" in out and "note:" not in err, "streamed"
     assert hub.bytes_served(".parquet") < len(sink.getvalue()) / 2, "a row group, not the file"
+    reading = [t.name for t in threading.enumerate() if t.name == "crucible-read-ahead"]
+    assert not reading, "no read goes on after the command returned"
 
 
 def test_info_uses_the_card(hub: HubServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,6 +110,65 @@ dataset_info:
     assert "features (from the dataset card):" in out and "question: Value('string')" in out
     assert "train  200" in out and "test   50" in out
     assert hub.count("GET", ".parquet") == 0, "the card says it all"
+
+
+def test_describe_a_hub_dataset(hub: HubServer) -> None:
+    import crucible_polars as cp
+
+    repo_id = _gsm8k(hub)
+    hub.reset_counters()
+    described = cp.hub.describe(repo_id, endpoint=hub.url)
+    assert (described.repo_id, described.configs, described.config) == (repo_id, ("main",), "main")
+    assert described.sha == hub.revision_sha(repo_id) and described.format == "parquet"
+    assert [(s.name, s.num_rows, s.num_files) for s in described.splits] == [
+        ("train", 200, 1),
+        ("test", 50, 1),
+    ]
+    assert all(s.num_bytes > 0 for s in described.splits)
+    assert described.features is not None and list(described.features) == ["question", "answer"]
+    assert described.features_origin == "from the parquet files' schema"
+    assert str(described).splitlines()[:2] == [
+        f"{repo_id}  revision main ({described.sha[:10]})",
+        "configs (1): main",
+    ]
+
+
+def _two_configs(folder: Path) -> Path:
+    for config in ("main", "socratic"):
+        shutil.copytree(sample_path() / "main", folder / config)
+    (folder / "README.md").write_text(
+        "---\nconfigs:\n"
+        "- config_name: main\n  data_files:\n  - split: train\n    path: main/train-*\n"
+        "- config_name: socratic\n  data_files:\n  - split: test\n    path: socratic/test-*\n"
+        "---\n"
+    )
+    return folder
+
+
+def test_info_on_a_local_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = _run(capsys, "info", str(sample_path()))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].endswith("gsm8k_sample  (local)") and lines[1] == "configs (1): main"
+    assert "config main: parquet files, 2 split(s)" in out and "SPLIT  ROWS  FILES  SIZE" in out
+    assert "train  200   1" in out and "test   50    1" in out and "DatasetDict" not in out
+
+    folder = _two_configs(tmp_path)
+    code, out, err = _run(capsys, "info", str(folder))
+    assert code == 0, err
+    assert "configs (2): main, socratic" in out and "--name CONFIG" in out
+    assert "SPLIT" not in out and "load_dataset" not in out
+    code, out, _ = _run(capsys, "info", str(folder), "--name", "socratic")
+    assert code == 0 and "config socratic: parquet files, 1 split(s)" in out and "test   50" in out
+    code, _, err = _run(capsys, "info", str(folder), "--name", "nope")
+    assert code == 1 and "Unknown config 'nope'" in err
+
+
+def test_download_split_help_says_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "download", "--help")
+    help_text = " ".join(out.split())
+    assert code == 0 and "only this split (default: every split of the config)" in help_text
+    assert "default: train" not in help_text
 
 
 def test_info_errors(hub: HubServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -220,3 +220,39 @@ def test_nested_dict_parquet_written_by_datasets(tmp_path: Path) -> None:
     assert ours.features.to_dict() == theirs.features.to_dict()
     assert ours.to_list() == theirs.to_list()
     assert ours.column_names == theirs.column_names
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["data/**/*.parquet", "**/train[-._ 0-9]*", "*.csv", "data/*", "data/**", "**/*[-._ 0-9]test*"],
+)
+def test_glob_matching_is_fsspecs(pattern: str) -> None:
+    """Data-file globs match what ``fsspec``'s ``glob`` (hence ``datasets``) matches."""
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from crucible_polars.resolve.patterns import match_files
+
+    files = [
+        "a.csv", "data/x.parquet", "data/a/b/x.parquet", "data/train-0.csv",
+        "sub/test_1.csv", "data/a/my-test.json", "data/a/train.csv",
+    ]  # fmt: skip
+    fs = MemoryFileSystem()
+    root = f"/glob-parity-{abs(hash(pattern))}"
+    for name in files:
+        fs.pipe(f"{root}/{name}", b"")
+    expected = sorted(p[len(root) + 1 :] for p in fs.glob(f"{root}/{pattern}") if fs.isfile(p))
+    assert match_files(pattern, files) == expected
+
+
+def test_configs_mapping_in_the_card_is_refused(tmp_path: Path) -> None:
+    """A ``configs:`` mapping (not a list) fails loudly, naming the README, as in ``datasets``."""
+    (tmp_path / "train.csv").write_text("a\n1\n")
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n  config_name: main\n  data_files: train.csv\n---\n# Card\n"
+    )
+    with pytest.raises(ValueError, match=r"README\.md.*`configs:` must be a list"):
+        cp.load_dataset(str(tmp_path))
+    import datasets
+
+    with pytest.raises(ValueError, match="configs"):
+        datasets.load_dataset(str(tmp_path))

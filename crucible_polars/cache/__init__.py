@@ -8,7 +8,11 @@ module reads it with ``huggingface_hub.scan_cache_dir`` and deletes with its
 ``DeleteCacheStrategy``; only **dataset** repositories are reported or touched (models and
 spaces in the same cache are left alone).
 
-Deletions never leave a half-deleted snapshot (see :mod:`crucible_polars.cache._delete`).
+``info``, ``verify`` and ``clear`` overlap ``hf cache ls``, ``hf cache verify`` and
+``hf cache rm``; what ``hf`` lacks is :func:`prune` by least recent use (``max_size``,
+``older_than``), the all-datasets ``verify`` with an offline ETag fallback and
+``remove_corrupt``. Refs are removed before their snapshots, so an interrupted deletion never
+leaves a ref naming a missing snapshot (see :mod:`crucible_polars.cache._delete`).
 
 Timestamps: "last used" is the latest access or modification time of a revision's blobs.
 Access times depend on the filesystem (``relatime`` updates them at most daily), so LRU
@@ -25,19 +29,17 @@ Examples
 
 from __future__ import annotations
 
-from crucible_polars.cache._common import (
-    TRASH_DIR,
+from crucible_polars.cache._delete import CacheDeletion, RemovedRevision, clear, prune
+from crucible_polars.cache._info import CacheInfo, info
+from crucible_polars.cache._verify import FileCheck, VerifyReport, verify
+from crucible_polars.cache.common import (
     default_cache_dir,
     format_size,
     parse_duration,
     parse_size,
 )
-from crucible_polars.cache._delete import CacheDeletion, RemovedRevision, clear, prune
-from crucible_polars.cache._info import CacheInfo, info
-from crucible_polars.cache._verify import FileCheck, VerifyReport, verify
 
 __all__ = [
-    "TRASH_DIR",
     "CacheDeletion",
     "CacheInfo",
     "FileCheck",

@@ -1,11 +1,12 @@
-"""``cp.cache.prune()`` and ``cp.cache.clear()``: deleting cached revisions safely.
+"""``cp.cache.prune()`` and ``cp.cache.clear()``: choosing cached revisions and deleting them.
 
-Deletions never leave a half-deleted snapshot: the refs of a revision go first (so no ref names
-a missing snapshot), then its snapshot folder leaves the tree in one atomic rename, and only
-then are its blobs and the renamed folder deleted (blobs through ``huggingface_hub``'s
-``DeleteCacheStrategy``, which also cleans its shared blob store). An interrupted deletion
-leaves at worst unreferenced blobs or a ``.crucible-trash`` folder, which the next prune or
-clear removes.
+What this adds to ``huggingface_hub`` (whose ``hf cache prune`` only drops detached revisions)
+is the choice: least recently used first until the cache fits a size, or unused for a time.
+Deleting is ``huggingface_hub``'s documented ``HFCacheInfo.delete_revisions(...).execute()``,
+preceded by one step: the refs of the chosen revisions are removed first, because ``execute``
+removes a snapshot before its refs, and a ref left naming a missing snapshot would make
+``scan_cache_dir`` skip the whole repository. An interrupted deletion thus leaves unreferenced
+snapshots or blobs, which the next prune or clear removes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import dataclasses
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,24 +22,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+from huggingface_hub import scan_cache_dir
 
-from crucible_polars.cache._common import (
-    TRASH_DIR,
-    _ago,
-    _cache_path,
-    _dataset_repos,
-    _last_used,
-    _purge_trash,
-    _scan,
-    _table,
-    _timestamp,
+from crucible_polars.cache.common import (
+    ago,
+    cache_path,
+    dataset_repos,
     format_size,
+    format_table,
+    last_used,
+    match_repos,
     parse_duration,
     parse_size,
+    scan_cache,
+    timestamp,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from huggingface_hub import CachedRepoInfo, CachedRevisionInfo, DeleteCacheStrategy, HFCacheInfo
+    from huggingface_hub import CachedRepoInfo, CachedRevisionInfo, HFCacheInfo
 
 
 @dataclass(frozen=True)
@@ -147,45 +147,40 @@ class CacheDeletion:
                 r.revision[:10],
                 ", ".join(r.refs) or "(detached)",
                 format_size(r.size),
-                _ago(r.last_used),
+                ago(r.last_used),
                 r.reason,
             ]
             for r in self.removed
         ]
-        table = _table(["DATASET", "REVISION", "REFS", "FREED", "LAST USED", "WHY"], rows)
+        table = format_table(["DATASET", "REVISION", "REFS", "FREED", "LAST USED", "WHY"], rows)
         return "\n".join(x for x in (head, table, swept) if x)
 
 
-def _move_to_trash(snapshot: Path) -> Path:
-    trash = snapshot.parent.parent / TRASH_DIR
-    trash.mkdir(exist_ok=True)
-    target = trash / f"{snapshot.name}.{uuid.uuid4().hex[:8]}"
-    os.replace(snapshot, target)  # atomic: the snapshot is whole, or gone
-    return trash
+def delete_revisions(path: Path, scan: HFCacheInfo, hashes: Sequence[str]) -> None:
+    """Delete cached revisions: their refs, then ``huggingface_hub``'s deletion strategy.
 
+    Parameters
+    ----------
+    path
+        The cache folder ``scan`` was made of.
+    scan
+        The scan the revisions were chosen from.
+    hashes
+        The commits to delete.
 
-def _execute(strategy: DeleteCacheStrategy) -> None:
-    """Run a ``huggingface_hub`` deletion strategy in an order that is safe to interrupt.
-
-    Refs first, then each snapshot leaves the tree in one rename, then blobs and whole
-    repositories are deleted by ``huggingface_hub`` itself (which also cleans its shared blob
-    store), then the renamed snapshots.
+    Examples
+    --------
+    >>> delete_revisions  # doctest: +ELLIPSIS
+    <function delete_revisions at ...>
     """
-    for ref in strategy.refs:
-        ref.unlink(missing_ok=True)
-    snapshots = set(strategy.snapshots)
-    for repo_path in strategy.repos:
-        refs_dir = repo_path / "refs"
-        for ref in sorted(refs_dir.rglob("*"), reverse=True) if refs_dir.is_dir() else ():
-            if ref.is_file() or ref.is_symlink():
-                ref.unlink(missing_ok=True)
-        snapshots_dir = repo_path / "snapshots"
-        if snapshots_dir.is_dir():
-            snapshots.update(p for p in snapshots_dir.iterdir() if p.is_dir())
-    trashes = {_move_to_trash(s) for s in sorted(snapshots) if s.is_dir()}
-    dataclasses.replace(strategy, refs=frozenset(), snapshots=frozenset()).execute()
-    for trash in trashes:
-        shutil.rmtree(trash, ignore_errors=True)
+    wanted = set(hashes)
+    for repo in scan.repos:
+        for revision in repo.revisions:
+            if revision.commit_hash in wanted:
+                for ref in revision.refs:
+                    (repo.repo_path / "refs" / ref).unlink(missing_ok=True)
+    # A fresh scan: its strategy no longer lists the refs just removed.
+    scan_cache_dir(path).delete_revisions(*hashes).execute()
 
 
 @dataclass
@@ -196,52 +191,44 @@ class _Candidate:
 
 
 def _candidates(repos: Iterable[CachedRepoInfo]) -> list[_Candidate]:
-    found = [_Candidate(r, rev, _last_used(rev)) for r in repos for rev in r.revisions]
+    found = [_Candidate(r, rev, last_used(rev)) for r in repos for rev in r.revisions]
     return sorted(found, key=lambda c: (c.last_used, c.repo.repo_id, c.revision.commit_hash))
 
 
-class _Ledger:
-    """Which revisions use each blob, so removing one frees only the blobs no other uses."""
+def _expected_freed(scan: HFCacheInfo, chosen: Sequence[_Candidate]) -> int:
+    """Bytes deleting ``chosen`` frees: blobs a kept revision shares are kept, not counted."""
+    hashes = [c.revision.commit_hash for c in chosen]
+    return scan.delete_revisions(*hashes).expected_freed_size if hashes else 0
 
-    def __init__(self, repos: Iterable[CachedRepoInfo]) -> None:
-        self.users: dict[Path, set[str]] = {}
-        self.sizes: dict[Path, int] = {}
-        for repo in repos:
-            for rev in repo.revisions:
-                for f in rev.files:
-                    self.users.setdefault(f.blob_path, set()).add(rev.commit_hash)
-                    self.sizes[f.blob_path] = f.size_on_disk
 
-    def release(self, revision: CachedRevisionInfo) -> int:
-        """Forget ``revision``; returns the bytes of the blobs nothing uses any more."""
-        freed = 0
-        for blob in {f.blob_path for f in revision.files}:
-            self.users[blob].discard(revision.commit_hash)
-            if not self.users[blob]:
-                freed += self.sizes[blob]
-        return freed
+def _freed_sizes(scan: HFCacheInfo, chosen: Sequence[_Candidate]) -> list[int]:
+    """Bytes each chosen revision frees, removed in order after the ones before it."""
+    totals = [_expected_freed(scan, chosen[: i + 1]) for i in range(len(chosen))]
+    return [total - before for total, before in zip(totals, [0, *totals], strict=False)]
 
 
 def _remove(
+    path: Path,
     scan: HFCacheInfo,
-    chosen: Sequence[tuple[_Candidate, str, int]],
+    chosen: Sequence[tuple[_Candidate, str]],
     size_before: int,
     dry_run: bool,
 ) -> CacheDeletion:
-    """Delete the chosen ``(candidate, reason, bytes freed)`` revisions, in order."""
+    """Delete the chosen ``(candidate, reason)`` revisions, in order."""
+    freed_sizes = _freed_sizes(scan, [c for c, _ in chosen])
     removed = tuple(
         RemovedRevision(
             c.repo.repo_id,
             c.revision.commit_hash,
             tuple(sorted(c.revision.refs)),
             freed,
-            _timestamp(c.last_used),
+            timestamp(c.last_used),
             reason,
         )
-        for c, reason, freed in chosen
+        for (c, reason), freed in zip(chosen, freed_sizes, strict=True)
     )
     if removed and not dry_run:
-        _execute(scan.delete_revisions(*(r.revision for r in removed)))
+        delete_revisions(path, scan, [r.revision for r in removed])
     total = sum(r.size for r in removed)
     return CacheDeletion(removed, total, size_before, size_before - total, dry_run=dry_run)
 
@@ -250,10 +237,11 @@ def _remove(
 ORPHAN_GRACE = timedelta(minutes=5)
 
 
-def _sweep(scan: HFCacheInfo, repos: Iterable[CachedRepoInfo], grace: timedelta) -> int:
+def _sweep(repos: Iterable[CachedRepoInfo], grace: timedelta) -> int:
     """Delete unreferenced blobs (and repositories without revisions); returns the bytes.
 
-    Only blobs last modified more than ``grace`` ago go: a concurrent download moves its
+    ``huggingface_hub`` has no strategy for blobs no snapshot links to, so they are unlinked
+    here. Only blobs last modified more than ``grace`` ago go: a concurrent download moves its
     blob in place before it links the snapshot to it.
     """
     cutoff = time.time() - grace.total_seconds()
@@ -277,9 +265,10 @@ def _sweep(scan: HFCacheInfo, repos: Iterable[CachedRepoInfo], grace: timedelta)
         else:
             blobs.update(b for b, _ in unused)
         size += sum(stat.st_size for _, stat in unused)
-    if blobs or whole:
-        empty = scan.delete_revisions()
-        _execute(dataclasses.replace(empty, blobs=frozenset(blobs), repos=frozenset(whole)))
+    for blob in blobs:
+        blob.unlink(missing_ok=True)
+    for repo_path in whole:
+        shutil.rmtree(repo_path, ignore_errors=True)
     return size
 
 
@@ -333,18 +322,15 @@ def prune(
         )
     limit = parse_size(max_size) if max_size is not None else None
     age = parse_duration(older_than) if older_than is not None else None
-    path = _cache_path(cache_dir)
-    if not dry_run:
-        _purge_trash(path)
-    scan = _scan(path)
-    repos = _dataset_repos(scan)
+    path = cache_path(cache_dir)
+    scan = scan_cache(path)
+    repos = dataset_repos(scan)
     if scan is None or not repos:
         return CacheDeletion((), 0, 0, 0, dry_run=dry_run)
     total = sum(r.size_on_disk for r in repos)
     size_before = total
     cutoff = time.time() - age.total_seconds() if age is not None else None
-    ledger = _Ledger(repos)
-    chosen: list[tuple[_Candidate, str, int]] = []
+    chosen: list[tuple[_Candidate, str]] = []
     for candidate in _candidates(repos):
         if cutoff is not None and candidate.last_used < cutoff:
             reason = "older_than"
@@ -352,23 +338,12 @@ def prune(
             reason = "max_size"
         else:
             break  # sorted by last use: later ones are newer, and the size fits
-        freed = ledger.release(candidate.revision)
-        total -= freed
-        chosen.append((candidate, reason, freed))
-    result = _remove(scan, chosen, size_before, dry_run)
+        chosen.append((candidate, reason))
+        total = size_before - _expected_freed(scan, [c for c, _ in chosen])
+    result = _remove(path, scan, chosen, size_before, dry_run)
     if dry_run:
         return result
-    return dataclasses.replace(result, swept=_sweep(scan, repos, ORPHAN_GRACE))
-
-
-def _match_repos(repos: Sequence[CachedRepoInfo], repo: str) -> list[CachedRepoInfo]:
-    matched = [r for r in repos if r.repo_id == repo]
-    if not matched and "/" not in repo:
-        from crucible_polars.catalog import resolve_short_name
-
-        resolved = resolve_short_name(repo)
-        matched = [r for r in repos if r.repo_id in {resolved, repo}]
-    return matched
+    return dataclasses.replace(result, swept=_sweep(repos, ORPHAN_GRACE))
 
 
 def clear(
@@ -405,24 +380,21 @@ def clear(
     """
     if revision is not None and repo is None:
         raise ValueError("clear(revision=...) needs the repository: clear(repo, revision=...).")
-    path = _cache_path(cache_dir)
-    if not dry_run:
-        _purge_trash(path)
-    scan = _scan(path)
-    repos = _dataset_repos(scan)
+    path = cache_path(cache_dir)
+    scan = scan_cache(path)
+    repos = dataset_repos(scan)
     size_before = sum(r.size_on_disk for r in repos)
-    targets = _match_repos(repos, repo) if repo is not None else repos
+    targets = match_repos(repos, repo) if repo is not None else repos
     if scan is None or not targets:
         return CacheDeletion((), 0, size_before, size_before, dry_run=dry_run)
-    ledger = _Ledger(repos)
     chosen = [
-        (c, "clear", ledger.release(c.revision))
+        (c, "clear")
         for c in _candidates(targets)
         if revision is None
         or c.revision.commit_hash.startswith(revision)
         or revision in c.revision.refs
     ]
-    result = _remove(scan, chosen, size_before, dry_run)
+    result = _remove(path, scan, chosen, size_before, dry_run)
     if dry_run or revision is not None:
         return result
-    return dataclasses.replace(result, swept=_sweep(scan, targets, timedelta(0)))
+    return dataclasses.replace(result, swept=_sweep(targets, timedelta(0)))

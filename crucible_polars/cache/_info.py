@@ -9,16 +9,16 @@ from pathlib import Path
 
 import polars as pl
 
-from crucible_polars.cache._common import (
-    _ago,
-    _cache_path,
-    _dataset_repos,
-    _last_used,
-    _repo_last_used,
-    _scan,
-    _table,
-    _timestamp,
+from crucible_polars.cache.common import (
+    ago,
+    cache_path,
+    dataset_repos,
     format_size,
+    format_table,
+    last_used,
+    repo_last_used,
+    scan_cache,
+    timestamp,
 )
 
 
@@ -87,7 +87,7 @@ class CacheInfo:
             f"Hub cache {self.cache_dir}: {_count(self.num_datasets, 'dataset')}, "
             f"{_count(self.num_files, 'file')}, "
             f"{format_size(self.size_on_disk)}"
-            + (f", last used {_ago(self.last_accessed)}" if self.last_accessed else "")
+            + (f", last used {ago(self.last_accessed)}" if self.last_accessed else "")
         ]
         if self.incomplete_size:
             lines.append(f"Incomplete downloads: {format_size(self.incomplete_size)}")
@@ -98,13 +98,13 @@ class CacheInfo:
                     str(row["revisions"]),
                     str(row["files"]),
                     format_size(row["size_on_disk"]),
-                    _ago(row["last_accessed"]),
+                    ago(row["last_accessed"]),
                     ", ".join(row["refs"]) or "(detached)",
                 ]
                 for row in self.datasets.iter_rows(named=True)
             ]
             headers = ["DATASET", "REVISIONS", "FILES", "SIZE", "LAST USED", "REFS"]
-            lines += ["", _table(headers, rows)]
+            lines += ["", format_table(headers, rows)]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -158,9 +158,9 @@ def info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
     >>> summary.num_datasets, summary.size_on_disk, summary.datasets.height
     (0, 0, 0)
     """
-    path = _cache_path(cache_dir)
-    scan = _scan(path)
-    repos = _dataset_repos(scan)
+    path = cache_path(cache_dir)
+    scan = scan_cache(path)
+    repos = dataset_repos(scan)
     datasets = pl.DataFrame(
         [
             {
@@ -169,8 +169,8 @@ def info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
                 "refs": sorted(r.refs),
                 "files": r.nb_files,
                 "size_on_disk": r.size_on_disk,
-                "last_accessed": _timestamp(_repo_last_used(r)),
-                "last_modified": _timestamp(r.last_modified),
+                "last_accessed": timestamp(repo_last_used(r)),
+                "last_modified": timestamp(r.last_modified),
                 "path": str(r.repo_path),
             }
             for r in repos
@@ -185,7 +185,7 @@ def info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
                 "refs": sorted(rev.refs),
                 "files": rev.nb_files,
                 "size_on_disk": rev.size_on_disk,
-                "last_used": _timestamp(_last_used(rev)),
+                "last_used": timestamp(last_used(rev)),
                 "path": str(rev.snapshot_path),
             }
             for r in repos
@@ -198,14 +198,14 @@ def info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
         for f in (scan.incomplete_files if scan is not None else ())
         if f.file_path.parent.parent.name.startswith("datasets--")
     )
-    last = max((_repo_last_used(r) for r in repos), default=None)
+    last = max((repo_last_used(r) for r in repos), default=None)
     return CacheInfo(
         cache_dir=path,
         size_on_disk=sum(r.size_on_disk for r in repos),
         num_datasets=len(repos),
         num_revisions=revisions.height,
         num_files=sum(r.nb_files for r in repos),
-        last_accessed=_timestamp(last) if last is not None else None,
+        last_accessed=timestamp(last) if last is not None else None,
         incomplete_size=incomplete,
         datasets=datasets,
         revisions=revisions,

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from crucible_polars.cache._common import _cache_path, _dataset_repos, _scan
-from crucible_polars.cache._delete import _match_repos
+from crucible_polars.cache.common import cache_path, dataset_repos, match_repos, scan_cache
 
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub import CachedFileInfo, CachedRepoInfo, CachedRevisionInfo, HFCacheInfo
@@ -251,11 +250,11 @@ def verify(
     >>> verify(cache_dir=tempfile.mkdtemp()).ok
     True
     """
-    path = _cache_path(cache_dir)
-    scan = _scan(path)
-    repos = _dataset_repos(scan)
+    path = cache_path(cache_dir)
+    scan = scan_cache(path)
+    repos = dataset_repos(scan)
     if repo is not None:
-        repos = _match_repos(repos, repo)
+        repos = match_repos(repos, repo)
     offline = _offline()
     warnings: list[str] = []
     pending: list[tuple[tuple[str, str, str, int], Path, Any, str | None, str | None, str | None]]

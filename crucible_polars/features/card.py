@@ -1,5 +1,7 @@
 """The YAML form of features used in dataset cards (``dataset_info: features:`` in README.md).
 
+This is the feature half of the dataset card: :mod:`crucible_polars.resolve.card` reads the
+card's front matter (through ``huggingface_hub.DatasetCard``) and hands the features YAML here.
 It is the list form ``datasets`` writes with ``Features._to_yaml_list`` and reads with
 ``Features._from_yaml_list``::
 
@@ -24,6 +26,8 @@ import copy
 import itertools
 import re
 from typing import Any
+
+from .value import Value
 
 __all__ = ["features_from_yaml", "features_to_yaml"]
 
@@ -117,8 +121,6 @@ def _unsimplify(feature: Any) -> dict[str, Any]:
 
 
 def _from_yaml_inner(obj: Any) -> Any:
-    from .value import Value
-
     if isinstance(obj, dict):
         if not obj:
             return {}

@@ -1,6 +1,7 @@
 """Configs: read from a README's YAML ``configs:`` block, else one ``default`` config.
 
-Shared by local folders and Hub repositories: both hand in the README text and a file listing.
+Shared by local folders and Hub repositories: both hand in the card metadata (parsed by
+:mod:`crucible_polars.resolve.card`) and a file listing.
 """
 
 from __future__ import annotations
@@ -8,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from crucible_polars.errors import ConfigNotFoundError
+from crucible_polars.resolve.card import DEFAULT_CONFIG, card_configs, dataset_info_features
 from crucible_polars.resolve.patterns import normalize_data_files
 
-DEFAULT_CONFIG = "default"
+__all__ = ["DEFAULT_CONFIG", "ConfigSpec", "choose_config", "configs_from_metadata"]
 _NOT_BUILDER_OPTIONS = {"config_name", "data_files", "data_dir", "default", "features"}
 
 
@@ -35,29 +35,22 @@ class ConfigSpec:
     features: Any = None
 
 
-def read_card_metadata(readme: str | None) -> dict[str, Any]:
-    """The YAML front matter of a dataset card (``---`` ... ``---``), or ``{}``.
-
-    Examples
-    --------
-    >>> read_card_metadata("---\\nlicense: mit\\n---\\n# Title")
-    {'license': 'mit'}
-    """
-    if not readme or not readme.lstrip().startswith("---"):
-        return {}
-    text = readme.lstrip()[3:]
-    end = text.find("\n---")
-    if end == -1:
-        return {}
-    try:
-        data = yaml.safe_load(text[:end])
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def configs_from_metadata(metadata: dict[str, Any]) -> list[ConfigSpec]:
+def configs_from_metadata(
+    metadata: dict[str, Any], *, origin: str = "README.md"
+) -> list[ConfigSpec]:
     """Configs declared in card metadata (``configs:``), in order; ``[]`` when none.
+
+    Parameters
+    ----------
+    metadata
+        The card metadata (:func:`crucible_polars.resolve.card.read_card_metadata`).
+    origin
+        The card's name in error messages.
+
+    Raises
+    ------
+    ValueError
+        ``configs:`` is not a list of mappings.
 
     Examples
     --------
@@ -66,12 +59,9 @@ def configs_from_metadata(metadata: dict[str, Any]) -> list[ConfigSpec]:
     >>> configs_from_metadata(meta)[0].data_files
     {'train': ['main/train-*']}
     """
-    entries = metadata.get("configs") or []
     infos = dataset_info_features(metadata)
     out = []
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
+    for entry in card_configs(metadata, origin=origin):
         name = str(entry.get("config_name", DEFAULT_CONFIG))
         data_files = entry.get("data_files")
         out.append(
@@ -85,23 +75,6 @@ def configs_from_metadata(metadata: dict[str, Any]) -> list[ConfigSpec]:
             )
         )
     return out
-
-
-def dataset_info_features(metadata: dict[str, Any]) -> dict[str, Any]:
-    """``{config_name: features-yaml}`` from the card's ``dataset_info:`` (a dict or a list).
-
-    Examples
-    --------
-    >>> dataset_info_features({"dataset_info": {"features": [{"name": "a", "dtype": "string"}]}})
-    {'default': [{'name': 'a', 'dtype': 'string'}]}
-    """
-    info = metadata.get("dataset_info")
-    entries = info if isinstance(info, list) else [info] if isinstance(info, dict) else []
-    return {
-        str(e.get("config_name", DEFAULT_CONFIG)): e["features"]
-        for e in entries
-        if isinstance(e, dict) and e.get("features")
-    }
 
 
 def choose_config(

@@ -25,14 +25,13 @@ from crucible_polars.readers import (
 )
 from crucible_polars.readers.archive_files import archive_member_names
 from crucible_polars.readers.base import ScanOptions
+from crucible_polars.resolve.card import dataset_info_features, read_card_metadata
 from crucible_polars.resolve.catalog_table import resolve_short_name
 from crucible_polars.resolve.configs import (
     DEFAULT_CONFIG,
     ConfigSpec,
     choose_config,
     configs_from_metadata,
-    dataset_info_features,
-    read_card_metadata,
 )
 from crucible_polars.resolve.patterns import (
     DataFilesSpec,

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from fsspec.utils import glob_translate
+
 DataFilesSpec = str | Sequence[str] | Mapping[str, "str | Sequence[str]"]
 
 SPLIT_KEYWORDS: dict[str, list[str]] = {
@@ -56,7 +58,19 @@ PATTERNS_SPLIT_IN_FILENAME = _split_patterns(_FILENAME_PATTERNS)
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
     """Compile a glob (``*``, ``?``, ``[...]``, ``**``) to a regex over POSIX paths.
 
-    ``*`` never crosses ``/``; a ``**`` component matches zero or more folders.
+    The translation is ``fsspec.utils.glob_translate``, the one ``fsspec``'s ``glob`` (hence
+    ``HfFileSystem`` and ``datasets``' data-file resolution) uses: ``*`` never crosses ``/``
+    and a ``**`` component matches zero or more folders. Compiled patterns are cached.
+
+    Parameters
+    ----------
+    pattern
+        A glob over relative POSIX paths; leading and trailing ``/`` are ignored.
+
+    Raises
+    ------
+    ValueError
+        ``**`` inside a path component (``data/**.csv``), which ``fsspec`` refuses too.
 
     Examples
     --------
@@ -65,41 +79,7 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     >>> bool(glob_to_regex("*.csv").match("data/a.csv"))
     False
     """
-    parts = pattern.strip("/").split("/")
-    out: list[str] = []
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if part == "**":
-            out.append(".*" if last else "(?:[^/]*/)*")
-            continue
-        out.append(_translate_component(part) + ("" if last else "/"))
-    return re.compile("".join(out) + r"\Z")
-
-
-def _translate_component(part: str) -> str:
-    res, i, n = [], 0, len(part)
-    while i < n:
-        c = part[i]
-        i += 1
-        if c == "*":
-            while i < n and part[i] == "*":
-                i += 1
-            res.append("[^/]*")
-        elif c == "?":
-            res.append("[^/]")
-        elif c == "[":
-            j = part.find("]", i + 1 if i < n and part[i] in "!^" else i)
-            if j == -1:
-                res.append(r"\[")
-                continue
-            body = part[i:j]
-            i = j + 1
-            if body[:1] in "!^":
-                body = "^" + body[1:]
-            res.append("[" + body.replace("\\", "\\\\").replace("/", "") + "]")
-        else:
-            res.append(re.escape(c))
-    return "".join(res)
+    return re.compile(glob_translate(pattern.strip("/")))
 
 
 def has_magic(pattern: str) -> bool:

@@ -67,7 +67,8 @@ from crucible_polars.errors import (
     OfflineCacheMissError,
 )
 from crucible_polars.readers import FORMAT_EXTENSIONS
-from crucible_polars.resolve.configs import ConfigSpec, configs_from_metadata, read_card_metadata
+from crucible_polars.resolve.card import read_card_metadata
+from crucible_polars.resolve.configs import ConfigSpec, configs_from_metadata
 from crucible_polars.resolve.parquet_branch import (
     PARQUET_REVISION,
     is_parquet_branch_listing,

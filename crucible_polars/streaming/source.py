@@ -379,7 +379,9 @@ def read_ahead(iterator: Iterator[T], depth: int = 1) -> Iterator[T]:
     """``iterator``, produced in a background thread up to ``depth`` items ahead of the
     consumer (plus the one being produced), so reading overlaps with the consumer's work.
 
-    The thread starts when the first item is asked for and stops when the consumer stops.
+    The thread starts when the first item is asked for; when the consumer stops (closes the
+    iterator), it finishes the item it is producing, and the close waits for it, so no read
+    goes on in the background after the stream is closed.
 
     Examples
     --------
@@ -426,7 +428,10 @@ def read_ahead(iterator: Iterator[T], depth: int = 1) -> Iterator[T]:
             else:
                 raise value
     finally:
+        # Wait for the read in progress: a closed stream must not keep reading afterwards.
         stop.set()
+        if thread is not threading.current_thread():
+            thread.join()
 
 
 _running: set[tuple[threading.Event, threading.Thread]] = set()

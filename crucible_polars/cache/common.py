@@ -1,21 +1,23 @@
-"""Shared helpers of :mod:`crucible_polars.cache`: units, formatting, scanning the cache."""
+"""Shared helpers of :mod:`crucible_polars.cache`: units, formatting, scanning the cache.
+
+Public inside the package (the cache modules and the ``info`` report of :mod:`crucible_polars.hub`
+use them); :mod:`crucible_polars.cache` re-exports the ones meant for users.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crucible_polars.catalog import resolve_short_name
+
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub import CachedRepoInfo, CachedRevisionInfo, HFCacheInfo
-
-#: Folder (inside a cached repository) that deleted snapshots are moved to before removal.
-TRASH_DIR = ".crucible-trash"
 
 _SIZE_UNITS = {
     "": 1, "b": 1,
@@ -108,7 +110,19 @@ def format_size(num_bytes: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _ago(moment: datetime | None) -> str:
+def ago(moment: datetime | None) -> str:
+    """How long ago ``moment`` was, coarsely (``3d ago``); ``-`` for ``None``.
+
+    Parameters
+    ----------
+    moment
+        A timezone-aware time, or ``None``.
+
+    Examples
+    --------
+    >>> ago(None), ago(datetime.now(timezone.utc) - timedelta(hours=5))
+    ('-', '5h ago')
+    """
     if moment is None:
         return "-"
     seconds = max(0.0, time.time() - moment.timestamp())
@@ -118,7 +132,24 @@ def _ago(moment: datetime | None) -> str:
     return "just now"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table: left-aligned columns under a dashed header rule.
+
+    Parameters
+    ----------
+    headers
+        The column titles.
+    rows
+        The cells, as strings.
+
+    Examples
+    --------
+    >>> print(format_table(["SPLIT", "ROWS"], [["train", "10"], ["test", "2"]]))
+    SPLIT  ROWS
+    -----  ----
+    train  10
+    test   2
+    """
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
@@ -139,15 +170,43 @@ def default_cache_dir() -> Path:
     return Path(constants.HF_HUB_CACHE).expanduser()
 
 
-def _cache_path(cache_dir: str | os.PathLike[str] | None) -> Path:
+def cache_path(cache_dir: str | os.PathLike[str] | None) -> Path:
+    """The cache folder to use: ``cache_dir``, else :func:`default_cache_dir`.
+
+    Parameters
+    ----------
+    cache_dir
+        A folder, or ``None`` for the default.
+
+    Raises
+    ------
+    NotADirectoryError
+        The path is a file.
+
+    Examples
+    --------
+    >>> cache_path("/tmp/some-cache").as_posix()
+    '/tmp/some-cache'
+    """
     path = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"Cache path {str(path)!r} is a file, not a cache folder.")
     return path
 
 
-def _scan(path: Path) -> HFCacheInfo | None:
-    """``scan_cache_dir`` of ``path``, or ``None`` when there is no cache yet."""
+def scan_cache(path: Path) -> HFCacheInfo | None:
+    """``huggingface_hub.scan_cache_dir`` of ``path``, or ``None`` when there is no cache yet.
+
+    Parameters
+    ----------
+    path
+        The cache folder.
+
+    Examples
+    --------
+    >>> scan_cache(Path("/nonexistent-cache")) is None
+    True
+    """
     from huggingface_hub import scan_cache_dir
 
     if not path.is_dir():
@@ -155,28 +214,94 @@ def _scan(path: Path) -> HFCacheInfo | None:
     return scan_cache_dir(path)
 
 
-def _purge_trash(path: Path) -> None:
-    """Finish deletions an interrupted prune/clear left in ``*/.crucible-trash``."""
-    if path.is_dir():
-        for trash in path.glob(f"*/{TRASH_DIR}"):
-            shutil.rmtree(trash, ignore_errors=True)
+def dataset_repos(scan: HFCacheInfo | None) -> list[CachedRepoInfo]:
+    """The dataset repositories of a scan (models and spaces left out), sorted by id.
 
+    Parameters
+    ----------
+    scan
+        A :func:`scan_cache` result.
 
-def _dataset_repos(scan: HFCacheInfo | None) -> list[CachedRepoInfo]:
+    Examples
+    --------
+    >>> dataset_repos(None)
+    []
+    """
     if scan is None:
         return []
     return sorted((r for r in scan.repos if r.repo_type == "dataset"), key=lambda r: r.repo_id)
 
 
-def _timestamp(seconds: float) -> datetime:
+def timestamp(seconds: float) -> datetime:
+    """A POSIX time as a UTC datetime.
+
+    Parameters
+    ----------
+    seconds
+        Seconds since the epoch.
+
+    Examples
+    --------
+    >>> timestamp(0).isoformat()
+    '1970-01-01T00:00:00+00:00'
+    """
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def _last_used(revision: CachedRevisionInfo) -> float:
+def last_used(revision: CachedRevisionInfo) -> float:
+    """When a cached revision was last used: the latest access or change of its blobs.
+
+    Parameters
+    ----------
+    revision
+        A revision of a :func:`scan_cache` result.
+
+    Examples
+    --------
+    >>> last_used  # doctest: +ELLIPSIS
+    <function last_used at ...>
+    """
     if not revision.files:
         return revision.snapshot_path.stat().st_mtime
     return max(max(f.blob_last_accessed, f.blob_last_modified) for f in revision.files)
 
 
-def _repo_last_used(repo: CachedRepoInfo) -> float:
+def repo_last_used(repo: CachedRepoInfo) -> float:
+    """When a cached repository was last used (accessed or modified).
+
+    Parameters
+    ----------
+    repo
+        A repository of a :func:`scan_cache` result.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> repo_last_used(SimpleNamespace(last_accessed=5.0, last_modified=7.0))
+    7.0
+    """
     return max(repo.last_accessed, repo.last_modified)
+
+
+def match_repos(repos: Sequence[CachedRepoInfo], repo: str) -> list[CachedRepoInfo]:
+    """The cached repositories named ``repo``: an ``owner/name`` id or a catalog short name.
+
+    Parameters
+    ----------
+    repos
+        Cached repositories (:func:`dataset_repos`).
+    repo
+        The id, or a short name such as ``"gsm8k"``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> cached = [SimpleNamespace(repo_id="openai/gsm8k"), SimpleNamespace(repo_id="o/x")]
+    >>> [r.repo_id for r in match_repos(cached, "gsm8k")]
+    ['openai/gsm8k']
+    """
+    matched = [r for r in repos if r.repo_id == repo]
+    if not matched and "/" not in repo:
+        resolved = resolve_short_name(repo)
+        matched = [r for r in repos if r.repo_id in {resolved, repo}]
+    return matched
