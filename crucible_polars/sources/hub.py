@@ -27,21 +27,17 @@ redirect, into the cache.
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from huggingface_hub import (
     HfApi,
     constants,
     get_cached_repo_tree,
-    get_hf_file_metadata,
     get_token,
-    hf_hub_download,
     hf_hub_url,
-    try_to_load_from_cache,
 )
 from huggingface_hub.errors import (
     CachedRepoTreeNotFoundError,
@@ -62,7 +58,6 @@ from crucible_polars.errors import (
     DataFilesNotFoundError,
     DatasetNotFoundError,
     HubAccessError,
-    HubDownloadError,
     LoadingScriptError,
     OfflineCacheMissError,
 )
@@ -75,23 +70,17 @@ from crucible_polars.resolve.parquet_branch import (
     parquet_branch_configs,
 )
 from crucible_polars.resolve.patterns import DataFilesSpec, has_extension, match_files
-from crucible_polars.retry import retry_call
+from crucible_polars.sources.hub_download import (
+    LIBRARY_NAME,
+    REPO_TYPE,
+    HubDownloads,
+    retried,
+    write_tree_listing,
+)
 
-try:  # not public: see _write_tree_cache; tests/test_hub_retries.py fails if it moves
-    from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
-except ImportError:  # pragma: no cover - another huggingface_hub layout
-    TreeCacheEntry = write_tree_cache = None  # type: ignore[assignment,misc]
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
-REPO_TYPE = "dataset"
-LIBRARY_NAME = "crucible_polars"
 _DATA_EXTENSIONS = [e for exts in FORMAT_EXTENSIONS.values() for e in exts] + [
     ".zip", ".tar", ".tgz"
 ]  # fmt: skip
-_MAX_DOWNLOAD_WORKERS = 8
-T = TypeVar("T")
 
 
 def is_dataset_id(path: str) -> bool:
@@ -215,7 +204,7 @@ class HubSource:
         self._sha: str | None = None
         self._files: list[str] | None = None
         self._texts: dict[str, str | None] = {}
-        self._fetched: dict[str, str] = {}
+        self._downloads: HubDownloads | None = None
         self._gated_or_private: bool | None = None
 
     def __repr__(self) -> str:
@@ -304,7 +293,7 @@ class HubSource:
                     )  # fmt: skip
 
             try:
-                resolved = self._retried(what, resolve)
+                resolved = retried(self.repo, what, resolve)
             except RevisionResolutionError as err:
                 if not offline:
                     raise
@@ -348,8 +337,8 @@ class HubSource:
                     if isinstance(entry, RepoFile)
                 ]
 
-        entries = self._retried(f"the file listing of commit {self.sha[:10]}", listing)
-        _write_tree_cache(self.storage_folder, self.sha, entries)
+        entries = retried(self.repo, f"the file listing of commit {self.sha[:10]}", listing)
+        write_tree_listing(self.storage_folder, self.sha, entries)
         return [entry.path for entry in entries]
 
     def read_text(self, path: str) -> str | None:
@@ -402,66 +391,25 @@ class HubSource:
             return [self.url(p) for p in paths]
         if not token_available(self._token):
             raise HubAccessError(self.repo, "no token was sent")
-        return [self._signed_or_local(p) for p in paths]
+        files = self._files_at_commit()
+        return [files.signed_or_local(p, self.url(p)) for p in paths]
 
     @property
     def token(self) -> str | bool | None:
         """The ``token=`` this source was made with (for readers that send it; never shown)."""
         return self._token
 
+    def _files_at_commit(self) -> HubDownloads:
+        if self._downloads is None:
+            self._downloads = HubDownloads(
+                self.repo, self.sha, self.cache_dir, self._token, self.endpoint,
+                self.force_download, self.errors,
+            )  # fmt: skip
+        return self._downloads
+
     def _download(self, paths: Sequence[str]) -> list[str]:
-        found: dict[str, str] = {p: self._fetched[p] for p in paths if p in self._fetched}
-        if not self.force_download:
-            for p in paths:
-                cached = try_to_load_from_cache(
-                    self.repo, p, cache_dir=self.cache_dir, revision=self.sha,
-                    repo_type=REPO_TYPE,
-                )  # fmt: skip
-                if isinstance(cached, str):
-                    found[p] = cached
-        missing = list(dict.fromkeys(p for p in paths if p not in found))
-        if missing and constants.is_offline_mode():
-            raise OfflineCacheMissError(self.repo, missing)
-        if missing:
-            fetched = dict(zip(missing, self._fetch(missing), strict=True))
-            self._fetched.update(fetched)
-            found.update(fetched)
-        return [found[p] for p in paths]
-
-    def _retried(self, what: str, call: Callable[[], T]) -> T:
-        """``call()`` retried on transient Hub faults (5xx, 429, resets, cut bodies), on top of
-        ``huggingface_hub``'s own retries; then a :class:`HubDownloadError` naming ``what``."""
-        return retry_call(
-            call, lambda attempts, reason: HubDownloadError(self.repo, what, attempts, reason)
-        )
-
-    def _fetch(self, paths: list[str]) -> list[str]:
-        """Download files (several at once, with one progress bar over the files)."""
-
-        def one(path: str) -> str:
-            def download() -> str:
-                with self.errors(path):
-                    return str(
-                        hf_hub_download(
-                            self.repo, path, repo_type=REPO_TYPE, revision=self.sha,
-                            cache_dir=self.cache_dir, token=self._token, endpoint=self.endpoint,
-                            force_download=self.force_download, library_name=LIBRARY_NAME,
-                        )
-                    )  # fmt: skip
-
-            return self._retried(path, download)
-
-        if len(paths) == 1:
-            return [one(paths[0])]
-        from huggingface_hub.utils import tqdm as hf_tqdm
-        from tqdm.contrib.concurrent import thread_map
-
-        return list(
-            thread_map(
-                one, paths, desc=f"Downloading {len(paths)} files of {self.repo}",
-                max_workers=min(_MAX_DOWNLOAD_WORKERS, len(paths)), tqdm_class=hf_tqdm,
-            )
-        )  # fmt: skip
+        """Local paths of ``paths`` (see :meth:`HubDownloads.download`)."""
+        return self._files_at_commit().download(paths) if paths else []
 
     def _needs_token(self) -> bool:
         if self._gated_or_private is None:
@@ -472,23 +420,9 @@ class HubSource:
                         self.repo, revision=self.sha, expand=["gated", "private"]
                     )
 
-            info = self._retried("the repository's settings", ask)
+            info = retried(self.repo, "the repository's settings", ask)
             self._gated_or_private = bool(info.gated) or bool(info.private)
         return self._gated_or_private
-
-    def _signed_or_local(self, path: str) -> str:
-        """The pre-signed CDN URL of an LFS file, else the file downloaded into the cache."""
-        url = self.url(path)
-
-        def head() -> Any:
-            with self.errors(path):
-                return get_hf_file_metadata(url, token=self._token, endpoint=self.endpoint)
-
-        meta = self._retried(path, head)
-        location = meta.location
-        if location and location != url and "://" in location:
-            return location
-        return self._download([path])[0]
 
     # ---------------------------------------------------------------- configs and plans
 
@@ -565,36 +499,3 @@ def has_data_files(listing: Sequence[str]) -> bool:
     """
     return any(has_extension(f, _DATA_EXTENSIONS) for f in match_files("**", listing))
 
-
-def _write_tree_cache(storage_folder: str, sha: str, entries: list[RepoFile]) -> None:
-    """Keep a listing in ``huggingface_hub``'s tree cache (read by ``get_cached_repo_tree``).
-
-    ``huggingface_hub`` fills that cache only inside ``snapshot_download``, which downloads
-    too; a load lists the repository before it knows which files it needs, so the listing is
-    written here with the writer ``snapshot_download`` uses, which is not public.
-    ``tests/test_hub_retries.py`` checks that it still exists and that ``snapshot_download``
-    and ``get_cached_repo_tree`` read what it wrote; should a ``huggingface_hub`` release move
-    it, loads still work but list the repository again each time, and say so.
-    """
-    if write_tree_cache is None:  # pragma: no cover - another huggingface_hub layout
-        warnings.warn(
-            "This huggingface_hub version has no huggingface_hub._tree_cache: file listings "
-            "are not cached, so every load lists the repository again and offline loads fail.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return
-    write_tree_cache(
-        storage_folder,
-        sha,
-        {
-            e.path: TreeCacheEntry(
-                size=e.size,
-                blob_id=e.blob_id,
-                lfs_sha256=e.lfs.sha256 if e.lfs is not None else None,
-                lfs_size=e.lfs.size if e.lfs is not None else None,
-                xet_hash=e.xet_hash,
-            )
-            for e in entries
-        },
-    )

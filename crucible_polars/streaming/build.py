@@ -34,7 +34,8 @@ from crucible_polars.readers.csv import pandas_like_features
 from crucible_polars.resolve.build import build_splits, split_name
 from crucible_polars.resolve.load_plan import LoadPlan
 from crucible_polars.resolve.splits import SplitSlice
-from crucible_polars.streaming.iterable import IterableDataset, IterableDatasetDict
+from crucible_polars.streaming.iterable import IterableDataset
+from crucible_polars.streaming.iterable_dict import IterableDatasetDict
 from crucible_polars.streaming.parquet import read_meta
 from crucible_polars.streaming.sharding import Unit
 from crucible_polars.streaming.source import FILE_FORMATS, NotLineBasedError, StreamSource

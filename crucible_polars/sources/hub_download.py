@@ -1,0 +1,248 @@
+"""Files of a Hub dataset repository at one commit, into the ``huggingface_hub`` cache.
+
+:class:`HubDownloads` serves a file from the cache when it is there (files pinned to a commit
+never change, so no request is made), else downloads it with ``hf_hub_download``, several
+files at once; every Hub request goes through :func:`retried`. :func:`write_tree_listing`
+keeps a repository listing in ``huggingface_hub``'s own tree cache. Used by
+:class:`~crucible_polars.sources.hub.HubSource`.
+
+Examples
+--------
+>>> retried("org/x", "README.md", lambda: "ok")
+'ok'
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from huggingface_hub import (
+    constants,
+    get_hf_file_metadata,
+    hf_hub_download,
+    try_to_load_from_cache,
+)
+from huggingface_hub.hf_api import RepoFile
+
+from crucible_polars.errors import HubDownloadError, OfflineCacheMissError
+from crucible_polars.retry import retry_call
+
+try:  # not public: see write_tree_listing; tests/test_hub_retries.py fails if it moves
+    from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
+except ImportError:  # pragma: no cover - another huggingface_hub layout
+    TreeCacheEntry = write_tree_cache = None  # type: ignore[assignment,misc]
+
+REPO_TYPE = "dataset"
+LIBRARY_NAME = "crucible_polars"
+MAX_DOWNLOAD_WORKERS = 8
+T = TypeVar("T")
+
+
+def retried(repo: str, what: str, call: Callable[[], T]) -> T:
+    """``call()`` retried on transient Hub faults (5xx, 429, resets, cut bodies), on top of
+    ``huggingface_hub``'s own retries; then a :class:`HubDownloadError` naming ``what``.
+
+    Parameters
+    ----------
+    repo
+        The repository, for the error.
+    what
+        What is asked (a file path, "the file listing of ..."), for the error.
+    call
+        One attempt.
+
+    Examples
+    --------
+    >>> retried("org/x", "a.csv", lambda: 42)
+    42
+    """
+    return retry_call(
+        call, lambda attempts, reason: HubDownloadError(repo, what, attempts, reason)
+    )
+
+
+@dataclass
+class HubDownloads:
+    """Downloads of one repository's files at one commit (each file fetched once).
+
+    Parameters
+    ----------
+    repo
+        ``"owner/name"``.
+    sha
+        The commit.
+    cache_dir
+        The ``huggingface_hub`` cache folder.
+    token
+        A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
+    endpoint
+        The Hub URL.
+    force_download
+        Download files again even when cached.
+    errors
+        ``errors(path)``: a context manager turning ``huggingface_hub`` errors about ``path``
+        into :mod:`crucible_polars.errors` (``HubSource.errors``).
+
+    Examples
+    --------
+    >>> from contextlib import nullcontext
+    >>> downloads = HubDownloads("org/x", "0" * 40, "/tmp", None, "https://hf.co", False,
+    ...                          lambda path: nullcontext())
+    >>> downloads.download([])
+    []
+    """
+
+    repo: str
+    sha: str
+    cache_dir: str
+    token: str | bool | None
+    endpoint: str
+    force_download: bool
+    errors: Callable[[str | None], AbstractContextManager[None]]
+    fetched: dict[str, str] = field(default_factory=dict)
+
+    def download(self, paths: Sequence[str]) -> list[str]:
+        """Local paths of ``paths``, from the cache or downloaded (offline: cached only).
+
+        Parameters
+        ----------
+        paths
+            Files of the repository.
+
+        Raises
+        ------
+        OfflineCacheMissError
+            Offline, listing every file the cache lacks.
+        """
+        found: dict[str, str] = {p: self.fetched[p] for p in paths if p in self.fetched}
+        if not self.force_download:
+            for p in paths:
+                cached = try_to_load_from_cache(
+                    self.repo, p, cache_dir=self.cache_dir, revision=self.sha,
+                    repo_type=REPO_TYPE,
+                )  # fmt: skip
+                if isinstance(cached, str):
+                    found[p] = cached
+        missing = list(dict.fromkeys(p for p in paths if p not in found))
+        if missing and constants.is_offline_mode():
+            raise OfflineCacheMissError(self.repo, missing)
+        if missing:
+            fetched = dict(zip(missing, self.fetch(missing), strict=True))
+            self.fetched.update(fetched)
+            found.update(fetched)
+        return [found[p] for p in paths]
+
+    def fetch(self, paths: list[str]) -> list[str]:
+        """Download files (several at once, with one progress bar over the files).
+
+        Parameters
+        ----------
+        paths
+            Files of the repository, each downloaded (again) whether cached or not.
+        """
+
+        def one(path: str) -> str:
+            def download() -> str:
+                with self.errors(path):
+                    return str(
+                        hf_hub_download(
+                            self.repo, path, repo_type=REPO_TYPE, revision=self.sha,
+                            cache_dir=self.cache_dir, token=self.token, endpoint=self.endpoint,
+                            force_download=self.force_download, library_name=LIBRARY_NAME,
+                        )
+                    )  # fmt: skip
+
+            return retried(self.repo, path, download)
+
+        if len(paths) == 1:
+            return [one(paths[0])]
+        from huggingface_hub.utils import tqdm as hf_tqdm
+        from tqdm.contrib.concurrent import thread_map
+
+        return list(
+            thread_map(
+                one, paths, desc=f"Downloading {len(paths)} files of {self.repo}",
+                max_workers=min(MAX_DOWNLOAD_WORKERS, len(paths)), tqdm_class=hf_tqdm,
+            )
+        )  # fmt: skip
+
+    def signed_or_local(self, path: str, url: str) -> str:
+        """The pre-signed CDN URL of an LFS file, else the file downloaded into the cache.
+
+        Parameters
+        ----------
+        path
+            A file of the repository.
+        url
+            Its ``resolve`` URL at :attr:`sha` (asked with one authenticated ``HEAD``).
+        """
+
+        def head() -> Any:
+            with self.errors(path):
+                return get_hf_file_metadata(url, token=self.token, endpoint=self.endpoint)
+
+        meta = retried(self.repo, path, head)
+        location = meta.location
+        if location and location != url and "://" in location:
+            return location
+        return self.download([path])[0]
+
+
+def write_tree_listing(storage_folder: str, sha: str, entries: list[RepoFile]) -> None:
+    """Keep a listing in ``huggingface_hub``'s tree cache (read by ``get_cached_repo_tree``).
+
+    ``huggingface_hub`` fills that cache only inside ``snapshot_download``, which downloads
+    too; a load lists the repository before it knows which files it needs, so the listing is
+    written here with the writer ``snapshot_download`` uses, which is not public.
+    ``tests/test_hub_retries.py`` checks that it still exists and that ``snapshot_download``
+    and ``get_cached_repo_tree`` read what it wrote; should a ``huggingface_hub`` release move
+    it, loads still work but list the repository again each time, and say so.
+
+    Parameters
+    ----------
+    storage_folder
+        The repository's folder in the ``huggingface_hub`` cache.
+    sha
+        The commit listed.
+    entries
+        The files at that commit.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from huggingface_hub import get_cached_repo_tree
+    >>> from huggingface_hub.file_download import repo_folder_name
+    >>> cache = tempfile.mkdtemp()
+    >>> folder = f"{cache}/{repo_folder_name(repo_id='org/x', repo_type='dataset')}"
+    >>> file = RepoFile(path="a.csv", size=3, oid="b" * 40)
+    >>> write_tree_listing(folder, "c" * 40, [file])
+    >>> [e.path for e in get_cached_repo_tree("org/x", repo_type="dataset",
+    ...                                       revision="c" * 40, cache_dir=cache)]
+    ['a.csv']
+    """
+    if write_tree_cache is None:  # pragma: no cover - another huggingface_hub layout
+        warnings.warn(
+            "This huggingface_hub version has no huggingface_hub._tree_cache: file listings "
+            "are not cached, so every load lists the repository again and offline loads fail.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return
+    write_tree_cache(
+        storage_folder,
+        sha,
+        {
+            e.path: TreeCacheEntry(
+                size=e.size,
+                blob_id=e.blob_id,
+                lfs_sha256=e.lfs.sha256 if e.lfs is not None else None,
+                lfs_size=e.lfs.size if e.lfs is not None else None,
+                xet_hash=e.xet_hash,
+            )
+            for e in entries
+        },
+    )

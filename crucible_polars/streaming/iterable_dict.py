@@ -1,0 +1,277 @@
+"""IterableDatasetDict: split name -> IterableDataset, with every transform applied to each split.
+
+Examples
+--------
+>>> import polars as pl
+>>> import crucible_polars as cp
+>>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
+>>> dd = IterableDatasetDict(train=stream, test=stream.take(1))
+>>> {k: [r["a"] for r in v] for k, v in dd.filter(pl.col("a") > 1).items()}
+{'train': [2, 3], 'test': []}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from crucible_polars.streaming.iterable import IterableDataset
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+    from crucible_polars.features import Features, FeatureType
+
+
+class IterableDatasetDict(dict[str, IterableDataset]):
+    """A ``dict`` of split name to :class:`IterableDataset`; transforms apply to every split.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import crucible_polars as cp
+    >>> dd = IterableDatasetDict(train=cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset())
+    >>> [r["a"] for r in dd.filter(pl.col("a") > 1)["train"]]
+    [2]
+    """
+
+    def _apply(self, name: str, *args: Any, **kwargs: Any) -> IterableDatasetDict:
+        return IterableDatasetDict({k: getattr(v, name)(*args, **kwargs) for k, v in self.items()})
+
+    # ------------------------------------------------------------------ transforms
+    def filter(
+        self, function: pl.Expr | Callable[..., Any] | None = None, **kwargs: Any
+    ) -> IterableDatasetDict:
+        """:meth:`IterableDataset.filter` on every split (an expression or a function).
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> dd = IterableDatasetDict(t=cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset())
+        >>> list(dd.filter(lambda r: r["a"] > 1)["t"])
+        [{'a': 2}]
+        """
+        return self._apply("filter", function, **kwargs)
+
+    def with_columns(
+        self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr
+    ) -> IterableDatasetDict:
+        """:meth:`IterableDataset.with_columns` on every split.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> import crucible_polars as cp
+        >>> dd = IterableDatasetDict(t=cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset())
+        >>> list(dd.with_columns(b=pl.col("a") + 1)["t"])
+        [{'a': 1, 'b': 2}]
+        """
+        return self._apply("with_columns", *exprs, **named_exprs)
+
+    def map(
+        self, function: Callable[..., Any] | None = None, **kwargs: Any
+    ) -> IterableDatasetDict:
+        """:meth:`IterableDataset.map` on every split (``with_indices`` count within each split).
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> dd = IterableDatasetDict(t=cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset())
+        >>> list(dd.map(lambda r: {"b": r["a"] * 2})["t"])
+        [{'a': 1, 'b': 2}]
+        """
+        return self._apply("map", function, **kwargs)
+
+    def select_columns(self, column_names: str | Sequence[str]) -> IterableDatasetDict:
+        """:meth:`IterableDataset.select_columns` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1], "b": [2]}).to_iterable_dataset()
+        >>> IterableDatasetDict(t=stream).select_columns("b").column_names
+        {'t': ['b']}
+        """
+        return self._apply("select_columns", column_names)
+
+    def remove_columns(self, column_names: str | Sequence[str]) -> IterableDatasetDict:
+        """:meth:`IterableDataset.remove_columns` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1], "b": [2]}).to_iterable_dataset()
+        >>> IterableDatasetDict(t=stream).remove_columns("b").column_names
+        {'t': ['a']}
+        """
+        return self._apply("remove_columns", column_names)
+
+    def rename_column(
+        self, original_column_name: str, new_column_name: str
+    ) -> IterableDatasetDict:
+        """:meth:`IterableDataset.rename_column` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> IterableDatasetDict(t=stream).rename_column("a", "z").column_names
+        {'t': ['z']}
+        """
+        return self._apply("rename_column", original_column_name, new_column_name)
+
+    def rename_columns(self, column_mapping: Mapping[str, str]) -> IterableDatasetDict:
+        """:meth:`IterableDataset.rename_columns` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> IterableDatasetDict(t=stream).rename_columns({"a": "z"}).column_names
+        {'t': ['z']}
+        """
+        return self._apply("rename_columns", column_mapping)
+
+    def cast(self, features: Features) -> IterableDatasetDict:
+        """:meth:`IterableDataset.cast` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> list(IterableDatasetDict(t=stream).cast(cp.Features({"a": cp.Value("string")}))["t"])
+        [{'a': '1'}]
+        """
+        return self._apply("cast", features)
+
+    def cast_column(self, column: str, feature: FeatureType) -> IterableDatasetDict:
+        """:meth:`IterableDataset.cast_column` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> list(IterableDatasetDict(t=stream).cast_column("a", cp.Value("string"))["t"])
+        [{'a': '1'}]
+        """
+        return self._apply("cast_column", column, feature)
+
+    def take(self, n: int) -> IterableDatasetDict:
+        """:meth:`IterableDataset.take` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> list(IterableDatasetDict(t=stream).take(1)["t"])
+        [{'a': 1}]
+        """
+        return self._apply("take", n)
+
+    def skip(self, n: int) -> IterableDatasetDict:
+        """:meth:`IterableDataset.skip` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> list(IterableDatasetDict(t=stream).skip(1)["t"])
+        [{'a': 2}]
+        """
+        return self._apply("skip", n)
+
+    def shuffle(
+        self,
+        seed: int | None = None,
+        generator: np.random.Generator | None = None,
+        buffer_size: int = 1000,
+    ) -> IterableDatasetDict:
+        """:meth:`IterableDataset.shuffle` on every split (each with the same seed).
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
+        >>> sorted(r["a"] for r in IterableDatasetDict(t=stream).shuffle(seed=0)["t"])
+        [1, 2, 3]
+        """
+        return self._apply("shuffle", seed=seed, generator=generator, buffer_size=buffer_size)
+
+    def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDatasetDict:
+        """:meth:`IterableDataset.batch` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
+        >>> list(IterableDatasetDict(t=stream).batch(2)["t"])
+        [{'a': [1, 2]}, {'a': [3]}]
+        """
+        return self._apply("batch", batch_size, drop_last_batch=drop_last_batch)
+
+    def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDatasetDict:
+        """:meth:`IterableDataset.shard` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
+        >>> list(IterableDatasetDict(t=stream).shard(2, 1)["t"])
+        [{'a': 2}]
+        """
+        return self._apply("shard", num_shards, index, contiguous=contiguous)
+
+    def with_format(
+        self, type: str | None = None, columns: Sequence[str] | None = None
+    ) -> IterableDatasetDict:
+        """:meth:`IterableDataset.with_format` on every split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> next(iter(IterableDatasetDict(t=stream).with_format("numpy")["t"]))["a"]
+        np.int64(1)
+        """
+        return self._apply("with_format", type, columns=columns)
+
+    # ------------------------------------------------------------------ epochs and inspection
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch of every split.
+
+        Examples
+        --------
+        >>> IterableDatasetDict().set_epoch(1)
+        """
+        for ds in self.values():
+            ds.set_epoch(epoch)
+
+    @property
+    def column_names(self) -> dict[str, list[str] | None]:
+        """Column names per split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> IterableDatasetDict(t=stream).column_names
+        {'t': ['a']}
+        """
+        return {k: v.column_names for k, v in self.items()}
+
+    @property
+    def num_shards(self) -> dict[str, int]:
+        """Shards per split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> IterableDatasetDict(t=cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()).num_shards
+        {'t': 1}
+        """
+        return {k: v.num_shards for k, v in self.items()}
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"    {k}: " + repr(v).replace("\n", "\n    ") for k, v in self.items())
+        return f"IterableDatasetDict({{\n{inner}\n}})"
