@@ -425,7 +425,6 @@ class HubSource:
         return self._gated_or_private
 
     # ---------------------------------------------------------------- configs and plans
-
     def script_name(self) -> str | None:
         """The loading script of a script dataset (``{name}.py``, or a lone root ``.py``).
 
