@@ -127,8 +127,12 @@ def run_child(engine: str, part: str, url: str) -> dict[str, Any]:
         env.pop("HF_TOKEN", None)
         proc = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(CHILD[engine]), REPO, part],
-            env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"{engine} run failed:\n{proc.stderr}")
         result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])

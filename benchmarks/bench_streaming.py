@@ -136,8 +136,12 @@ def run_child(engine: str, source: str, fmt: str, task: str, env: dict[str, str]
     code = RUNNER.format(first=FIRST, batch=BATCH, engine_code=textwrap.dedent(CHILD[engine]))
     done = subprocess.run(
         [sys.executable, "-c", code, source, fmt, task],
-        capture_output=True, text=True, timeout=3600, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=env,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{engine} {fmt} {task} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

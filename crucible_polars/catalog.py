@@ -39,9 +39,8 @@ from typing import Any
 import polars as pl
 
 from crucible_polars import load as loading
+from crucible_polars.resolve.catalog_data import TASKS, CatalogRecord
 from crucible_polars.resolve.catalog_table import (
-    TASKS,
-    CatalogRecord,
     close_short_names,
     lookup,
     records,
@@ -74,7 +73,6 @@ class CatalogEntry(CatalogRecord):
         kwargs.setdefault("name", self.default_config)
         kwargs.setdefault("streaming", self.streaming_recommended)
         return loading.load_dataset(self.repo_id, split=split, **kwargs)
-
 
 
 def _as_entry(record: CatalogRecord) -> CatalogEntry:

@@ -23,160 +23,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
-_EXAMPLES = """\
-examples:
-  crucible-polars info openai/gsm8k --name main
-  crucible-polars head gsm8k -n 5 --split test
-  crucible-polars download cais/mmlu --name abstract_algebra
-  crucible-polars cache info
-  crucible-polars cache prune --max-size 20GB --older-than 30d
-  crucible-polars cache verify openai/gsm8k --remove-corrupt
-  crucible-polars catalog --task math
-  crucible-polars demo --hub
-
-REPO is a Hub dataset id ("owner/name"), a catalog short name ("gsm8k") or a local folder.
-The Hub is HF_ENDPOINT (default https://huggingface.co); HF_HUB_OFFLINE=1 reads the cache only.
-"""
-
-
-# ------------------------------------------------------------------------------------ parser
-
-
-def _repo_arguments(parser: argparse.ArgumentParser, *, split_help: str | None = None) -> None:
-    parser.add_argument("repo", metavar="REPO", help="dataset id, catalog short name or folder")
-    parser.add_argument(
-        "--name", "-c", metavar="CONFIG", help="the config (default: the default one)"
-    )
-    if split_help is not None:
-        parser.add_argument("--split", "-s", metavar="SPLIT", help=split_help)
-    parser.add_argument(
-        "--revision", "-r", metavar="REV", help="branch, tag or commit (default main)"
-    )
-    parser.add_argument(
-        "--token",
-        metavar="TOKEN",
-        help="Hub token (default: HF_TOKEN or `hf auth login`; never printed)",
-    )
-    parser.add_argument(
-        "--cache-dir", metavar="DIR", help="huggingface_hub cache folder (default HF_HUB_CACHE)"
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``crucible-polars``.
-
-    Examples
-    --------
-    >>> build_parser().parse_args(["demo"]).command
-    'demo'
-    >>> build_parser().parse_args(["cache", "prune", "--max-size", "10GB"]).max_size
-    '10GB'
-    """
-    from crucible_polars import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="crucible-polars",
-        description="Load, query and batch datasets as lazy Polars frames.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    info = sub.add_parser(
-        "info", help="configs, splits, features and sizes of a dataset (no data downloaded)",
-        description="Show a dataset's configs, and for one config its splits (rows, files, "
-        "bytes) and features, reading only metadata: the listing, the README and parquet footers.",
-    )  # fmt: skip
-    _repo_arguments(info)
-    info.set_defaults(handler=_cmd_info)
-
-    head = sub.add_parser(
-        "head", help="print the first rows of a split",
-        description="Print the first rows of one split, streamed: only the first row groups "
-        "(or lines) are read.",
-    )  # fmt: skip
-    _repo_arguments(head, split_help="the split (default: train, else the first)")
-    head.add_argument("-n", "--num-rows", type=int, default=5, metavar="N", help="rows (default 5)")
-    head.add_argument(
-        "--width",
-        type=int,
-        default=60,
-        metavar="CHARS",
-        help="max characters per cell (default 60)",
-    )
-    head.set_defaults(handler=_cmd_head)
-
-    download = sub.add_parser(
-        "download", help="download a dataset (or one config/split) into the Hub cache",
-        description="Download the files of a config (all splits, or --split) into the "
-        "huggingface_hub cache, so later loads (also offline) read them in place.",
-    )  # fmt: skip
-    _repo_arguments(download, split_help="only this split (default: every split of the config)")
-    download.add_argument("--force", action="store_true", help="download again even if cached")
-    download.set_defaults(handler=_cmd_download)
-
-    cache = sub.add_parser(
-        "cache", help="inspect, prune, verify or clear the Hub cache",
-        description="The huggingface_hub cache, for dataset repositories (models are left alone).",
-    )  # fmt: skip
-    cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
-    c_info = cache_sub.add_parser("info", help="what is cached: datasets, files, sizes, last use")
-    c_prune = cache_sub.add_parser(
-        "prune", help="remove least recently used revisions",
-        description="Remove cached dataset revisions, least recently used first, until the "
-        "cache fits --max-size, and those unused for --older-than.",
-    )  # fmt: skip
-    c_prune.add_argument("--max-size", metavar="SIZE", help="e.g. 20GB, 500MB, 2GiB")
-    c_prune.add_argument("--older-than", metavar="AGE", help="e.g. 30d, 12h, 2w")
-    c_prune.add_argument("--dry-run", action="store_true", help="only show what would go")
-    c_verify = cache_sub.add_parser(
-        "verify", help="check cached files against the Hub's checksums",
-        description="Hash every cached file (sha256 for LFS files, the git blob id otherwise) "
-        "and compare with the Hub's metadata (offline: with the ETags recorded at download).",
-    )  # fmt: skip
-    c_verify.add_argument("repo", nargs="?", metavar="REPO", help="only this dataset")
-    c_verify.add_argument("--revision", "-r", metavar="REV", help="only this commit or ref")
-    c_verify.add_argument(
-        "--remove-corrupt",
-        action="store_true",
-        help="delete corrupt files (reloading downloads them again)",
-    )
-    c_verify.add_argument(
-        "--token", metavar="TOKEN", help="Hub token for private datasets (never printed)"
-    )
-    c_clear = cache_sub.add_parser("clear", help="remove one cached dataset, or all of them")
-    c_clear.add_argument(
-        "repo", nargs="?", metavar="REPO", help="the dataset (omit for all, with --yes)"
-    )
-    c_clear.add_argument("--revision", "-r", metavar="REV", help="only this commit or ref of REPO")
-    c_clear.add_argument("--yes", "-y", action="store_true", help="confirm clearing every dataset")
-    c_clear.add_argument("--dry-run", action="store_true", help="only show what would go")
-    for action in (c_info, c_prune, c_verify, c_clear):
-        action.add_argument(
-            "--cache-dir", metavar="DIR", help="cache folder (default HF_HUB_CACHE)"
-        )
-    cache.set_defaults(handler=_cmd_cache)
-
-    catalog = sub.add_parser(
-        "catalog", help="the datasets the tinker-cookbook recipes use, by short name",
-        description="List the catalog, or show one entry (its configs, splits and columns).",
-    )  # fmt: skip
-    catalog.add_argument("short_name", nargs="?", metavar="NAME", help="show this entry")
-    catalog.add_argument("--task", help="only this task (math, chat, preference, code, ...)")
-    catalog.set_defaults(handler=_cmd_catalog)
-
-    demo = sub.add_parser(
-        "demo", help="run the demo on the packaged GSM8K sample (offline)",
-        description="A lazy query with its pushed-down plan and a numpy batch, on the GSM8K "
-        "sample shipped in the package. --hub serves the sample from a local test Hub as "
-        "openai/gsm8k and loads it through the Hub code path.",
-    )  # fmt: skip
-    demo.add_argument("--hub", action="store_true", help="load through a local test Hub")
-    demo.set_defaults(handler=_cmd_demo)
-    return parser
-
+from crucible_polars.cli_parser import build_parser
 
 # ------------------------------------------------------------------------------------ errors
 
@@ -339,9 +186,12 @@ def _cmd_head(args: argparse.Namespace) -> int:
     frame = first_rows(_open_split(args), args.num_rows, streaming=True)
     frame = frame.with_columns(pl.col(pl.String).str.replace_all("\n", "\u21b5"))
     with pl.Config(
-        tbl_rows=args.num_rows, tbl_cols=-1, fmt_str_lengths=args.width,
-        tbl_hide_dataframe_shape=True, tbl_width_chars=200,
-    ):  # fmt: skip
+        tbl_rows=args.num_rows,
+        tbl_cols=-1,
+        fmt_str_lengths=args.width,
+        tbl_hide_dataframe_shape=True,
+        tbl_width_chars=200,
+    ):
         _out(frame)
     return 0
 
@@ -385,16 +235,21 @@ def _cmd_cache(args: argparse.Namespace) -> int:
             )
         _out(
             cache.prune(
-                max_size=args.max_size, older_than=args.older_than,
-                cache_dir=args.cache_dir, dry_run=args.dry_run,
+                max_size=args.max_size,
+                older_than=args.older_than,
+                cache_dir=args.cache_dir,
+                dry_run=args.dry_run,
             )
-        )  # fmt: skip
+        )
         return 0
     if args.cache_command == "verify":
         report = cache.verify(
-            args.repo, revision=args.revision, cache_dir=args.cache_dir,
-            remove_corrupt=args.remove_corrupt, token=args.token,
-        )  # fmt: skip
+            args.repo,
+            revision=args.revision,
+            cache_dir=args.cache_dir,
+            remove_corrupt=args.remove_corrupt,
+            token=args.token,
+        )
         _out(report)
         return 0 if report.ok or args.remove_corrupt else 1
     if args.repo is None and not (args.yes or args.dry_run):
@@ -431,9 +286,12 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
         )
         return 0
     frame = catalog.list(task=args.task).select(
-        "short_name", "repo_id", "task",
-        pl.col("splits").list.join(","), pl.col("columns").list.join(","),
-    )  # fmt: skip
+        "short_name",
+        "repo_id",
+        "task",
+        pl.col("splits").list.join(","),
+        pl.col("columns").list.join(","),
+    )
     with pl.Config(
         tbl_rows=-1, fmt_str_lengths=50, tbl_hide_dataframe_shape=True, tbl_width_chars=200
     ):
@@ -442,6 +300,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------ demo
+
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from crucible_polars import demo
@@ -472,7 +331,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version, usage errors
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "info": _cmd_info,
+        "head": _cmd_head,
+        "download": _cmd_download,
+        "cache": _cmd_cache,
+        "catalog": _cmd_catalog,
+        "demo": _cmd_demo,
+    }
+    handler = handlers[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

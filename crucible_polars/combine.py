@@ -138,12 +138,13 @@ def interleave_datasets(
     if not datasets:
         raise ValueError("Unable to interleave an empty list of datasets.")
     _check_datasets(datasets)
-    plan = interleave_plans(
-        [ds.plan for ds in datasets], probabilities, seed, stopping_strategy
-    )
+    plan = interleave_plans([ds.plan for ds in datasets], probabilities, seed, stopping_strategy)
     combined = concatenate_datasets(list(datasets), info=info, split=split)
     fmt, columns = _format_of(combined)
     return Dataset.from_plan(
-        plan, info=combined.info, split=combined.split, format=fmt,
+        plan,
+        info=combined.info,
+        split=combined.split,
+        format=fmt,
         format_columns=None if columns is None else list(columns),
-    )  # fmt: skip
+    )

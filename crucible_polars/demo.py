@@ -76,9 +76,15 @@ def run_demo(print_fn: Callable[..., Any] | None = None) -> dict[str, object]:
 
 #: Variables the Hub demo's child process must not inherit: its Hub, cache and token are its own.
 CHILD_ENV_DROP = (
-    "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE",
-    "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE",
-)  # fmt: skip
+    "HF_TOKEN",
+    "HF_TOKEN_PATH",
+    "HF_HUB_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+    "HF_DATASETS_CACHE",
+    "HF_HUB_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+)
 
 
 def run_hub_demo(print_fn: Callable[..., Any] = print, timeout: float = 600) -> int:
@@ -111,9 +117,12 @@ def run_hub_demo(print_fn: Callable[..., Any] = print, timeout: float = 600) -> 
         sha = hub.add_repo("openai/gsm8k", sample_path())
         env = {k: v for k, v in os.environ.items() if k not in CHILD_ENV_DROP}
         env.update(
-            HF_ENDPOINT=hub.url, HF_HOME=home, HF_HUB_DISABLE_TELEMETRY="1",
-            HF_HUB_DISABLE_IMPLICIT_TOKEN="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
-        )  # fmt: skip
+            HF_ENDPOINT=hub.url,
+            HF_HOME=home,
+            HF_HUB_DISABLE_TELEMETRY="1",
+            HF_HUB_DISABLE_IMPLICIT_TOKEN="1",
+            HF_HUB_DISABLE_PROGRESS_BARS="1",
+        )
         print_fn(f"# A test Hub on {hub.url} serves the packaged GSM8K sample as openai/gsm8k")
         print_fn(f"# (commit {sha[:10]}); HF_ENDPOINT points at it, HF_HOME is {home}\n")
         code = "from crucible_polars.demo import hub_demo_child; raise SystemExit(hub_demo_child())"

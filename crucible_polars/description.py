@@ -156,10 +156,14 @@ class HubDescription:
         count = f"{len(self.splits)} split(s)"
         lines.append(f"config {self.config}: {self.format} files{branch}, {count}")
         rows = [
-            [s.name, "?" if s.num_rows is None else str(s.num_rows), str(s.num_files),
-             format_size(s.num_bytes)]
+            [
+                s.name,
+                "?" if s.num_rows is None else str(s.num_rows),
+                str(s.num_files),
+                format_size(s.num_bytes),
+            ]
             for s in self.splits
-        ]  # fmt: skip
+        ]
         table = format_table(["SPLIT", "ROWS", "FILES", "SIZE"], rows)
         lines += textwrap.indent(table, "  ").splitlines()
         if self.features is None:
@@ -220,8 +224,9 @@ def summarize(
         SplitSummary(s, rows.get(s), len(ps), sum(sizes.get(p, 0) for p in ps))
         for s, ps in files.items()
     )
-    return dataclasses.replace(head, config=config, format=fmt, splits=splits, features=features,
-                               features_origin=origin)  # fmt: skip
+    return dataclasses.replace(
+        head, config=config, format=fmt, splits=splits, features=features, features_origin=origin
+    )
 
 
 def parquet_footers(

@@ -271,6 +271,7 @@ def dataset_info(
 
 # ------------------------------------------------------------------------------------ describe
 
+
 def describe(
     repo: str | os.PathLike[str],
     name: str | None = None,
@@ -346,8 +347,9 @@ def _describe_local(root: Path, name: str | None) -> HubDescription:
     fmt, _, relative = plan_from_listing(source, config, None, None, {})
     files = _with_base(config, relative)
     sizes = {p: (source.root / p).stat().st_size for ps in files.values() for p in ps}
-    return summarize(head, config.name, fmt, files, sizes, meta,
-                     lambda p: open(source.root / p, "rb"))  # fmt: skip
+    return summarize(
+        head, config.name, fmt, files, sizes, meta, lambda p: open(source.root / p, "rb")
+    )
 
 
 def _describe_hub(
@@ -367,24 +369,36 @@ def _describe_hub(
         data_source, resolved = source.resolve_configs()
         specs = resolved or [ConfigSpec(DEFAULT_CONFIG)]
         head = HubDescription.configs_only(
-            source.repo, revision, source.sha, [c.name for c in specs],
+            source.repo,
+            revision,
+            source.sha,
+            [c.name for c in specs],
             parquet_branch=data_source is not source,
-        )  # fmt: skip
+        )
         config = _choose(specs, name, source.repo)
         if config is None:
             return head
         fmt, _, relative = plan_from_listing(data_source, config, None, None, {})
         files = _with_base(config, relative)
         infos = data_source.api.get_paths_info(
-            data_source.repo, sorted({p for ps in files.values() for p in ps}),
-            revision=data_source.sha, repo_type="dataset",
-        )  # fmt: skip
+            data_source.repo,
+            sorted({p for ps in files.values() for p in ps}),
+            revision=data_source.sha,
+            repo_type="dataset",
+        )
         sizes = {i.path: getattr(i, "size", 0) or 0 for i in infos}
         meta = read_card_metadata(data_source.read_text("README.md"))
         fs = HfFileSystem(endpoint=data_source.endpoint, token=token)
         root = f"datasets/{data_source.repo}@{data_source.sha}"
-        return summarize(head, config.name, fmt, files, sizes, meta,
-                         lambda p: fs.open(f"{root}/{p}", block_size=1 << 16))  # fmt: skip
+        return summarize(
+            head,
+            config.name,
+            fmt,
+            files,
+            sizes,
+            meta,
+            lambda p: fs.open(f"{root}/{p}", block_size=1 << 16),
+        )
 
 
 def _choose(specs: list[ConfigSpec], name: str | None, repo_id: str | None) -> ConfigSpec | None:

@@ -224,11 +224,19 @@ def load_dataset(
         raise ValueError(f"download_mode must be one of {DOWNLOAD_MODES}, got {download_mode!r}.")
     terms = parse_split(split) if split is not None else None
     plan = resolve_load(
-        str(path), name, data_files=data_files, data_dir=data_dir, revision=revision,
-        token=token, cache_dir=cache_dir, download_mode=download_mode,
-        storage_options=storage_options, options=config_kwargs, streaming=streaming,
+        str(path),
+        name,
+        data_files=data_files,
+        data_dir=data_dir,
+        revision=revision,
+        token=token,
+        cache_dir=cache_dir,
+        download_mode=download_mode,
+        storage_options=storage_options,
+        options=config_kwargs,
+        streaming=streaming,
         splits=None if terms is None else list(dict.fromkeys(t.split for t in terms)),
-    )  # fmt: skip
+    )
     wanted = (
         list(plan.split_files) if terms is None else list(dict.fromkeys(t.split for t in terms))
     )

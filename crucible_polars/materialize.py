@@ -113,4 +113,3 @@ def materialize(plan: Plan) -> Plan:
     lf = pl.from_arrow(table, rechunk=False)
     assert isinstance(lf, pl.DataFrame)
     return Plan(lf.lazy(), plan.features, num_rows=table.num_rows, table=table)
-

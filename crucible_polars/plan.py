@@ -316,9 +316,7 @@ class Plan:
         return names
 
 
-def carry_features(
-    previous: Features, schema: pl.Schema, *, check_dtypes: bool = True
-) -> Features:
+def carry_features(previous: Features, schema: pl.Schema, *, check_dtypes: bool = True) -> Features:
     """Features for ``schema``: a column keeps its feature while it keeps its name (and, with
     ``check_dtypes``, its Polars dtype); other columns get inferred features.
 

@@ -12,13 +12,22 @@ from crucible_polars import catalog
 
 #: The datasets issue 4 names, which the catalog must hold.
 ISSUE_REPOS = {
-    "openai/gsm8k", "cais/mmlu", "openai/openai_humaneval", "HuggingFaceH4/no_robots",
-    "allenai/tulu-3-sft-mixture", "open-thoughts/OpenThoughts3-1.2M", "Anthropic/hh-rlhf",
-    "nvidia/HelpSteer3", "HuggingFaceH4/MATH-500", "EleutherAI/hendrycks_math",
-    "agentica-org/DeepCoder-Preview-Dataset", "dpdl-benchmark/caltech101",
-    "dpdl-benchmark/oxford_flowers102", "dpdl-benchmark/oxford_iiit_pet",
+    "openai/gsm8k",
+    "cais/mmlu",
+    "openai/openai_humaneval",
+    "HuggingFaceH4/no_robots",
+    "allenai/tulu-3-sft-mixture",
+    "open-thoughts/OpenThoughts3-1.2M",
+    "Anthropic/hh-rlhf",
+    "nvidia/HelpSteer3",
+    "HuggingFaceH4/MATH-500",
+    "EleutherAI/hendrycks_math",
+    "agentica-org/DeepCoder-Preview-Dataset",
+    "dpdl-benchmark/caltech101",
+    "dpdl-benchmark/oxford_flowers102",
+    "dpdl-benchmark/oxford_iiit_pet",
     "tanganke/stanford_cars",
-}  # fmt: skip
+}
 
 
 def test_list_is_a_frame_of_every_entry() -> None:

@@ -245,8 +245,11 @@ def test_catalog_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_demo_hub_loads_through_a_local_test_hub() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "crucible_polars.cli", "demo", "--hub"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'cp.load_dataset("gsm8k")' in result.stdout and "num_rows: 200" in result.stdout
     assert "3 ok, 0 corrupt" in result.stdout and "file downloads" in result.stdout

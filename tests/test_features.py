@@ -41,20 +41,58 @@ from crucible_polars.features import (
 # --------------------------------------------------------------------------------------
 
 DTYPES = [
-    "null", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", "float", "double", "string", "large_string", "utf8",
-    "string_view", "binary", "large_binary", "binary_view", "date32", "date64", "time32[s]",
-    "time32[ms]", "time64[us]", "time64[ns]", "timestamp[s]", "timestamp[ms]", "timestamp[us]",
-    "timestamp[ns]", "timestamp[us, tz=UTC]", "timestamp[ms, tz=America/New_York]",
-    "timestamp[ns, tz=+01:00]", "duration[s]", "duration[ms]", "duration[us]", "duration[ns]",
-    "decimal128(10, 2)", "decimal128(38, 0)", "decimal128(4, -2)", "decimal256(40, 6)",
-    "fixed_size_binary[4]", "month_day_nano_interval",
+    "null",
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "float",
+    "double",
+    "string",
+    "large_string",
+    "utf8",
+    "string_view",
+    "binary",
+    "large_binary",
+    "binary_view",
+    "date32",
+    "date64",
+    "time32[s]",
+    "time32[ms]",
+    "time64[us]",
+    "time64[ns]",
+    "timestamp[s]",
+    "timestamp[ms]",
+    "timestamp[us]",
+    "timestamp[ns]",
+    "timestamp[us, tz=UTC]",
+    "timestamp[ms, tz=America/New_York]",
+    "timestamp[ns, tz=+01:00]",
+    "duration[s]",
+    "duration[ms]",
+    "duration[us]",
+    "duration[ns]",
+    "decimal128(10, 2)",
+    "decimal128(38, 0)",
+    "decimal128(4, -2)",
+    "decimal256(40, 6)",
+    "fixed_size_binary[4]",
+    "month_day_nano_interval",
 ]
 ARRAY_DTYPES = ["int8", "int32", "int64", "uint8", "float32", "float64", "bool", "string"]
 
 names_st = st.text(alphabet="abcdefghij_ ", min_size=1, max_size=6)
-labels_st = st.lists(st.text(alphabet="abcxyz-", min_size=1, max_size=5), min_size=1,
-                     max_size=5, unique=True)
+labels_st = st.lists(
+    st.text(alphabet="abcxyz-", min_size=1, max_size=5), min_size=1, max_size=5, unique=True
+)
 
 
 def _array_spec(ndims: int) -> st.SearchStrategy[tuple[Any, ...]]:
@@ -69,9 +107,14 @@ leaf_st = st.one_of(
     st.tuples(st.just("image"), st.sampled_from([None, "RGB", "L"]), st.booleans()),
     st.tuples(st.just("audio"), st.sampled_from([None, 16000]), st.booleans()),
     st.tuples(st.just("json")),
-    st.tuples(st.just("translation"), st.lists(st.sampled_from(["en", "fr", "de"]),
-                                               min_size=1, max_size=3, unique=True)),
-    _array_spec(2), _array_spec(3), _array_spec(4), _array_spec(5),
+    st.tuples(
+        st.just("translation"),
+        st.lists(st.sampled_from(["en", "fr", "de"]), min_size=1, max_size=3, unique=True),
+    ),
+    _array_spec(2),
+    _array_spec(3),
+    _array_spec(4),
+    _array_spec(5),
 )
 
 
@@ -126,8 +169,11 @@ def build_both(spec: dict[str, Any]) -> tuple[Features, Any]:
     return ours, theirs
 
 
-PROPERTY = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def strip_extensions(schema: pa.Schema) -> pa.Schema:
@@ -143,8 +189,9 @@ def strip_extensions(schema: pa.Schema) -> pa.Schema:
             metadata[b"ARROW:extension:metadata"] = arrow_type.__arrow_ext_serialize__()
             arrow_type = arrow_type.storage_type
         if pa.types.is_struct(arrow_type):
-            arrow_type = pa.struct([strip_field(arrow_type.field(i))
-                                    for i in range(arrow_type.num_fields)])
+            arrow_type = pa.struct(
+                [strip_field(arrow_type.field(i)) for i in range(arrow_type.num_fields)]
+            )
         elif pa.types.is_large_list(arrow_type):
             arrow_type = pa.large_list(strip_field(arrow_type.value_field))
         elif pa.types.is_fixed_size_list(arrow_type):
@@ -323,19 +370,29 @@ def test_sequence_keeps_the_legacy_meaning() -> None:
     assert Sequence(Value("int32")) == List(Value("int32"))
     assert isinstance(List(Value("int32")), Sequence)
     of_dict = Sequence({"text": Value("string"), "start": Value("int32")}, length=2)
-    assert of_dict == {"text": List(Value("string"), length=2),
-                       "start": List(Value("int32"), length=2)}
+    assert of_dict == {
+        "text": List(Value("string"), length=2),
+        "start": List(Value("int32"), length=2),
+    }
     of_lists = Sequence({"a": List(Value("int8"))})
     assert of_lists == List({"a": List(Value("int8"))})
     # datasets < 4 wrote "_type": "Sequence"; both libraries read it the same way.
     legacy = {
         "answers": {
-            "feature": {"text": {"dtype": "string", "id": None, "_type": "Value"},
-                        "answer_start": {"dtype": "int32", "id": None, "_type": "Value"}},
-            "length": -1, "id": None, "_type": "Sequence",
+            "feature": {
+                "text": {"dtype": "string", "id": None, "_type": "Value"},
+                "answer_start": {"dtype": "int32", "id": None, "_type": "Value"},
+            },
+            "length": -1,
+            "id": None,
+            "_type": "Sequence",
         },
-        "ids": {"feature": {"dtype": "int64", "id": None, "_type": "Value"},
-                "length": -1, "id": None, "_type": "Sequence"},
+        "ids": {
+            "feature": {"dtype": "int64", "id": None, "_type": "Value"},
+            "length": -1,
+            "id": None,
+            "_type": "Sequence",
+        },
     }
     ours = Features.from_dict(legacy)
     assert ours.to_dict() == datasets.Features.from_dict(legacy).to_dict()
@@ -344,15 +401,28 @@ def test_sequence_keeps_the_legacy_meaning() -> None:
 
 def test_old_json_forms_are_read() -> None:
     old = {
-        "label": {"num_classes": 2, "names": ["a", "b"], "names_file": None, "id": None,
-                  "_type": "ClassLabel"},
-        "audio": {"sampling_rate": 16000, "mono": True, "decode": True, "id": None,
-                  "_type": "Audio"},
+        "label": {
+            "num_classes": 2,
+            "names": ["a", "b"],
+            "names_file": None,
+            "id": None,
+            "_type": "ClassLabel",
+        },
+        "audio": {
+            "sampling_rate": 16000,
+            "mono": True,
+            "decode": True,
+            "id": None,
+            "_type": "Audio",
+        },
         "tokens": [{"dtype": "string", "id": None, "_type": "Value"}],
     }
     assert Features.from_dict(old) == Features(
-        {"label": ClassLabel(names=["a", "b"]), "audio": Audio(sampling_rate=16000),
-         "tokens": List(Value("string"))}
+        {
+            "label": ClassLabel(names=["a", "b"]),
+            "audio": Audio(sampling_rate=16000),
+            "tokens": List(Value("string")),
+        }
     )
     with pytest.raises(ValueError, match="Feature type 'Nope' not found"):
         Features.from_dict({"x": {"_type": "Nope"}})
@@ -374,11 +444,14 @@ def test_array_types() -> None:
 
 
 def test_features_helpers() -> None:
-    features = Features({
-        "img": Image(), "label": ClassLabel(names=["a"]),
-        "qa": {"q": Value("string"), "a": {"text": List(Value("string"))}},
-        "tr": cpf.Translation(languages=["fr", "en"]),
-    })
+    features = Features(
+        {
+            "img": Image(),
+            "label": ClassLabel(names=["a"]),
+            "qa": {"q": Value("string"), "a": {"text": List(Value("string"))}},
+            "tr": cpf.Translation(languages=["fr", "en"]),
+        }
+    )
     assert features.image_columns() == ["img"]
     flat = features.flatten()
     assert list(flat) == ["img", "label", "qa.q", "qa.a.text", "tr.en", "tr.fr"]
@@ -397,25 +470,51 @@ def test_features_helpers() -> None:
 
 
 def test_from_polars() -> None:
-    schema = pl.Schema({
-        "s": pl.String, "b": pl.Binary, "i": pl.Int16, "u": pl.UInt64, "f": pl.Float32,
-        "ok": pl.Boolean, "d": pl.Date, "t": pl.Time, "dt": pl.Datetime("ms", "UTC"),
-        "dur": pl.Duration("us"), "dec": pl.Decimal(10, 2), "n": pl.Null,
-        "cat": pl.Categorical(), "enum": pl.Enum(["x"]),
-        "l": pl.List(pl.String), "a1": pl.Array(pl.Float32, 4), "a2": pl.Array(pl.UInt8, (2, 3)),
-        "st": pl.Struct({"x": pl.Int64, "y": pl.List(pl.Struct({"z": pl.String}))}),
-    })
+    schema = pl.Schema(
+        {
+            "s": pl.String,
+            "b": pl.Binary,
+            "i": pl.Int16,
+            "u": pl.UInt64,
+            "f": pl.Float32,
+            "ok": pl.Boolean,
+            "d": pl.Date,
+            "t": pl.Time,
+            "dt": pl.Datetime("ms", "UTC"),
+            "dur": pl.Duration("us"),
+            "dec": pl.Decimal(10, 2),
+            "n": pl.Null,
+            "cat": pl.Categorical(),
+            "enum": pl.Enum(["x"]),
+            "l": pl.List(pl.String),
+            "a1": pl.Array(pl.Float32, 4),
+            "a2": pl.Array(pl.UInt8, (2, 3)),
+            "st": pl.Struct({"x": pl.Int64, "y": pl.List(pl.Struct({"z": pl.String}))}),
+        }
+    )
     features = Features.from_polars(schema)
-    assert features == Features({
-        "s": Value("string"), "b": Value("binary"), "i": Value("int16"), "u": Value("uint64"),
-        "f": Value("float32"), "ok": Value("bool"), "d": Value("date32"),
-        "t": Value("time64[ns]"), "dt": Value("timestamp[ms, tz=UTC]"),
-        "dur": Value("duration[us]"), "dec": Value("decimal128(10, 2)"), "n": Value("null"),
-        "cat": Value("string"), "enum": Value("string"),
-        "l": List(Value("string")), "a1": List(Value("float32"), length=4),
-        "a2": Array2D(shape=(2, 3), dtype="uint8"),
-        "st": {"x": Value("int64"), "y": List({"z": Value("string")})},
-    })
+    assert features == Features(
+        {
+            "s": Value("string"),
+            "b": Value("binary"),
+            "i": Value("int16"),
+            "u": Value("uint64"),
+            "f": Value("float32"),
+            "ok": Value("bool"),
+            "d": Value("date32"),
+            "t": Value("time64[ns]"),
+            "dt": Value("timestamp[ms, tz=UTC]"),
+            "dur": Value("duration[us]"),
+            "dec": Value("decimal128(10, 2)"),
+            "n": Value("null"),
+            "cat": Value("string"),
+            "enum": Value("string"),
+            "l": List(Value("string")),
+            "a1": List(Value("float32"), length=4),
+            "a2": Array2D(shape=(2, 3), dtype="uint8"),
+            "st": {"x": Value("int64"), "y": List({"z": Value("string")})},
+        }
+    )
     # and back: our Polars schema is the one we started from, where the types agree
     back = features.to_polars()
     for name in ["s", "b", "i", "u", "f", "ok", "d", "dt", "dur", "dec", "l", "a1", "a2", "st"]:
@@ -426,22 +525,32 @@ def test_from_polars() -> None:
 
 def test_from_arrow_falls_back_per_column() -> None:
     """Unknown feature types and mismatching columns are inferred from the Arrow types."""
-    meta = {"info": {"features": {
-        "video": {"decode": True, "_type": "Video"},
-        "label": {"names": ["a", "b"], "_type": "ClassLabel"},
-        "text": {"dtype": "string", "_type": "Value"},
-    }}}
+    meta = {
+        "info": {
+            "features": {
+                "video": {"decode": True, "_type": "Video"},
+                "label": {"names": ["a", "b"], "_type": "ClassLabel"},
+                "text": {"dtype": "string", "_type": "Value"},
+            }
+        }
+    }
     schema = pa.schema(
-        [("video", pa.struct({"bytes": pa.binary(), "path": pa.string()})),
-         ("label", pa.int64()), ("text", pa.large_string()), ("extra", pa.float32())],
+        [
+            ("video", pa.struct({"bytes": pa.binary(), "path": pa.string()})),
+            ("label", pa.int64()),
+            ("text", pa.large_string()),
+            ("extra", pa.float32()),
+        ],
         metadata={"huggingface": json.dumps(meta)},
     )
-    assert Features.from_arrow(schema) == Features({
-        "video": {"bytes": Value("binary"), "path": Value("string")},
-        "label": ClassLabel(names=["a", "b"]),
-        "text": Value("large_string"),  # the column is not `string`: inferred, as datasets does
-        "extra": Value("float32"),
-    })
+    assert Features.from_arrow(schema) == Features(
+        {
+            "video": {"bytes": Value("binary"), "path": Value("string")},
+            "label": ClassLabel(names=["a", "b"]),
+            "text": Value("large_string"),  # the column is not `string`: inferred, as datasets does
+            "extra": Value("float32"),
+        }
+    )
     garbled = schema.with_metadata({"huggingface": "not json"})
     assert Features.from_arrow(garbled)["label"] == Value("int64")
 
@@ -456,23 +565,32 @@ def _datasets_dataset() -> Any:
     import numpy as np
     from PIL import Image as PILImage
 
-    features = datasets.Features({
-        "label": datasets.ClassLabel(names=["neg", "pos"]),
-        "ids": datasets.Sequence(datasets.Value("int32")),
-        "answers": datasets.Sequence({"text": datasets.Value("string"),
-                                      "start": datasets.Value("int32")}),
-        "meta": {"source": datasets.Value("string"), "scores": {"a": datasets.Value("float64")}},
-        "image": datasets.Image(),
-        "matrix": datasets.Array2D(shape=(2, 3), dtype="float32"),
-        "when": datasets.Value("timestamp[ms]"),
-    })
+    features = datasets.Features(
+        {
+            "label": datasets.ClassLabel(names=["neg", "pos"]),
+            "ids": datasets.Sequence(datasets.Value("int32")),
+            "answers": datasets.Sequence(
+                {"text": datasets.Value("string"), "start": datasets.Value("int32")}
+            ),
+            "meta": {
+                "source": datasets.Value("string"),
+                "scores": {"a": datasets.Value("float64")},
+            },
+            "image": datasets.Image(),
+            "matrix": datasets.Array2D(shape=(2, 3), dtype="float32"),
+            "when": datasets.Value("timestamp[ms]"),
+        }
+    )
     images = [PILImage.new("RGB", (3, 2), (40 * i, 10, 200)) for i in range(3)]
     return datasets.Dataset.from_dict(
         {
             "label": [0, 1, 1],
             "ids": [[1, 2], [], [3]],
-            "answers": [{"text": ["a"], "start": [1]}, {"text": [], "start": []},
-                        {"text": ["b", "c"], "start": [2, 3]}],
+            "answers": [
+                {"text": ["a"], "start": [1]},
+                {"text": [], "start": []},
+                {"text": ["b", "c"], "start": [2, 3]},
+            ],
             "meta": [{"source": "x", "scores": {"a": 0.5}}] * 3,
             "image": images,
             "matrix": [np.arange(6, dtype="float32").reshape(2, 3) + i for i in range(3)],
@@ -528,13 +646,19 @@ def test_written_schema_alone_round_trips_through_datasets(tmp_path: Path) -> No
     """A parquet written with just our schema (one row of nulls) loads with our features."""
     import datasets
 
-    features = Features({
-        "text": Value("string"), "label": ClassLabel(names=["a", "b", "c"]),
-        "tags": List(ClassLabel(names=["x", "y"])), "emb": List(Value("float32"), length=4),
-        "big": LargeList(Value("int64")), "img": Image(decode=False), "audio": Audio(),
-        "cube": Array3D(shape=(None, 2, 2), dtype="int64"),
-        "nested": {"a": List({"b": Value("bool")})},
-    })
+    features = Features(
+        {
+            "text": Value("string"),
+            "label": ClassLabel(names=["a", "b", "c"]),
+            "tags": List(ClassLabel(names=["x", "y"])),
+            "emb": List(Value("float32"), length=4),
+            "big": LargeList(Value("int64")),
+            "img": Image(decode=False),
+            "audio": Audio(),
+            "cube": Array3D(shape=(None, 2, 2), dtype="int64"),
+            "nested": {"a": List({"b": Value("bool")})},
+        }
+    )
     path = tmp_path / "nulls.parquet"
     schema = features.to_arrow_schema()
     pq.write_table(pa.Table.from_arrays([pa.nulls(1, f.type) for f in schema], schema=schema), path)

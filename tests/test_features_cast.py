@@ -37,8 +37,9 @@ def collect_fails(lf: pl.LazyFrame) -> str:
 
 
 def test_strings_to_class_label() -> None:
-    lf = pl.LazyFrame({"text": ["a", "b", "c", "d", "e"],
-                       "label": ["neg", "pos", " pos ", "1", None]})
+    lf = pl.LazyFrame(
+        {"text": ["a", "b", "c", "d", "e"], "label": ["neg", "pos", " pos ", "1", None]}
+    )
     out = cast_lazyframe(lf, Features({"text": Value("string"), "label": LABEL}))
     assert out.collect_schema() == pl.Schema({"text": pl.String, "label": pl.Int64})
     # the same mapping as ClassLabel.str2int (whitespace, numeric strings), nulls kept
@@ -110,16 +111,30 @@ def test_values_that_do_not_fit(values: list[Any], dtype: str, bad_row: int) -> 
 
 
 def test_values_that_fit() -> None:
-    lf = pl.LazyFrame({
-        "i": ["1", "-2"], "f": [1, 2], "s": [1.5, None], "b": ["True", "0"],
-        "d": ["2024-01-02", None], "ts": ["2024-01-02 03:04:05", "2024-01-02"],
-        "n": [None, None], "bin": ["ab", "c"],
-    })
-    features = Features({
-        "i": Value("int16"), "f": Value("float32"), "s": Value("string"), "b": Value("bool"),
-        "d": Value("date32"), "ts": Value("timestamp[ms, tz=UTC]"), "n": Value("null"),
-        "bin": Value("binary"),
-    })
+    lf = pl.LazyFrame(
+        {
+            "i": ["1", "-2"],
+            "f": [1, 2],
+            "s": [1.5, None],
+            "b": ["True", "0"],
+            "d": ["2024-01-02", None],
+            "ts": ["2024-01-02 03:04:05", "2024-01-02"],
+            "n": [None, None],
+            "bin": ["ab", "c"],
+        }
+    )
+    features = Features(
+        {
+            "i": Value("int16"),
+            "f": Value("float32"),
+            "s": Value("string"),
+            "b": Value("bool"),
+            "d": Value("date32"),
+            "ts": Value("timestamp[ms, tz=UTC]"),
+            "n": Value("null"),
+            "bin": Value("binary"),
+        }
+    )
     out = cast_lazyframe(lf, features).collect()
     assert out.schema == features.to_polars()
     assert out.row(0)[:4] == (1, 1.0, "1.5", True)
@@ -179,14 +194,16 @@ def test_column_order_follows_features() -> None:
 
 
 def test_nested_structs_and_lists() -> None:
-    lf = pl.LazyFrame({
-        "x": [
-            {"tags": ["pos", "neg"], "k": "1"},
-            None,
-            {"tags": None, "k": None},
-            {"tags": ["pos", "dog"], "k": "2"},
-        ]
-    })
+    lf = pl.LazyFrame(
+        {
+            "x": [
+                {"tags": ["pos", "neg"], "k": "1"},
+                None,
+                {"tags": None, "k": None},
+                {"tags": ["pos", "dog"], "k": "2"},
+            ]
+        }
+    )
     features = Features({"x": {"tags": List(LABEL), "k": Value("int32"), "new": Value("string")}})
     out = cast_lazyframe(lf, features)
     assert out.collect_schema() == features.to_polars()
@@ -198,14 +215,16 @@ def test_nested_structs_and_lists() -> None:
 
     good = lf.head(3)
     rows = cast_lazyframe(good, features).collect()["x"].to_list()
-    assert rows == [{"tags": [1, 0], "k": 1, "new": None}, None,
-                    {"tags": None, "k": None, "new": None}]
+    assert rows == [
+        {"tags": [1, 0], "k": 1, "new": None},
+        None,
+        {"tags": None, "k": None, "new": None},
+    ]
 
 
 def test_legacy_sequence_of_dict() -> None:
     lf = pl.LazyFrame({"answers": [{"text": ["a", "b"], "start": ["1", "2"]}]})
-    features = Features({"answers": Sequence({"text": Value("string"),
-                                              "start": Value("int32")})})
+    features = Features({"answers": Sequence({"text": Value("string"), "start": Value("int32")})})
     out = cast_lazyframe(lf, features).collect()
     assert out["answers"].to_list() == [{"text": ["a", "b"], "start": [1, 2]}]
 
@@ -234,12 +253,14 @@ def test_array2d() -> None:
 
 
 def test_images_and_audio_from_paths_bytes_and_structs() -> None:
-    lf = pl.LazyFrame({
-        "a": ["cat.png", None],
-        "b": [b"\x89PNG", None],
-        "c": [{"path": "x.png"}, {"path": None}],
-        "d": ["a.wav", "b.wav"],
-    })
+    lf = pl.LazyFrame(
+        {
+            "a": ["cat.png", None],
+            "b": [b"\x89PNG", None],
+            "c": [{"path": "x.png"}, {"path": None}],
+            "d": ["a.wav", "b.wav"],
+        }
+    )
     features = Features({"a": Image(), "b": Image(), "c": Image(), "d": Audio()})
     out = cast_lazyframe(lf, features).collect()
     assert out.schema == features.to_polars()
@@ -258,7 +279,9 @@ def test_find_cast_error_is_none_when_the_cast_works() -> None:
 def test_find_cast_error_in_a_large_frame() -> None:
     n = 200_000
     lf = pl.LazyFrame({"n": pl.int_range(n, eager=True).cast(pl.String)}).with_columns(
-        pl.when(pl.int_range(pl.len()) == 123_457).then(pl.lit("oops")).otherwise(pl.col("n"))
+        pl.when(pl.int_range(pl.len()) == 123_457)
+        .then(pl.lit("oops"))
+        .otherwise(pl.col("n"))
         .alias("n")
     )
     err = find_cast_error(lf, Features({"n": Value("int32")}))
@@ -283,10 +306,12 @@ def test_parquet_scan_and_arrow_table(tmp_path: Path) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    names=st.lists(st.text(alphabet="abc", min_size=1, max_size=3), min_size=1, max_size=4,
-                   unique=True),
-    values=st.lists(st.one_of(st.none(), st.text(alphabet="abcd", min_size=1, max_size=3)),
-                    max_size=30),
+    names=st.lists(
+        st.text(alphabet="abc", min_size=1, max_size=3), min_size=1, max_size=4, unique=True
+    ),
+    values=st.lists(
+        st.one_of(st.none(), st.text(alphabet="abcd", min_size=1, max_size=3)), max_size=30
+    ),
 )
 def test_class_label_cast_matches_str2int(names: list[str], values: list[str | None]) -> None:
     """The lazy cast fails exactly where ``str2int`` raises, and find_cast_error says where."""

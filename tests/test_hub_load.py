@@ -83,9 +83,12 @@ def run_python(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env={**os.environ, **env}, cwd=REPO_ROOT, capture_output=True, text=True,
+        env={**os.environ, **env},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
         timeout=timeout,
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,11 +123,17 @@ def test_mmlu_like_many_yaml_configs_match_datasets(hub: HubServer, tmp_path: Pa
     assert cp.hub.get_dataset_config_names(repo, cache_dir=tmp_path) == expected
     assert datasets.get_dataset_config_names(repo) == expected
     assert cp.hub.get_dataset_split_names(repo, "all", cache_dir=tmp_path) == [
-        "test", "validation", "dev", "auxiliary_train",
-    ]  # fmt: skip
+        "test",
+        "validation",
+        "dev",
+        "auxiliary_train",
+    ]
     assert datasets.get_dataset_split_names(repo, "all") == [
-        "test", "validation", "dev", "auxiliary_train",
-    ]  # fmt: skip
+        "test",
+        "validation",
+        "dev",
+        "auxiliary_train",
+    ]
     # astronomy's parquet files carry no "huggingface" metadata: its ClassLabel comes from
     # the README's dataset_info, for datasets and for us.
     for config in ("all", "auxiliary_train", hub_repos.MMLU_NO_METADATA_CONFIG):
@@ -313,9 +322,12 @@ def test_offline_mode_loads_from_the_cache_with_zero_requests(
     hub.reset_counters()
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(OFFLINE_SCRIPT), repo, str(tmp_path)],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=REPO_ROOT, capture_output=True,
-        text=True, timeout=60,
-    )  # fmt: skip
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["rows"] == 1319
@@ -373,8 +385,15 @@ def test_streaming_locates_urls_that_polars_scans(hub: HubServer, tmp_path: Path
     hub_repos.add_gsm8k(hub, repo)
     source = hub_source_for(repo, streaming=True, cache_dir=tmp_path)
     assert isinstance(source, HubSource)
-    plan = resolve_load(repo, "main", data_files=None, data_dir=None, streaming=True,
-                        cache_dir=tmp_path, splits=["test"])  # fmt: skip
+    plan = resolve_load(
+        repo,
+        "main",
+        data_files=None,
+        data_dir=None,
+        streaming=True,
+        cache_dir=tmp_path,
+        splits=["test"],
+    )
     [url] = plan.split_files["test"]
     assert url.startswith(f"{hub.url}/datasets/{repo}/resolve/{source.sha}/")
     hub.reset_counters()

@@ -44,9 +44,7 @@ def repo(hub: HubServer) -> str:
     repo_id = "retries/two-big-files"
     if repo_id not in hub.repo_ids():
         half = ROWS // 2
-        hub.add_repo(
-            repo_id, {FILES[0]: _parquet(0, half), FILES[1]: _parquet(half, ROWS)}
-        )  # fmt: skip
+        hub.add_repo(repo_id, {FILES[0]: _parquet(0, half), FILES[1]: _parquet(half, ROWS)})
     return repo_id
 
 

@@ -523,13 +523,20 @@ def test_command_line_serves_folders(tmp_path: Path) -> None:
     pythonpath = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": pythonpath}
     process = subprocess.Popen(
-        [sys.executable, "-m", "crucible_polars.testing.hub_server", "--port", "0",
-         "--repo", f"openai/gsm8k={tmp_path / 'gsm'}"],
+        [
+            sys.executable,
+            "-m",
+            "crucible_polars.testing.hub_server",
+            "--port",
+            "0",
+            "--repo",
+            f"openai/gsm8k={tmp_path / 'gsm'}",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-    )  # fmt: skip
+    )
     try:
         assert process.stdout is not None
         url = None
@@ -575,16 +582,34 @@ def test_datasets_load_dataset_reads_from_the_test_hub(hub: HubServer, tmp_path:
 @pytest.mark.parametrize(
     ("method", "path", "status", "route", "repo_id", "revision"),
     [
-        ("GET", "/api/datasets/demo/api/revision/refs%2Fconvert%2Fparquet", 200, "info",
-         "demo/api", "refs/convert/parquet"),
+        (
+            "GET",
+            "/api/datasets/demo/api/revision/refs%2Fconvert%2Fparquet",
+            200,
+            "info",
+            "demo/api",
+            "refs/convert/parquet",
+        ),
         ("GET", "/api/datasets/demo/api/tree/main/data/", 200, "tree", "demo/api", "main"),
         ("GET", "/api/datasets/demo/api/refs", 200, "refs", "demo/api", None),
         ("GET", "/api/datasets/demo/api/refs/x", 404, "unknown", "demo/api", None),
         ("GET", "/api/models/demo/api/parquet", 401, "unknown", "demo/api", None),
-        ("GET", "/api/datasets/demo/api/parquet/default/train", 200, "parquet", "demo/api",
-         "refs/convert/parquet"),
-        ("GET", "/datasets/demo/api/resolve/refs%2Fconvert%2Fparquet/default/train/0.parquet",
-         200, "resolve", "demo/api", "refs/convert/parquet"),
+        (
+            "GET",
+            "/api/datasets/demo/api/parquet/default/train",
+            200,
+            "parquet",
+            "demo/api",
+            "refs/convert/parquet",
+        ),
+        (
+            "GET",
+            "/datasets/demo/api/resolve/refs%2Fconvert%2Fparquet/default/train/0.parquet",
+            200,
+            "resolve",
+            "demo/api",
+            "refs/convert/parquet",
+        ),
         ("HEAD", "/datasets/demo/api/resolve/nope/data/a.csv", 404, "resolve", "demo/api", "nope"),
         ("HEAD", "/datasets/resolve/main/data/a.csv", 404, "unknown", None, None),
         ("HEAD", "/api/datasets", 405, "unknown", None, None),
@@ -593,7 +618,7 @@ def test_datasets_load_dataset_reads_from_the_test_hub(hub: HubServer, tmp_path:
         ("POST", "/datasets/demo/api/resolve/main/data/a.csv", 405, "unknown", None, None),
         ("PUT", "/api/datasets/demo/api", 405, "unknown", None, None),
     ],
-)  # fmt: skip
+)
 def test_route_table_answers_without_a_socket(
     method: str, path: str, status: int, route: str, repo_id: str | None, revision: str | None
 ) -> None:
@@ -605,5 +630,8 @@ def test_route_table_answers_without_a_socket(
     request = Request(method, path, path, "", {}, b"", "127.0.0.1:1", 1)
     answer = HubApi(store, HubSettings()).answer(request, trace)
     assert (answer.status, trace.route, trace.repo_id, trace.revision) == (
-        status, route, repo_id, revision
+        status,
+        route,
+        repo_id,
+        revision,
     )

@@ -151,9 +151,12 @@ def test_requested_class_names_encode_the_folders(tmp_path: Path) -> None:
     )
     ours_features = cp.Features({k: getattr(cp, t)(**kw) for k, (t, kw) in features.items()})
     theirs = datasets.load_dataset(
-        "imagefolder", data_dir=str(root), split="train", features=theirs_features,
+        "imagefolder",
+        data_dir=str(root),
+        split="train",
+        features=theirs_features,
         cache_dir=str(tmp_path / "hf"),
-    )  # fmt: skip
+    )
     ours = cp.load_dataset("imagefolder", data_dir=str(root), split="train", features=ours_features)
     _assert_same(theirs, ours)
     assert ours["label"] == [1, 0]
@@ -315,8 +318,12 @@ def test_json_lines_inside_archives(tmp_path: Path) -> None:
     single = cp.load_dataset(str(tmp_path / "train.zip"), split="train")
     assert single.to_list() == rows
     assert cp.load_dataset("json", data_files=str(tmp_path / "test.tar.gz"))["train"]["a"] == [
-        0, 1, 2, 3, 4,
-    ]  # fmt: skip
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
     theirs = datasets.load_dataset(
         "json", data_files=str(tmp_path / "train.zip"), split="train", cache_dir=str(tmp_path / "c")
     )

@@ -83,9 +83,11 @@ def _write_with_datasets(tmp_path: Path, images: list[Any], name: str = "train")
     folder.mkdir()
     written.to_parquet(str(folder / "train.parquet"))
     theirs = datasets.load_dataset(
-        "parquet", data_files=str(folder / "train.parquet"), split="train",
+        "parquet",
+        data_files=str(folder / "train.parquet"),
+        split="train",
         cache_dir=str(tmp_path / "hf-cache"),
-    )  # fmt: skip
+    )
     ours = cp.load_dataset("parquet", data_files=str(folder / "train.parquet"), split="train")
     return theirs, ours
 
@@ -175,10 +177,12 @@ def test_decode_false_gives_the_stored_dicts(tmp_path: Path) -> None:
 def test_only_collected_rows_are_decoded(tmp_path: Path) -> None:
     good = CASES["png_L"][0]
     ds = cp.Dataset.from_dict(
-        {"image": [{"bytes": good, "path": None}, {"bytes": b"broken", "path": "bad.png"}],
-         "n": [0, 1]},
+        {
+            "image": [{"bytes": good, "path": None}, {"bytes": b"broken", "path": "bad.png"}],
+            "n": [0, 1],
+        },
         features=cp.Features({"image": cp.Image(), "n": cp.Value("int64")}),
-    )  # fmt: skip
+    )
     assert ds.filter(pl.col("n") == 0)[0]["image"].size == (6, 4)
     assert ds.select_columns(["n"]).to_list() == [{"n": 0}, {"n": 1}]
     assert len(ds) == 2 and ds[:1]["image"][0].mode == "L"
@@ -212,9 +216,13 @@ def test_paths_relative_to_the_data_files(tmp_path: Path) -> None:
     (tmp_path / "imgs").mkdir()
     (tmp_path / "imgs" / "a.png").write_bytes(CASES["png_L"][0])
     frame = pl.DataFrame(
-        {"image": [{"bytes": None, "path": "imgs/a.png"}, {"bytes": CASES["png_L"][1],
-                                                             "path": "gone.png"}]},
-    )  # fmt: skip
+        {
+            "image": [
+                {"bytes": None, "path": "imgs/a.png"},
+                {"bytes": CASES["png_L"][1], "path": "gone.png"},
+            ]
+        },
+    )
     cp.Dataset.from_polars(frame, features=cp.Features({"image": cp.Image()})).to_parquet(
         tmp_path / "train.parquet"
     )
@@ -238,9 +246,11 @@ def test_nested_images(tmp_path: Path) -> None:
     rows = {"frames": [[ia, ia], [ib]], "pair": [{"x": ib, "n": 1}, {"x": ia, "n": 2}]}
     datasets.Dataset.from_dict(rows, features=features).to_parquet(str(tmp_path / "n.parquet"))
     theirs = datasets.load_dataset(
-        "parquet", data_files=str(tmp_path / "n.parquet"), split="train",
+        "parquet",
+        data_files=str(tmp_path / "n.parquet"),
+        split="train",
         cache_dir=str(tmp_path / "hf-cache"),
-    )  # fmt: skip
+    )
     ours = cp.load_dataset("parquet", data_files=str(tmp_path / "n.parquet"), split="train")
     assert ours.features.to_dict() == theirs.features.to_dict()
     for i in range(2):
@@ -272,9 +282,11 @@ def test_audio_without_decoding_passes_through(tmp_path: Path) -> None:
     )
     pq.write_table(table, tmp_path / "train.parquet")
     theirs = datasets.load_dataset(
-        "parquet", data_files=str(tmp_path / "train.parquet"), split="train",
+        "parquet",
+        data_files=str(tmp_path / "train.parquet"),
+        split="train",
         cache_dir=str(tmp_path / "hf-cache"),
-    )  # fmt: skip
+    )
     ours = cp.load_dataset("parquet", data_files=str(tmp_path / "train.parquet"), split="train")
     assert ours.features.to_dict() == theirs.features.to_dict()
     assert ours[0] == theirs[0]
@@ -293,10 +305,12 @@ def test_audio_without_decoding_passes_through(tmp_path: Path) -> None:
 def test_html_shows_thumbnails_for_preview_rows_only() -> None:
     big = _jpeg(size=(400, 300))
     ds = cp.Dataset.from_dict(
-        {"image": [{"bytes": big, "path": None}] * 3 + [{"bytes": b"junk", "path": "x.png"}],
-         "label": [0, 1, 0, 1]},
+        {
+            "image": [{"bytes": big, "path": None}] * 3 + [{"bytes": b"junk", "path": "x.png"}],
+            "label": [0, 1, 0, 1],
+        },
         features=cp.Features({"image": cp.Image(), "label": cp.ClassLabel(names=["a", "b"])}),
-    )  # fmt: skip
+    )
     page = ds._repr_html_()
     assert page.count('<img src="data:image/png;base64,') == 3
     assert "undecodable" in page

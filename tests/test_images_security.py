@@ -190,7 +190,7 @@ def _hostile_archives(folder: Path) -> list[tuple[Path, str]]:
         (_tar(folder / "absolute.tar.gz", [("/tmp/evil.png", png, reg, "")]), "/tmp/evil.png"),
         (_tar(folder / "symlink.tar.gz", [("cat/x.png", b"", sym, "/etc/passwd")]), "cat/x.png"),
         (_tar(folder / "hardlink.tar.gz", [("cat/y.png", b"", hard, "../../y")]), "cat/y.png"),
-    ]  # fmt: skip
+    ]
 
 
 def test_hostile_archives_are_refused_end_to_end(tmp_path: Path) -> None:

@@ -112,9 +112,11 @@ def test_packaged_format_with_data_files(gsm8k_dir: Path) -> None:
 def test_columns_and_filters_are_pushed_into_the_scan(gsm8k_dir: Path, tmp_path: Path) -> None:
     _parquet_shards(gsm8k_dir, tmp_path)
     ds = cp.load_dataset(
-        str(tmp_path), split="train", columns=["question"],
+        str(tmp_path),
+        split="train",
+        columns=["question"],
         filters=pl.col("answer").str.contains("####"),
-    )  # fmt: skip
+    )
     plan = ds.explain()
     scan_line = next(line for line in plan.splitlines() if "Parquet SCAN" in line or "SCAN" in line)
     assert "SCAN" in scan_line
@@ -160,9 +162,11 @@ def test_compressed_json_lines(suffix: str, tmp_path: Path) -> None:
 
     data = b"".join(json.dumps({"i": i, "s": str(i)}).encode() + b"\n" for i in range(500))
     compress = {
-        ".bz2": bz2.compress, ".xz": lzma.compress, ".gz": gzip.compress,
+        ".bz2": bz2.compress,
+        ".xz": lzma.compress,
+        ".gz": gzip.compress,
         ".zst": zstandard.ZstdCompressor().compress,
-    }[suffix]  # fmt: skip
+    }[suffix]
     (tmp_path / f"train.jsonl{suffix}").write_bytes(compress(data))
     ds = cp.load_dataset(str(tmp_path), split="train")
     assert ds["i"] == list(range(500))
@@ -233,9 +237,14 @@ def test_glob_matching_is_fsspecs(pattern: str) -> None:
     from crucible_polars.resolve.patterns import match_files
 
     files = [
-        "a.csv", "data/x.parquet", "data/a/b/x.parquet", "data/train-0.csv",
-        "sub/test_1.csv", "data/a/my-test.json", "data/a/train.csv",
-    ]  # fmt: skip
+        "a.csv",
+        "data/x.parquet",
+        "data/a/b/x.parquet",
+        "data/train-0.csv",
+        "sub/test_1.csv",
+        "data/a/my-test.json",
+        "data/a/train.csv",
+    ]
     fs = MemoryFileSystem()
     root = f"/glob-parity-{abs(hash(pattern))}"
     for name in files:

@@ -169,6 +169,9 @@ def test_forked_workers_fail_clearly_instead_of_deadlocking(layouts: dict[str, l
     pytest.importorskip("torch")
     done = subprocess.run(
         [sys.executable, "-c", FORKED, *layouts["2 jsonl"]],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert "multiprocessing_context='forkserver'" in done.stdout, done.stderr[-2000:]

@@ -183,4 +183,3 @@ class DatasetConstructors(DatasetState):
         """
         built = load_files("csv", path_or_paths, kwargs)
         return cls.from_plan(built.plan, info=built.info, split=built.split)
-

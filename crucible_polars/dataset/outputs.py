@@ -92,9 +92,7 @@ class DatasetOutputs(DatasetState):
             raise TypeError(f"with_format got type={type!r} and format={format!r}; give one.")
         if columns is not None:
             columns = self._plan.check_columns(columns)
-        return self._with(
-            self._plan, format=check_format(type or format), format_columns=columns
-        )
+        return self._with(self._plan, format=check_format(type or format), format_columns=columns)
 
     # ------------------------------------------------------------------ outputs
     def to_polars(self) -> pl.DataFrame:
@@ -235,4 +233,3 @@ class DatasetOutputs(DatasetState):
         [1, 2]
         """
         writers.save_dataset(self._plan, self._info, self._split, path, num_shards=num_shards)
-

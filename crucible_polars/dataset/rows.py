@@ -94,9 +94,12 @@ class DatasetRows(DatasetState):
         return self._with(combine.concatenate_plans([self._plan] * num_times))
 
     def shuffle(
-        self, seed: int | None = None, *, generator: np.random.Generator | None = None,
+        self,
+        seed: int | None = None,
+        *,
+        generator: np.random.Generator | None = None,
         **options: Any,
-    ) -> Dataset:  # fmt: skip
+    ) -> Dataset:
         """Rows in a random order: ``np.random.default_rng(seed).permutation(len(ds))``.
 
         The permutation is NumPy's PCG64 one, the same on every run and machine, and the
@@ -228,6 +231,10 @@ class DatasetRows(DatasetState):
         [1, 2]
         """
         return iterable_from_dataset_plan(
-            self._plan, num_shards=num_shards, info=self._info, split=self._split,
-            format=self._format, format_columns=self._format_columns,
-        )  # fmt: skip
+            self._plan,
+            num_shards=num_shards,
+            info=self._info,
+            split=self._split,
+            format=self._format,
+            format_columns=self._format_columns,
+        )

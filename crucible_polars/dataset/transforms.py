@@ -83,10 +83,17 @@ class DatasetTransforms(DatasetState):
                 raise TypeError("An expression filter takes no function options.")
             return self._with(self._plan.derive(self._plan.lf.filter(function)))
         plan = filter_with_function(
-            self._plan, function, fmt=self._format, with_indices=with_indices,
-            with_rank=with_rank, input_columns=input_columns, batched=batched,
-            batch_size=batch_size, fn_kwargs=fn_kwargs, **options,
-        )  # fmt: skip
+            self._plan,
+            function,
+            fmt=self._format,
+            with_indices=with_indices,
+            with_rank=with_rank,
+            input_columns=input_columns,
+            batched=batched,
+            batch_size=batch_size,
+            fn_kwargs=fn_kwargs,
+            **options,
+        )
         return self._with(plan)
 
     def with_columns(self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr) -> Dataset:
@@ -169,11 +176,20 @@ class DatasetTransforms(DatasetState):
         ['a', 'b', 'c']
         """
         plan = map_with_function(
-            self._plan, function, fmt=self._format, with_indices=with_indices,
-            with_rank=with_rank, input_columns=input_columns, batched=batched,
-            batch_size=batch_size, drop_last_batch=drop_last_batch,
-            remove_columns=remove_columns, features=features, fn_kwargs=fn_kwargs, **options,
-        )  # fmt: skip
+            self._plan,
+            function,
+            fmt=self._format,
+            with_indices=with_indices,
+            with_rank=with_rank,
+            input_columns=input_columns,
+            batched=batched,
+            batch_size=batch_size,
+            drop_last_batch=drop_last_batch,
+            remove_columns=remove_columns,
+            features=features,
+            fn_kwargs=fn_kwargs,
+            **options,
+        )
         return self._with(plan)
 
     # ------------------------------------------------------------------ columns

@@ -143,8 +143,6 @@ class LoadingScriptError(HubError, RuntimeError):
         )
 
 
-
-
 class HubDownloadError(HubError, ConnectionError):
     """A Hub request (a file download, a listing) that kept failing after retries.
 

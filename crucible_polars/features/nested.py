@@ -177,6 +177,7 @@ class LargeList(FeatureBase):
 
         return pl.List(feature_to_polars(self.feature))
 
+
 # --------------------------------------------------------------------------------------
 # The features stored as text
 # --------------------------------------------------------------------------------------
@@ -262,6 +263,7 @@ class TranslationVariableLanguages(FeatureBase):
     def flatten(self) -> dict[str, FeatureType]:
         """Return the two list features, as ``datasets`` flattens it."""
         return {"language": List(Value("string")), "translation": List(Value("string"))}
+
 
 # --------------------------------------------------------------------------------------
 # Any feature, and the functions over nested features

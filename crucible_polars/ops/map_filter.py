@@ -241,9 +241,17 @@ def map_with_function(
     3
     """
     call = _call(
-        plan, "map", function or _identity, fmt=fmt, batched=batched, with_indices=with_indices,
-        with_rank=with_rank, input_columns=input_columns, fn_kwargs=fn_kwargs, options=options,
-    )  # fmt: skip
+        plan,
+        "map",
+        function or _identity,
+        fmt=fmt,
+        batched=batched,
+        with_indices=with_indices,
+        with_rank=with_rank,
+        input_columns=input_columns,
+        fn_kwargs=fn_kwargs,
+        options=options,
+    )
     removed = plan.check_columns(remove_columns) if remove_columns is not None else []
     size = batch_rows(batched, batch_size)
     if size is None:  # one batch of every row: nothing to drop
@@ -310,9 +318,13 @@ class _Runner:
             return cast_lazyframe(out.lazy(), features).collect()
 
         lf = _batch_source(
-            self.plan, transform, schema, batch_size=size, drop_last_batch=drop_last_batch,
+            self.plan,
+            transform,
+            schema,
+            batch_size=size,
+            drop_last_batch=drop_last_batch,
             name=self.call.label,
-        )  # fmt: skip
+        )
         rows = self.plan.known_rows() if not self.call.batched else None  # row-wise: 1 to 1
         return self.plan.derive(lf, features, num_rows=rows)
 
@@ -366,9 +378,15 @@ class _Runner:
             return needed or self.all_columns[:1]  # one column keeps the row count
 
         lf = _batch_source(
-            plan, transform, schema, batch_size=size, drop_last_batch=drop_last_batch,
-            name=call.label, reads=reads, sample=first,
-        )  # fmt: skip
+            plan,
+            transform,
+            schema,
+            batch_size=size,
+            drop_last_batch=drop_last_batch,
+            name=call.label,
+            reads=reads,
+            sample=first,
+        )
         return plan.derive(lf, out_features, num_rows=plan.known_rows() if keeps_rows else None)
 
 
@@ -408,9 +426,17 @@ def filter_with_function(
     [1, 3]
     """
     call = _call(
-        plan, "filter", function, fmt=fmt, batched=batched, with_indices=with_indices,
-        with_rank=with_rank, input_columns=input_columns, fn_kwargs=fn_kwargs, options=options,
-    )  # fmt: skip
+        plan,
+        "filter",
+        function,
+        fmt=fmt,
+        batched=batched,
+        with_indices=with_indices,
+        with_rank=with_rank,
+        input_columns=input_columns,
+        fn_kwargs=fn_kwargs,
+        options=options,
+    )
     size = batch_rows(batched, batch_size)
     if size is None:
         size = max(plan.row_count(), 1)
@@ -423,7 +449,12 @@ def filter_with_function(
         return None if inputs is None else list(dict.fromkeys([*inputs, *wanted]))
 
     lf = _batch_source(
-        plan, transform, plan.lf.collect_schema(), batch_size=size, drop_last_batch=False,
-        name=call.label, reads=reads,
-    )  # fmt: skip
+        plan,
+        transform,
+        plan.lf.collect_schema(),
+        batch_size=size,
+        drop_last_batch=False,
+        name=call.label,
+        reads=reads,
+    )
     return plan.derive(lf, plan.features, num_rows=None)

@@ -140,8 +140,9 @@ def gather(plan: Plan, indices: np.ndarray) -> Plan:
     if _is_contiguous(indices) and table is None:  # a slice streams and reaches the scan
         start = int(indices[0]) if indices.size else 0
         return plan.derive(base.slice(start, indices.size), plan.features, num_rows=indices.size)
-    out = plan.derive(base.gather(pl.Series(indices, dtype=pl.Int64)), plan.features,
-                      num_rows=int(indices.size))  # fmt: skip
+    out = plan.derive(
+        base.gather(pl.Series(indices, dtype=pl.Int64)), plan.features, num_rows=int(indices.size)
+    )
     return out.with_gather(Gather(base, indices, table))
 
 

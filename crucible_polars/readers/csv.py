@@ -34,9 +34,13 @@ def _scan_one(
 
 
 def _scan_many(
-    files: list[str], schema: pl.Schema | None, *, sep: str, has_header: bool,
+    files: list[str],
+    schema: pl.Schema | None,
+    *,
+    sep: str,
+    has_header: bool,
     names: Sequence[str] | None,
-) -> pl.LazyFrame:  # fmt: skip
+) -> pl.LazyFrame:
     if schema is not None:
         return pl.scan_csv(files, separator=sep, has_header=has_header, schema=schema)
     return pl.scan_csv(files, separator=sep, has_header=has_header, new_columns=names)

@@ -191,9 +191,11 @@ def load_files(
         else [os.fspath(p) for p in path_or_paths]
     )
     plan = resolve_load(
-        fmt, None, data_files={split: files}, data_dir=None, options=options,
+        fmt,
+        None,
+        data_files={split: files},
+        data_dir=None,
+        options=options,
         storage_options=storage_options,
-    )  # fmt: skip
+    )
     return build_split(plan, split, columns, filters, features)
-
-

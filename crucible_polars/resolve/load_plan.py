@@ -100,9 +100,13 @@ def resolve_load(
         source: Source = FsspecSource(path, storage_options)
         return plan_for_source(source, name, data_files, data_dir, options)
     hub = resolve_hub_source(
-        path, revision=revision, token=token, cache_dir=cache_dir,
-        force_download=download_mode == "force_redownload", streaming=streaming,
-    )  # fmt: skip
+        path,
+        revision=revision,
+        token=token,
+        cache_dir=cache_dir,
+        force_download=download_mode == "force_redownload",
+        streaming=streaming,
+    )
     if hub is None:
         raise DataFilesNotFoundError(
             path,
@@ -295,5 +299,3 @@ def _features_from_card(yaml_features: Any) -> Features | None:
         return Features.from_yaml(yaml_features)
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-
-

@@ -27,8 +27,8 @@ redirect, into the cache.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -41,21 +41,14 @@ from huggingface_hub import (
 )
 from huggingface_hub.errors import (
     CachedRepoTreeNotFoundError,
-    GatedRepoError,
     HfHubHTTPError,
     HFValidationError,
-    LocalEntryNotFoundError,
-    OfflineModeIsEnabled,
-    RemoteEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
     RevisionResolutionError,
 )
 from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils import validate_repo_id
 
 from crucible_polars.errors import (
-    DataFilesNotFoundError,
     DatasetNotFoundError,
     HubAccessError,
     LoadingScriptError,
@@ -77,10 +70,13 @@ from crucible_polars.sources.hub_download import (
     retried,
     write_tree_listing,
 )
+from crucible_polars.sources.hub_errors import HubContext, translate_hub_errors
 
 _DATA_EXTENSIONS = [e for exts in FORMAT_EXTENSIONS.values() for e in exts] + [
-    ".zip", ".tar", ".tgz"
-]  # fmt: skip
+    ".zip",
+    ".tar",
+    ".tgz",
+]
 
 
 def is_dataset_id(path: str) -> bool:
@@ -127,9 +123,14 @@ def hub_source_for(
     if not is_dataset_id(repo_id):
         return None
     return HubSource(
-        repo_id, revision=revision, token=token, cache_dir=cache_dir,
-        force_download=force_download, streaming=streaming, endpoint=endpoint,
-    )  # fmt: skip
+        repo_id,
+        revision=revision,
+        token=token,
+        cache_dir=cache_dir,
+        force_download=force_download,
+        streaming=streaming,
+        endpoint=endpoint,
+    )
 
 
 def token_available(token: str | bool | None) -> bool:
@@ -213,14 +214,18 @@ class HubSource:
 
     def _with(self, revision: str) -> HubSource:
         return HubSource(
-            self.repo, revision=revision, token=self._token, cache_dir=self.cache_dir,
-            force_download=self.force_download, streaming=self.streaming, endpoint=self.endpoint,
-        )  # fmt: skip
+            self.repo,
+            revision=revision,
+            token=self._token,
+            cache_dir=self.cache_dir,
+            force_download=self.force_download,
+            streaming=self.streaming,
+            endpoint=self.endpoint,
+        )
 
     # ---------------------------------------------------------------- errors
 
-    @contextmanager
-    def errors(self, path: str | None = None) -> Iterator[None]:
+    def errors(self, path: str | None = None) -> AbstractContextManager[None]:
         """Turn ``huggingface_hub`` errors into :mod:`crucible_polars.errors` (cause kept).
 
         Examples
@@ -234,37 +239,11 @@ class HubSource:
         ...     print(err.missing)
         ['a.csv']
         """
-        try:
-            yield
-        except GatedRepoError as err:
-            raise HubAccessError(self.repo, self._access_detail(err)) from err
-        except RevisionNotFoundError as err:
-            raise DatasetNotFoundError(self.repo, self.revision, self._refs()) from err
-        except RepositoryNotFoundError as err:
-            raise DatasetNotFoundError(self.repo) from err
-        except RemoteEntryNotFoundError as err:
-            raise DataFilesNotFoundError(
-                f"{self.repo}/{path}", "The file is not in the repository at that revision."
-            ) from err
-        except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
-            if not constants.is_offline_mode() and not isinstance(err, OfflineModeIsEnabled):
-                raise
-            raise OfflineCacheMissError(self.repo, [path or "the repository metadata"]) from err
-        except HfHubHTTPError as err:
-            if err.response is None or err.response.status_code not in (401, 403):
-                raise
-            raise HubAccessError(self.repo, self._access_detail(err)) from err
-
-    def _access_detail(self, err: HfHubHTTPError) -> str:
-        status = err.response.status_code if err.response is not None else None
-        if not token_available(self._token):
-            return "no token was sent"
-        if isinstance(err, GatedRepoError) and status == 403:
-            return (
-                "the token's account has not been granted access; ask for it on "
-                f"{self.endpoint}/datasets/{self.repo}"
-            )
-        return f"the Hub did not accept the token (HTTP {status})"
+        return translate_hub_errors(
+            HubContext(self.repo, self.revision, self.endpoint, token_available(self._token)),
+            self._refs,
+            path,
+        )
 
     def _refs(self) -> list[str]:
         """Branch and tag names, for the message of an unknown revision."""
@@ -288,9 +267,12 @@ class HubSource:
             def resolve() -> Any:
                 with self.errors():
                     return self.api.resolve_revision(
-                        self.repo, repo_type=REPO_TYPE, revision=self.revision,
-                        cache_dir=self.cache_dir, local_files_only=offline,
-                    )  # fmt: skip
+                        self.repo,
+                        repo_type=REPO_TYPE,
+                        revision=self.revision,
+                        cache_dir=self.cache_dir,
+                        local_files_only=offline,
+                    )
 
             try:
                 resolved = retried(self.repo, what, resolve)
@@ -402,9 +384,14 @@ class HubSource:
     def _files_at_commit(self) -> HubDownloads:
         if self._downloads is None:
             self._downloads = HubDownloads(
-                self.repo, self.sha, self.cache_dir, self._token, self.endpoint,
-                self.force_download, self.errors,
-            )  # fmt: skip
+                self.repo,
+                self.sha,
+                self.cache_dir,
+                self._token,
+                self.endpoint,
+                self.force_download,
+                self.errors,
+            )
         return self._downloads
 
     def _download(self, paths: Sequence[str]) -> list[str]:
@@ -497,4 +484,3 @@ def has_data_files(listing: Sequence[str]) -> bool:
     (False, True)
     """
     return any(has_extension(f, _DATA_EXTENSIONS) for f in match_files("**", listing))
-

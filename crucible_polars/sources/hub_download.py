@@ -60,9 +60,7 @@ def retried(repo: str, what: str, call: Callable[[], T]) -> T:
     >>> retried("org/x", "a.csv", lambda: 42)
     42
     """
-    return retry_call(
-        call, lambda attempts, reason: HubDownloadError(repo, what, attempts, reason)
-    )
+    return retry_call(call, lambda attempts, reason: HubDownloadError(repo, what, attempts, reason))
 
 
 @dataclass
@@ -122,9 +120,12 @@ class HubDownloads:
         if not self.force_download:
             for p in paths:
                 cached = try_to_load_from_cache(
-                    self.repo, p, cache_dir=self.cache_dir, revision=self.sha,
+                    self.repo,
+                    p,
+                    cache_dir=self.cache_dir,
+                    revision=self.sha,
                     repo_type=REPO_TYPE,
-                )  # fmt: skip
+                )
                 if isinstance(cached, str):
                     found[p] = cached
         missing = list(dict.fromkeys(p for p in paths if p not in found))
@@ -150,11 +151,17 @@ class HubDownloads:
                 with self.errors(path):
                     return str(
                         hf_hub_download(
-                            self.repo, path, repo_type=REPO_TYPE, revision=self.sha,
-                            cache_dir=self.cache_dir, token=self.token, endpoint=self.endpoint,
-                            force_download=self.force_download, library_name=LIBRARY_NAME,
+                            self.repo,
+                            path,
+                            repo_type=REPO_TYPE,
+                            revision=self.sha,
+                            cache_dir=self.cache_dir,
+                            token=self.token,
+                            endpoint=self.endpoint,
+                            force_download=self.force_download,
+                            library_name=LIBRARY_NAME,
                         )
-                    )  # fmt: skip
+                    )
 
             return retried(self.repo, path, download)
 
@@ -165,10 +172,13 @@ class HubDownloads:
 
         return list(
             thread_map(
-                one, paths, desc=f"Downloading {len(paths)} files of {self.repo}",
-                max_workers=min(MAX_DOWNLOAD_WORKERS, len(paths)), tqdm_class=hf_tqdm,
+                one,
+                paths,
+                desc=f"Downloading {len(paths)} files of {self.repo}",
+                max_workers=min(MAX_DOWNLOAD_WORKERS, len(paths)),
+                tqdm_class=hf_tqdm,
             )
-        )  # fmt: skip
+        )
 
     def signed_or_local(self, path: str, url: str) -> str:
         """The pre-signed CDN URL of an LFS file, else the file downloaded into the cache.

@@ -204,6 +204,10 @@ def iterable_from_dataset_plan(
         units = [Unit(0, start=bounds[i], stop=bounds[i + 1]) for i in range(num_shards)]
     source = StreamSource.from_plans([plan.lf], units=units, diagnose=plan.diagnose)
     return IterableDataset(
-        source, plan.features, info=info, split=split, format=format,
+        source,
+        plan.features,
+        info=info,
+        split=split,
+        format=format,
         format_columns=format_columns,
-    )  # fmt: skip
+    )

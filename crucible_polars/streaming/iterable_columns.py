@@ -133,12 +133,19 @@ class ColumnTransforms:
         columns = tuple(self._check_columns(input_columns)) if input_columns else None
         return self._derive(
             FunctionStep(
-                "filter", function, batched=batched, batch_size=batch_size,
-                with_indices=with_indices, with_rank=with_rank, rank=rank_for(options),
-                input_columns=columns, fn_kwargs=fn_kwargs, input_features=self._features,
+                "filter",
+                function,
+                batched=batched,
+                batch_size=batch_size,
+                with_indices=with_indices,
+                with_rank=with_rank,
+                rank=rank_for(options),
+                input_columns=columns,
+                fn_kwargs=fn_kwargs,
+                input_features=self._features,
                 fmt=self._format,
             )
-        )  # fmt: skip
+        )
 
     def with_columns(
         self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr
@@ -205,12 +212,21 @@ class ColumnTransforms:
         columns = tuple(self._check_columns(input_columns)) if input_columns else None
         removed = tuple(self._check_columns(remove_columns)) if remove_columns else ()
         step = FunctionStep(
-            "map", function, batched=batched, batch_size=batch_size,
-            drop_last_batch=drop_last_batch, with_indices=with_indices, with_rank=with_rank,
-            rank=rank_for(options), input_columns=columns, remove_columns=removed,
-            features=Features(features) if features else None, fn_kwargs=fn_kwargs,
-            input_features=self._features, fmt=self._format,
-        )  # fmt: skip
+            "map",
+            function,
+            batched=batched,
+            batch_size=batch_size,
+            drop_last_batch=drop_last_batch,
+            with_indices=with_indices,
+            with_rank=with_rank,
+            rank=rank_for(options),
+            input_columns=columns,
+            remove_columns=removed,
+            features=Features(features) if features else None,
+            fn_kwargs=fn_kwargs,
+            input_features=self._features,
+            fmt=self._format,
+        )
         return self._derive(step, Features(features) if features else None)
 
     def select_columns(self, column_names: str | Sequence[str]) -> IterableDataset:

@@ -69,9 +69,7 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         """
         return self._apply("with_columns", *exprs, **named_exprs)
 
-    def map(
-        self, function: Callable[..., Any] | None = None, **kwargs: Any
-    ) -> IterableDatasetDict:
+    def map(self, function: Callable[..., Any] | None = None, **kwargs: Any) -> IterableDatasetDict:
         """:meth:`IterableDataset.map` on every split (``with_indices`` count within each split).
 
         Examples
@@ -107,9 +105,7 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         """
         return self._apply("remove_columns", column_names)
 
-    def rename_column(
-        self, original_column_name: str, new_column_name: str
-    ) -> IterableDatasetDict:
+    def rename_column(self, original_column_name: str, new_column_name: str) -> IterableDatasetDict:
         """:meth:`IterableDataset.rename_column` on every split.
 
         Examples

@@ -216,9 +216,13 @@ class StreamSource:
         units = self.base_units()
         for spec in shards:
             units = assign(
-                units, spec.num_shards, spec.index, contiguous=spec.contiguous, even=spec.even,
+                units,
+                spec.num_shards,
+                spec.index,
+                contiguous=spec.contiguous,
+                even=spec.even,
                 split_row_groups=self.split_row_groups,
-            )  # fmt: skip
+            )
         if order_seed is not None and len(units) > 1:
             order = np.random.default_rng(order_seed).permutation(len(units))
             units = [units[i] for i in order]
@@ -238,9 +242,12 @@ class StreamSource:
         if self.format == "parquet":
             reader = ParquetReader(self.files[unit.file], self.storage_options, self.token)
             for frame, end in reader.frames(
-                row_groups=unit.row_groups, start=start, stop=unit.stop,
-                columns=needs.columns, predicate=needs.predicate,
-            ):  # fmt: skip
+                row_groups=unit.row_groups,
+                start=start,
+                stop=unit.stop,
+                columns=needs.columns,
+                predicate=needs.predicate,
+            ):
                 yield frame, end - frame.height, {"row": end}
         elif self.format == "lazy":
             plan = self.plans[unit.file]
@@ -259,10 +266,15 @@ class StreamSource:
         else:
             assert self.line_format is not None
             for frame, after in read_lines(
-                self.files[unit.file], self.line_format, columns=needs.columns, start=pos,
-                start_row=start, stop_row=unit.stop, storage_options=self.storage_options,
+                self.files[unit.file],
+                self.line_format,
+                columns=needs.columns,
+                start=pos,
+                start_row=start,
+                stop_row=unit.stop,
+                storage_options=self.storage_options,
                 token=self.token,
-            ):  # fmt: skip
+            ):
                 yield frame, after["row"] - frame.height, after
 
     def _run(self, action: Callable[[], T]) -> T:

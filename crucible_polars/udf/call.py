@@ -38,10 +38,17 @@ from crucible_polars.formatting import check_format, format_batch, format_rows, 
 
 IGNORED_OPTIONS = frozenset(
     {
-        "desc", "num_proc", "load_from_cache_file", "keep_in_memory", "cache_file_name",
-        "writer_batch_size", "new_fingerprint", "suffix_template", "disable_nullable",
+        "desc",
+        "num_proc",
+        "load_from_cache_file",
+        "keep_in_memory",
+        "cache_file_name",
+        "writer_batch_size",
+        "new_fingerprint",
+        "suffix_template",
+        "disable_nullable",
     }
-)  # fmt: skip
+)
 """``datasets`` options about its cache and processes; accepted and ignored (nothing to cache)."""
 
 ROW_CHUNK = 1000

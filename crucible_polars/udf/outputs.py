@@ -69,6 +69,7 @@ class OutputBuilder:
     def __init__(self, call: FunctionCall, remove_columns: Sequence[str] = ()) -> None:
         self.call = call
         self.remove = set(remove_columns)
+
     def _series(self, name: str, values: Any, offset: int, height: int) -> pl.Series:
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
             raise self.call.error(

@@ -363,9 +363,15 @@ def scan_decompressed_csv(
     quote = quote_char.encode() if quote_char else None
     if schema is None:
         schema = _infer_csv_schema(
-            path, compression, separator, has_header, quote_char, infer_rows, options,
+            path,
+            compression,
+            separator,
+            has_header,
+            quote_char,
+            infer_rows,
+            options,
             storage_options,
-        )  # fmt: skip
+        )
     full_schema = pl.Schema(schema)
     names = list(full_schema.names())
 

@@ -412,9 +412,7 @@ class HubApi:
         ctx = Context(request, trace, self.store, self.settings)
         try:
             if request.method not in _READ_METHODS:
-                raise HubError(
-                    405, f"{request.method} is not supported by the read-only test Hub"
-                )
+                raise HubError(405, f"{request.method} is not supported by the read-only test Hub")
             path = request.raw_path.rstrip("/")
             for route in ROUTES:
                 match = route.pattern.fullmatch(path)

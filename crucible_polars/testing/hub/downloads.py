@@ -224,9 +224,7 @@ def parquet(ctx: Context, repo: Repo, rest: list[str], token: str | None) -> Res
 
     not_found = HubError(404, "Entry not found", "EntryNotFound")
     if not rest:
-        return json_response(
-            {c: {s: urls(c, s) for s in sorted(files[c])} for c in sorted(files)}
-        )
+        return json_response({c: {s: urls(c, s) for s in sorted(files[c])} for c in sorted(files)})
     if len(rest) == 1:
         if rest[0] not in files:
             raise not_found

@@ -1,0 +1,128 @@
+"""``huggingface_hub``'s errors as :mod:`crucible_polars.errors`, with what to do.
+
+Examples
+--------
+>>> from huggingface_hub.errors import OfflineModeIsEnabled
+>>> from crucible_polars.errors import OfflineCacheMissError
+>>> context = HubContext("org/x", None, "https://huggingface.co", token_sent=False)
+>>> try:
+...     with translate_hub_errors(context, list, "a.csv"):
+...         raise OfflineModeIsEnabled("offline")
+... except OfflineCacheMissError as err:
+...     print(err.missing)
+['a.csv']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from huggingface_hub import constants
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from crucible_polars.errors import (
+    DataFilesNotFoundError,
+    DatasetNotFoundError,
+    HubAccessError,
+    OfflineCacheMissError,
+)
+
+
+@dataclass(frozen=True)
+class HubContext:
+    """What an error message about a Hub dataset names.
+
+    Attributes
+    ----------
+    repo : str
+        The dataset's repo id.
+    revision : str or None
+        The revision asked for.
+    endpoint : str
+        The Hub's address (for "ask for access on ...").
+    token_sent : bool
+        Whether a token was sent with the request.
+    """
+
+    repo: str
+    revision: str | None
+    endpoint: str
+    token_sent: bool
+
+
+@contextmanager
+def translate_hub_errors(
+    context: HubContext, refs: Callable[[], list[str]], path: str | None = None
+) -> Iterator[None]:
+    """Raise ``huggingface_hub`` errors again as our own, naming the repo (cause kept).
+
+    Parameters
+    ----------
+    context
+        The repo, revision, endpoint and whether a token was sent.
+    refs
+        Lists the repo's branches and tags (called only for an unknown revision).
+    path
+        The file being fetched, if any.
+
+    Examples
+    --------
+    >>> try:
+    ...     with translate_hub_errors(HubContext("org/x", None, "", False), list, "a.csv"):
+    ...         raise OfflineModeIsEnabled("offline")
+    ... except OfflineCacheMissError as err:
+    ...     print(err.repo_id)
+    org/x
+    """
+    repo = context.repo
+    try:
+        yield
+    except GatedRepoError as err:
+        raise HubAccessError(repo, access_detail(context, err)) from err
+    except RevisionNotFoundError as err:
+        raise DatasetNotFoundError(repo, context.revision, refs()) from err
+    except RepositoryNotFoundError as err:
+        raise DatasetNotFoundError(repo) from err
+    except RemoteEntryNotFoundError as err:
+        raise DataFilesNotFoundError(
+            f"{repo}/{path}", "The file is not in the repository at that revision."
+        ) from err
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
+        if not constants.is_offline_mode() and not isinstance(err, OfflineModeIsEnabled):
+            raise
+        raise OfflineCacheMissError(repo, [path or "the repository metadata"]) from err
+    except HfHubHTTPError as err:
+        if err.response is None or err.response.status_code not in (401, 403):
+            raise
+        raise HubAccessError(repo, access_detail(context, err)) from err
+
+
+def access_detail(context: HubContext, err: HfHubHTTPError) -> str:
+    """Why the Hub refused: no token, no access granted yet, or a token it did not accept.
+
+    Examples
+    --------
+    >>> import httpx
+    >>> refused = HfHubHTTPError("no", response=httpx.Response(401))
+    >>> access_detail(HubContext("org/x", None, "", token_sent=False), refused)
+    'no token was sent'
+    """
+    status = err.response.status_code if err.response is not None else None
+    if not context.token_sent:
+        return "no token was sent"
+    if isinstance(err, GatedRepoError) and status == 403:
+        return (
+            "the token's account has not been granted access; ask for it on "
+            f"{context.endpoint}/datasets/{context.repo}"
+        )
+    return f"the Hub did not accept the token (HTTP {status})"
