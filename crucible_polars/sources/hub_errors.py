@@ -112,8 +112,7 @@ def access_detail(context: HubContext, err: HfHubHTTPError) -> str:
 
     Examples
     --------
-    >>> import httpx
-    >>> refused = HfHubHTTPError("no", response=httpx.Response(401))
+    >>> refused = HfHubHTTPError("no", response=None)
     >>> access_detail(HubContext("org/x", None, "", token_sent=False), refused)
     'no token was sent'
     """
