@@ -88,7 +88,7 @@ def translate_hub_errors(
     try:
         yield
     except GatedRepoError as err:
-        raise HubAccessError(repo, access_detail(context, err)) from err
+        raise HubAccessError(repo, _refusal(context, err)) from err
     except RevisionNotFoundError as err:
         raise DatasetNotFoundError(repo, context.revision, refs()) from err
     except RepositoryNotFoundError as err:
@@ -104,24 +104,38 @@ def translate_hub_errors(
     except HfHubHTTPError as err:
         if err.response is None or err.response.status_code not in (401, 403):
             raise
-        raise HubAccessError(repo, access_detail(context, err)) from err
+        raise HubAccessError(repo, _refusal(context, err)) from err
 
 
-def access_detail(context: HubContext, err: HfHubHTTPError) -> str:
+def access_detail(context: HubContext, status: int | None, gated: bool) -> str:
     """Why the Hub refused: no token, no access granted yet, or a token it did not accept.
+
+    Parameters
+    ----------
+    context
+        The repo, endpoint and whether a token was sent.
+    status
+        The HTTP status of the refusal.
+    gated
+        The Hub said the repository is gated.
 
     Examples
     --------
-    >>> refused = HfHubHTTPError("no", response=None)
-    >>> access_detail(HubContext("org/x", None, "", token_sent=False), refused)
+    >>> access_detail(HubContext("org/x", None, "", token_sent=False), 401, gated=False)
     'no token was sent'
+    >>> access_detail(HubContext("org/x", None, "https://hub", token_sent=True), 403, gated=True)
+    "the token's account has not been granted access; ask for it on https://hub/datasets/org/x"
     """
-    status = err.response.status_code if err.response is not None else None
     if not context.token_sent:
         return "no token was sent"
-    if isinstance(err, GatedRepoError) and status == 403:
+    if gated and status == 403:
         return (
             "the token's account has not been granted access; ask for it on "
             f"{context.endpoint}/datasets/{context.repo}"
         )
     return f"the Hub did not accept the token (HTTP {status})"
+
+
+def _refusal(context: HubContext, err: HfHubHTTPError) -> str:
+    status = err.response.status_code if err.response is not None else None
+    return access_detail(context, status, isinstance(err, GatedRepoError))
