@@ -11,8 +11,6 @@ import html
 import io
 from typing import Any
 
-import polars as pl
-
 from crucible_polars.errors import ImageDecodeError
 from crucible_polars.media.batch import run_chunked
 from crucible_polars.media.decode import decode_thumbnail
@@ -68,24 +66,9 @@ def rows_label(plan: Plan) -> str:
     '2'
     """
     known = plan.known_rows()
-    if known is None and not runs_python(plan.lf):
+    if known is None and not plan.runs_python():
         known = plan.row_count()
     return "?" if known is None else str(known)
-
-
-def runs_python(lf: pl.LazyFrame) -> bool:
-    """Whether running ``lf`` may call Python code (a ``map`` or ``filter`` function).
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> runs_python(pl.LazyFrame({"a": [1]}).select(pl.col("a") + 1))
-    False
-    >>> runs_python(pl.LazyFrame({"a": [1]}).map_batches(lambda df: df))
-    True
-    """
-    plan = lf.explain(optimized=False)
-    return "PYTHON" in plan or "python" in plan or "OPAQUE" in plan
 
 
 def dataset_html(plan: Plan, split: str | None, rows: int = PREVIEW_ROWS) -> str:

@@ -1,29 +1,75 @@
-"""Random access: rows by position, and a plan's rows materialized once as Arrow.
+"""Random access: rows by position, from a plan's rows materialized once as Arrow.
 
-``ds[i]``, ``ds[list]``, ``select`` and ``__getitems__`` (the torch DataLoader's batched fetch)
-read rows by position. Over materialized rows (:func:`materialize`, made by
-``Dataset.cache()`` / ``flatten_indices()``) that is a ``pyarrow.Table.take``; over a plain plan
-it is one Polars query, run on the in-memory engine (Polars' streaming engine can panic on a
-gather over large frames).
+``ds[i]``, ``ds[list]``, ``select`` / ``shuffle`` followed by any read, ``__getitems__`` (the
+torch DataLoader's batched fetch) and iteration over a shuffled dataset read rows by
+position. A Polars gather query costs a scan of the whole plan each time (and Polars'
+streaming engine can panic on a gather over a large frame), so the first access that needs
+positions writes the plan's rows once as Arrow IPC and memory-maps them; every later access is
+a zero-copy ``pyarrow.Table.take``, as fast as ``datasets``' memory-mapped Arrow, and a
+``map`` in the plan runs once per row, at that moment, never again on access.
+
+The rows are written where :func:`cache_folder` says, named by a fingerprint of the plan and
+of its data files' sizes and times (a changed file gives new rows), atomically (a temporary
+name renamed into place), and reused by later accesses, other processes and later runs;
+``cp.cache`` can remove them. A plan whose fingerprint cannot be taken (it calls a Python
+function) is written under a name of this process only. Plans over rows already in memory
+(``from_dict``, ``from_polars`` of a DataFrame) keep them in memory.
+
+What needs materialized rows: a gather (any non-contiguous choice of rows), a plan that runs
+Python code, or a plan read by position more than :data:`DIRECT_READS` times; a contiguous
+read of a pure-Polars plan (``ds[0]``, ``ds[:10]``) stays a Polars slice, which reaches the
+scan and reads next to nothing.
+
+Everything here runs without Polars' thread pool once the rows are materialized, so it works
+in forked processes (a torch DataLoader's workers under the default ``fork`` start method).
 
 Examples
 --------
 >>> import numpy as np, polars as pl
 >>> from crucible_polars.plan import Plan
->>> plan = materialize(Plan.from_frame(pl.DataFrame({"a": [5, 6, 7]})))
->>> take_rows(plan, np.array([2, 0]), ["a"])["a"].to_list()
-[7, 5]
+>>> from crucible_polars.ops.sampling import shuffle
+>>> plan = shuffle(Plan.from_frame(pl.DataFrame({"a": [5, 6, 7]})), seed=0)
+>>> take_rows(plan, np.array([0, 2]), ["a"])["a"].to_list()
+[7, 6]
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import atexit
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.ipc
 
-from crucible_polars.plan import Plan
+from crucible_polars.plan import Plan, frame_from_arrow, map_arrow_file, rows_plan
+from crucible_polars.sources.open import cache_root
+
+DIRECT_READS = 16
+"""Reads by position a pure-Polars plan answers with Polars queries before it materializes."""
+
+IN_MEMORY_BYTES = 64 << 20
+"""Rows gathered from materialized rows stay in memory below this size, else are mapped."""
+
+MATERIALIZED_FOLDER = "materialized"
+_PROCESS_FILES: list[Path] = []
+
+
+def cache_folder() -> Path:
+    """Where materialized rows are kept: ``materialized/`` in the crucible_polars cache.
+
+    Examples
+    --------
+    >>> cache_folder().name
+    'materialized'
+    """
+    return cache_root() / MATERIALIZED_FOLDER
 
 
 def take_rows(plan: Plan, indices: np.ndarray, columns: Sequence[str]) -> pl.DataFrame:
@@ -46,54 +92,89 @@ def take_rows(plan: Plan, indices: np.ndarray, columns: Sequence[str]) -> pl.Dat
     """
     names = list(columns)
     indices = np.asarray(indices, dtype=np.int64)
-    table, positions = _materialized_rows(plan, indices)
-    if table is not None:
-        taken = table.select(names).take(pa.array(positions, type=pa.int64()))
-        return frame_from_arrow(taken)
-    gather = plan.gather
-    if gather is not None:
-        base, positions = gather.base, gather.indices[indices]
-    else:
-        base, positions = plan.lf, indices
-    query = _positions_query(base.select(names), positions)
-    return plan.run(lambda: query.collect(engine="in-memory"))
+    base, positions = plan, indices
+    if plan.gather is not None:
+        base, positions = plan.gather.base, plan.gather.indices[indices]
+    if base.table is None and not _needs_rows(base, positions):
+        query = _positions_query(base.lf.select(names), positions)
+        return base.run(lambda: query.collect(engine="in-memory"))
+    table = materialize(base).table
+    assert table is not None
+    return frame_from_arrow(table.select(names).take(pa.array(positions, type=pa.int64())))
 
 
-def frame_from_arrow(table: pa.Table) -> pl.DataFrame:
-    """A Polars frame over an Arrow table, built column by column.
+def iter_frames(
+    plan: Plan, batch_size: int, columns: Sequence[str], *, drop_last_batch: bool = False
+) -> Iterator[pl.DataFrame]:
+    """The plan's rows in exact batches: from materialized rows for a gathered or materialized
+    plan (never a streaming gather), else from Polars' streaming engine.
 
-    ``pl.from_arrow`` converts columns in Polars' thread pool, which never answers in a
-    forked process (a torch DataLoader worker); one ``pl.Series`` at a time needs no pool.
+    Parameters
+    ----------
+    plan
+        The plan to read.
+    batch_size
+        Rows per batch (the last one may be smaller).
+    columns
+        The columns to return.
+    drop_last_batch
+        Drop a last batch smaller than ``batch_size``.
 
     Examples
     --------
-    >>> frame_from_arrow(pa.table({"a": [1, 2], "b": ["x", "y"]})).to_dicts()
-    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+    >>> from crucible_polars.ops.sampling import shuffle
+    >>> plan = shuffle(Plan.from_frame(pl.DataFrame({"a": range(5)})), seed=0)
+    >>> [f["a"].to_list() for f in iter_frames(plan, 2, ["a"])]
+    [[2, 4], [3, 0], [1]]
     """
-    columns = [pl.Series(name, table.column(name).combine_chunks()) for name in table.column_names]
-    return pl.DataFrame(columns)
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+    if plan.gather is None and plan.table is None:
+        lf = plan.lf.select(list(columns))
+        yield from plan.batches(batch_size, drop_last_batch=drop_last_batch, lf=lf)
+        return
+    total = plan.row_count()
+    stop = total - total % batch_size if drop_last_batch else total
+    for start in range(0, stop, batch_size):
+        positions = np.arange(start, min(start + batch_size, stop), dtype=np.int64)
+        yield take_rows(plan, positions, columns)
 
 
-def _materialized_rows(plan: Plan, indices: np.ndarray) -> tuple[pa.Table | None, np.ndarray]:
-    if plan.table is not None:
-        return plan.table, indices
-    if plan.gather is not None and plan.gather.table is not None:
-        return plan.gather.table, plan.gather.indices[indices]
-    return None, indices
+def collect_rows(plan: Plan, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """All rows of ``plan`` (a gathered plan from its base's materialized rows).
+
+    Examples
+    --------
+    >>> from crucible_polars.ops.sampling import shuffle
+    >>> plan = shuffle(Plan.from_frame(pl.DataFrame({"a": range(3)})), seed=0)
+    >>> collect_rows(plan)["a"].to_list()
+    [2, 0, 1]
+    """
+    names = list(plan.features) if columns is None else list(columns)
+    if plan.gather is None and plan.table is None:
+        return plan.collect(plan.lf.select(names))
+    return take_rows(plan, np.arange(plan.row_count(), dtype=np.int64), names)
 
 
-def _positions_query(lf: pl.LazyFrame, positions: np.ndarray) -> pl.LazyFrame:
-    """A contiguous run becomes a slice (reaches the scan); anything else a gather."""
-    if not positions.size:
-        return lf.head(0)
-    if positions[-1] - positions[0] == positions.size - 1 and np.all(np.diff(positions) == 1):
-        return lf.slice(int(positions[0]), int(positions.size))
-    return lf.gather(pl.Series(positions, dtype=pl.Int64))
+def streamable(plan: Plan) -> Plan:
+    """A plan Polars' streaming engine can run: a gathered plan is first materialized in its
+    order (a streaming gather can panic on large frames); others as they are.
+
+    Examples
+    --------
+    >>> from crucible_polars.ops.sampling import shuffle
+    >>> plan = shuffle(Plan.from_frame(pl.DataFrame({"a": range(3)})), seed=0)
+    >>> streamable(plan).gather is None
+    True
+    """
+    return materialize(plan) if plan.gather is not None else plan
 
 
 def materialize(plan: Plan) -> Plan:
     """The plan's rows, run once into Arrow: later reads, gathers and shuffles use them
     instead of running the plan (and any Python function in it) again.
+
+    A gathered plan is written in its new order (``datasets``' ``flatten_indices``).
 
     Parameters
     ----------
@@ -108,8 +189,120 @@ def materialize(plan: Plan) -> Plan:
     """
     if plan.table is not None:
         return plan
-    frame = plan.collect()
-    table = frame.to_arrow()
-    lf = pl.from_arrow(table, rechunk=False)
-    assert isinstance(lf, pl.DataFrame)
-    return Plan(lf.lazy(), plan.features, num_rows=table.num_rows, table=table)
+    return plan.memo("materialized", lambda: _materialize(plan))
+
+
+def _materialize(plan: Plan) -> Plan:
+    if plan.gather is not None:
+        base = materialize(plan.gather.base)
+        assert base.table is not None
+        table = base.table.take(pa.array(plan.gather.indices, type=pa.int64()))
+        return _keep(plan, table)
+    if not plan.sources and not plan.runs_python():  # rows already in memory
+        frame = plan.collect()
+        return rows_plan(frame.to_arrow(), plan.features, plan.sources)
+    path = cache_folder() / f"{_fingerprint(plan)}.arrow"
+    if not path.is_file():
+        _write_ipc(plan, path)
+    return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
+
+
+def _keep(plan: Plan, table: pa.Table) -> Plan:
+    """Rows made in memory (a gather of materialized rows): written and mapped unless small."""
+    if table.nbytes < IN_MEMORY_BYTES:
+        return rows_plan(table, plan.features, plan.sources)
+    path = cache_folder() / f"{uuid.uuid4().hex}.arrow"
+    _process_file(path)
+    _write_table(table, path)
+    return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
+
+
+def _fingerprint(plan: Plan) -> str:
+    """A name for the plan's rows: its serialized plan and its files' sizes and times, or a
+    name of this process when the plan cannot be serialized (it calls Python)."""
+    try:
+        serialized = plan.lf.serialize()
+    except (pl.exceptions.PolarsError, TypeError, ValueError):
+        name = f"process-{os.getpid()}-{uuid.uuid4().hex}"
+        _process_file(cache_folder() / f"{name}.arrow")
+        return name
+    digest = hashlib.sha256(serialized)
+    for source in plan.sources:
+        try:
+            stat = os.stat(source)
+        except OSError:
+            digest.update(source.encode())
+            continue
+        digest.update(f"{source}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _write_ipc(plan: Plan, path: Path) -> None:
+    """Stream the plan's rows into an Arrow IPC file, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        schema = None
+        writer = None
+        try:
+            for frame in plan.batches(65_536, lf=plan.lf):
+                batch = frame.to_arrow()
+                if writer is None:
+                    schema = batch.schema
+                    writer = pyarrow.ipc.new_file(tmp, schema)
+                writer.write_table(batch.cast(schema))
+            if writer is None:
+                empty = pl.DataFrame(schema=plan.lf.collect_schema()).to_arrow()
+                writer = pyarrow.ipc.new_file(tmp, empty.schema)
+                writer.write_table(empty)
+        finally:
+            if writer is not None:
+                writer.close()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with pyarrow.ipc.new_file(str(tmp), table.schema) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
+
+
+def _process_file(path: Path) -> None:
+    """Remove ``path`` when this process exits (rows no other process can name)."""
+    if not _PROCESS_FILES:
+        atexit.register(_remove_process_files)
+    _PROCESS_FILES.append(path)
+
+
+def _remove_process_files() -> None:
+    for path in _PROCESS_FILES:
+        path.unlink(missing_ok=True)
+
+
+def _needs_rows(base: Plan, positions: np.ndarray) -> bool:
+    """Whether reading ``positions`` should materialize ``base`` first."""
+    if not _is_run(positions) or base.runs_python():
+        return True
+    reads = base.memo("direct reads", lambda: [0])
+    reads[0] += 1
+    return reads[0] > DIRECT_READS
+
+
+def _is_run(positions: np.ndarray) -> bool:
+    return bool(
+        positions.size == 0
+        or (positions[-1] - positions[0] == positions.size - 1 and np.all(np.diff(positions) == 1))
+    )
+
+
+def _positions_query(lf: pl.LazyFrame, positions: np.ndarray) -> pl.LazyFrame:
+    """A contiguous run as a slice (it reaches the scan)."""
+    if not positions.size:
+        return lf.head(0)
+    return lf.slice(int(positions[0]), int(positions.size))

@@ -27,17 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc
 
 from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import Features, feature_to_polars
 from crucible_polars.readers.base import Diagnose, run_explained
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 T = TypeVar("T")
 
@@ -46,13 +45,13 @@ T = TypeVar("T")
 class Gather:
     """A plan that is ``base`` gathered at ``indices`` (validated, non-negative ``int64``).
 
-    Kept so that a later row-position transform composes the indices and gathers once.
-    ``table`` is ``base``'s materialized rows, when it has them.
+    Kept so that a later row-position transform composes the indices and gathers once, and
+    so that reading the rows takes them from ``base``'s materialized rows (see
+    :mod:`crucible_polars.materialize`) instead of running a gather query.
     """
 
-    base: pl.LazyFrame
+    base: Plan
     indices: np.ndarray
-    table: pa.Table | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +73,8 @@ class Plan:
     table
         The plan's rows as (memory-mapped) Arrow, when they were materialized: ``lf`` then
         scans exactly this table.
+    sources
+        The data files the plan reads (their size and time stamp key materialized rows).
 
     Examples
     --------
@@ -88,7 +89,9 @@ class Plan:
     diagnose: tuple[Diagnose, ...] = ()
     gather: Gather | None = None
     table: pa.Table | None = None
+    sources: tuple[str, ...] = ()
     _counted: list[int] = field(default_factory=list, repr=False, compare=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_frame(
@@ -162,6 +165,7 @@ class Plan:
             features,
             num_rows=num_rows,
             diagnose=self.diagnose if diagnose is None else tuple(diagnose),
+            sources=self.sources,
         )
 
     def with_rows_known(self, num_rows: int | None) -> Plan:
@@ -173,7 +177,7 @@ class Plan:
         >>> Plan.from_frame(pl.LazyFrame({"a": [1]})).with_rows_known(1).num_rows
         1
         """
-        return self if num_rows is None else replace(self, num_rows=num_rows, _counted=[])
+        return self if num_rows is None else replace(self, num_rows=num_rows, _counted=[], _memo={})
 
     def with_gather(self, gather: Gather) -> Plan:
         """The same plan, remembering that it is ``gather.base`` gathered at its indices.
@@ -181,12 +185,53 @@ class Plan:
         Examples
         --------
         >>> import numpy as np, polars as pl
-        >>> base = pl.LazyFrame({"a": [1, 2]})
-        >>> plan = Plan.from_frame(base.gather([1]), num_rows=1)
+        >>> base = Plan.from_frame(pl.DataFrame({"a": [1, 2]}))
+        >>> plan = Plan.from_frame(base.lf.gather([1]), num_rows=1)
         >>> plan.with_gather(Gather(base, np.array([1]))).gather is not None
         True
         """
-        return replace(self, gather=gather, _counted=[])
+        return replace(self, gather=gather, _counted=[], _memo={})
+
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """A value computed once per plan (the plan is immutable, so it never goes stale).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> plan = Plan.from_frame(pl.DataFrame({"a": [1]}))
+        >>> plan.memo("answer", lambda: 42), plan.memo("answer", lambda: 0)
+        (42, 42)
+        """
+        if key not in self._memo:
+            self._memo[key] = make()
+        value: T = self._memo[key]
+        return value
+
+    def runs_python(self) -> bool:
+        """Whether running the plan may call Python code (a ``map`` or ``filter`` function).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> Plan.from_frame(pl.LazyFrame({"a": [1]})).runs_python()
+        False
+        >>> Plan.from_frame(pl.LazyFrame({"a": [1]}).map_batches(lambda df: df)).runs_python()
+        True
+        """
+
+        def check() -> bool:
+            text = self.lf.explain(optimized=False)
+            return "PYTHON" in text or "python" in text or "OPAQUE" in text
+
+        return self.memo("runs python", check)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by value, except materialized rows on disk, which are mapped again (so a
+        DataLoader worker started with ``spawn`` does not copy them)."""
+        if self.table is not None:
+            return (_plan_of_rows, (_TableRef(self.table), self.features, self.sources))
+        state = (self.lf, self.features, self.num_rows, self.diagnose, self.gather, self.sources)
+        return (_plan_of_state, state)
 
     # ------------------------------------------------------------------ running
     def run(self, action: Callable[[], T]) -> T:
@@ -314,6 +359,103 @@ class Plan:
                 missing[0] if len(missing) == 1 else missing, list(self.features)
             )
         return names
+
+
+class _TableRef:
+    """A pickle of an Arrow table: the file it is mapped from, else its bytes."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        path = mapped_path(self.table)
+        if path is not None:
+            return (_map_table, (path,))
+        return (_TableRef, (self.table,))
+
+
+def mapped_path(table: pa.Table) -> str | None:
+    """The Arrow IPC file ``table`` is memory-mapped from (see :func:`map_arrow_file`).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> mapped_path(pa.table({"a": [1]})) is None
+    True
+    """
+    metadata = table.schema.metadata or {}
+    path = metadata.get(MAPPED_FROM_KEY)
+    return path.decode() if path is not None else None
+
+
+MAPPED_FROM_KEY = b"crucible_polars.mapped_from"
+
+
+def map_arrow_file(path: str) -> pa.Table:
+    """An Arrow IPC file, memory-mapped (zero copy; the OS pages rows in as they are read).
+
+    Examples
+    --------
+    >>> import os, tempfile, pyarrow as pa, pyarrow.ipc
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
+    >>> with pa.ipc.new_file(path, pa.schema([("a", pa.int64())])) as writer:
+    ...     writer.write_table(pa.table({"a": [1, 2]}))
+    >>> map_arrow_file(path).num_rows
+    2
+    """
+    source = pa.memory_map(path, "r")
+    table = pyarrow.ipc.open_file(source).read_all()
+    metadata = dict(table.schema.metadata or {})
+    metadata[MAPPED_FROM_KEY] = path.encode()
+    return table.replace_schema_metadata(metadata)
+
+
+def _map_table(path: str) -> _TableRef:
+    return _TableRef(map_arrow_file(path))
+
+
+def _plan_of_rows(ref: _TableRef, features: Features, sources: tuple[str, ...]) -> Plan:
+    return rows_plan(ref.table, features, sources)
+
+
+def rows_plan(table: pa.Table, features: Features, sources: tuple[str, ...] = ()) -> Plan:
+    """A plan over materialized Arrow rows (no diagnostics: the rows are already read).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from crucible_polars.features import Value
+    >>> rows_plan(pa.table({"a": [1, 2]}), Features({"a": Value("int64")})).num_rows
+    2
+    """
+    frame = frame_from_arrow(table)
+    return Plan(frame.lazy(), features, num_rows=table.num_rows, table=table, sources=sources)
+
+
+def frame_from_arrow(table: pa.Table) -> pl.DataFrame:
+    """A Polars frame over an Arrow table, built column by column.
+
+    ``pl.from_arrow`` converts columns in Polars' thread pool, which never answers in a
+    forked process (a torch DataLoader worker); one ``pl.Series`` at a time needs no pool.
+
+    Examples
+    --------
+    >>> frame_from_arrow(pa.table({"a": [1, 2], "b": ["x", "y"]})).to_dicts()
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+    """
+    columns = [pl.Series(n, table.column(n).combine_chunks()) for n in table.column_names]
+    return pl.DataFrame(columns, height=table.num_rows) if columns else pl.DataFrame()
+
+
+def _plan_of_state(
+    lf: pl.LazyFrame,
+    features: Features,
+    num_rows: int | None,
+    diagnose: tuple[Diagnose, ...],
+    gather: Gather | None,
+    sources: tuple[str, ...],
+) -> Plan:
+    return Plan(lf, features, num_rows, diagnose, gather, None, sources)
 
 
 def carry_features(previous: Features, schema: pl.Schema, *, check_dtypes: bool = True) -> Features:

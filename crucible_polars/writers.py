@@ -26,6 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 from crucible_polars.info import DatasetInfo
+from crucible_polars.materialize import streamable
 from crucible_polars.plan import Plan
 from crucible_polars.readers.parquet import write_parquet
 
@@ -119,6 +120,7 @@ def write_parquet_file(
     True
     """
     schema = parquet_arrow_schema(plan, info)
+    plan = streamable(plan)
     atomic_write(
         Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
     )
@@ -149,6 +151,7 @@ def write_dataset_folder(
     """
     folder.mkdir(parents=True, exist_ok=True)
     schema = parquet_arrow_schema(plan, info)
+    plan = streamable(plan)
     n = plan.row_count()
     shards = max(1, min(num_shards, n)) if n else 1
     for index in range(shards):

@@ -24,7 +24,7 @@ from crucible_polars.features import Features
 from crucible_polars.formatting import format_batch, format_row, format_rows
 from crucible_polars.html import dataset_html, rows_label
 from crucible_polars.info import DatasetInfo
-from crucible_polars.materialize import take_rows
+from crucible_polars.materialize import collect_rows, iter_frames, take_rows
 from crucible_polars.plan import Plan
 from crucible_polars.readers.base import Diagnose
 
@@ -231,7 +231,7 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         plan = self._plan
         if isinstance(key, str):
             plan.check_columns(key)
-            batch = format_batch(plan.collect(plan.lf.select(key)), plan.features, fmt)
+            batch = format_batch(collect_rows(plan, [key]), plan.features, fmt)
             return batch[key] if isinstance(batch, dict) else batch
         features = self._output_features()
         if isinstance(key, (int, np.integer)):
@@ -285,7 +285,6 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         """Iterate rows (dicts, images decoded), reading the plan batch by batch."""
         offset = 0
         features = self._output_features()
-        lf = self._plan.lf.select(list(features))
-        for frame in self._plan.batches(1000, lf=lf):
+        for frame in iter_frames(self._plan, 1000, list(features)):
             yield from format_rows(frame, features, self._format, offset)
             offset += frame.height

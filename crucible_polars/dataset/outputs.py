@@ -15,6 +15,7 @@ import polars as pl
 from crucible_polars import writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
+from crucible_polars.materialize import collect_rows, iter_frames, streamable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -57,9 +58,9 @@ class DatasetOutputs(DatasetState):
         fmt = check_format(format) if format is not None else self._format
         features = self._output_features(columns)
         plan = self._plan
-        lf = plan.lf.select(list(features))
         offset = 0
-        for frame in plan.batches(batch_size, drop_last_batch=drop_last_batch, lf=lf):
+        frames = iter_frames(plan, batch_size, list(features), drop_last_batch=drop_last_batch)
+        for frame in frames:
             yield plan.run(partial(format_batch, frame, features, fmt, offset, image_size))
             offset += frame.height
 
@@ -104,7 +105,7 @@ class DatasetOutputs(DatasetState):
         >>> Dataset.from_dict({"a": [1]}).to_polars().shape
         (1, 1)
         """
-        return self._plan.collect()
+        return collect_rows(self._plan)
 
     def to_arrow(self) -> pa.Table:
         """Run the plan into an Arrow table carrying the ``huggingface`` features metadata.
@@ -115,7 +116,7 @@ class DatasetOutputs(DatasetState):
         >>> Dataset.from_dict({"a": [1]}).to_arrow().num_rows
         1
         """
-        return format_batch(self._plan.collect(), self._plan.features, "arrow")
+        return format_batch(collect_rows(self._plan), self._plan.features, "arrow")
 
     def to_numpy(
         self, columns: Sequence[str] | None = None, *, image_size: tuple[int, int] | None = None
@@ -130,7 +131,7 @@ class DatasetOutputs(DatasetState):
         """
         plan = self._plan
         features = plan.features if columns is None else self._output_features(columns)
-        frame = plan.collect(plan.lf.select(list(features)))
+        frame = collect_rows(plan, list(features))
         result: dict[str, Any] = plan.run(
             lambda: format_batch(frame, features, "numpy", 0, image_size)
         )
@@ -146,7 +147,7 @@ class DatasetOutputs(DatasetState):
         [{'a': 1}, {'a': 2}]
         """
         plan = self._plan
-        frame = plan.collect()
+        frame = collect_rows(plan)
         return plan.run(lambda: to_python_rows(frame, plan.features))
 
     def to_dict(self) -> dict[str, list[Any]]:
@@ -159,7 +160,7 @@ class DatasetOutputs(DatasetState):
         {'a': [1, 2]}
         """
         plan = self._plan
-        frame = plan.collect()
+        frame = collect_rows(plan)
         result: dict[str, list[Any]] = plan.run(
             lambda: format_batch(frame, plan.features, "python")
         )
@@ -194,7 +195,7 @@ class DatasetOutputs(DatasetState):
         >>> open(path).read()
         '{"a":1}\\n'
         """
-        plan = self._plan
+        plan = streamable(self._plan)
         writers.atomic_write(
             Path(path), lambda tmp: plan.run(lambda: plan.lf.sink_ndjson(tmp, **kwargs))
         )
@@ -211,7 +212,7 @@ class DatasetOutputs(DatasetState):
         >>> open(path).read()
         'a\\n1\\n'
         """
-        plan = self._plan
+        plan = streamable(self._plan)
         writers.atomic_write(
             Path(path), lambda tmp: plan.run(lambda: plan.lf.sink_csv(tmp, **kwargs))
         )

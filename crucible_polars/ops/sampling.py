@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import ClassLabel
-from crucible_polars.plan import Gather, Plan
+from crucible_polars.plan import Gather, Plan, rows_plan
 
 
 def draw_seed() -> int:
@@ -124,7 +124,9 @@ def _is_contiguous(array: np.ndarray) -> bool:
 def gather(plan: Plan, indices: np.ndarray) -> Plan:
     """The rows of ``plan`` at ``indices`` (validated, non-negative), in that order.
 
-    Composes with an earlier gather, so only one gather reaches the plan.
+    Composes with an earlier gather, so only one gather reaches the plan; the rows are then
+    taken from the base plan's materialized rows when they are read
+    (:func:`crucible_polars.materialize.take_rows`).
 
     Examples
     --------
@@ -133,17 +135,15 @@ def gather(plan: Plan, indices: np.ndarray) -> Plan:
     [7, 5]
     """
     if plan.gather is not None:
-        base, table = plan.gather.base, plan.gather.table
-        indices = plan.gather.indices[indices]
+        base, indices = plan.gather.base, plan.gather.indices[indices]
     else:
-        base, table = plan.lf, plan.table
-    if _is_contiguous(indices) and table is None:  # a slice streams and reaches the scan
+        base = plan
+    if _is_contiguous(indices) and base.table is None:  # a slice streams and reaches the scan
         start = int(indices[0]) if indices.size else 0
-        return plan.derive(base.slice(start, indices.size), plan.features, num_rows=indices.size)
-    out = plan.derive(
-        base.gather(pl.Series(indices, dtype=pl.Int64)), plan.features, num_rows=int(indices.size)
-    )
-    return out.with_gather(Gather(base, indices, table))
+        return base.derive(base.lf.slice(start, indices.size), plan.features, num_rows=indices.size)
+    lf = base.lf.gather(pl.Series(indices, dtype=pl.Int64))
+    out = base.derive(lf, plan.features, num_rows=int(indices.size))
+    return out.with_gather(Gather(base, indices))
 
 
 def keep_gather(
@@ -154,8 +154,8 @@ def keep_gather(
 ) -> Plan:
     """Carry ``src``'s pending gather over a column-only ``change`` (projection, rename).
 
-    ``table_change`` is the same change on materialized Arrow rows; without it, the
-    materialized rows are not carried (the gather then runs in Polars).
+    ``table_change`` is the same change on materialized Arrow rows; without it, the base's
+    materialized rows are not carried (they are made again for the changed base if needed).
 
     Examples
     --------
@@ -166,17 +166,16 @@ def keep_gather(
     """
     if src.gather is None:
         return out
-    table = src.gather.table
-    if table is not None:
-        table = table_change(table) if table_change is not None else None
-    return out.with_gather(Gather(change(src.gather.base), src.gather.indices, table))
+    base = src.gather.base
+    changed = base.derive(change(base.lf), out.features, num_rows=base.known_rows())
+    if base.table is not None and table_change is not None:
+        changed = rows_plan(table_change(base.table), out.features, base.sources)
+    return out.with_gather(Gather(changed, src.gather.indices))
 
 
 def _slice(plan: Plan, start: int, stop: int | None) -> Plan:
     """Rows ``[start, stop)``; ``stop=None`` runs to the end (no row count needed)."""
-    if plan.gather is not None:
-        return gather(plan, np.arange(plan.gather.indices.size)[start:stop])
-    if plan.table is not None:
+    if plan.gather is not None or plan.table is not None:
         return gather(plan, np.arange(plan.row_count())[start:stop])
     length = None if stop is None else max(0, stop - start)
     known = plan.known_rows()
