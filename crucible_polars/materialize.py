@@ -40,6 +40,7 @@ import hashlib
 import os
 import tempfile
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -48,7 +49,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc
 
-from crucible_polars.plan import Plan, frame_from_arrow, map_arrow_file, rows_plan
+from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file
+from crucible_polars.plan import Plan, rows_plan
 from crucible_polars.sources.open import cache_root
 
 DIRECT_READS = 16
@@ -59,6 +61,44 @@ IN_MEMORY_BYTES = 64 << 20
 
 MATERIALIZED_FOLDER = "materialized"
 _PROCESS_FILES: list[Path] = []
+_READ_BY_WORKERS: weakref.WeakSet[Plan] = weakref.WeakSet()
+
+
+def will_be_read_by_workers(plan: Plan, caller_module: str) -> None:
+    """Remember ``plan`` for materializing before a fork when ``caller_module`` is torch's
+    data package (``len(ds)`` from a DataLoader's sampler).
+
+    Parameters
+    ----------
+    plan
+        The dataset's plan.
+    caller_module
+        The module that asked for the length.
+
+    Examples
+    --------
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1]}))
+    >>> will_be_read_by_workers(plan, "__main__")
+    >>> plan in _READ_BY_WORKERS
+    False
+    """
+    if caller_module.startswith("torch.utils.data"):
+        _READ_BY_WORKERS.add(plan)
+
+
+def prepare_for_workers() -> None:
+    """Materialize the rows of every plan a DataLoader will read, before its workers fork.
+
+    Polars' thread pool does not survive ``fork``; materialized rows are read with pyarrow
+    alone, which does. Registered with :func:`os.register_at_fork`.
+    """
+    for plan in list(_READ_BY_WORKERS):
+        materialize(plan.gather.base if plan.gather is not None else plan)
+    _READ_BY_WORKERS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=prepare_for_workers)
 
 
 def cache_folder() -> Path:
@@ -95,12 +135,30 @@ def take_rows(plan: Plan, indices: np.ndarray, columns: Sequence[str]) -> pl.Dat
     base, positions = plan, indices
     if plan.gather is not None:
         base, positions = plan.gather.base, plan.gather.indices[indices]
-    if base.table is None and not _needs_rows(base, positions):
-        query = _positions_query(base.lf.select(names), positions)
-        return base.run(lambda: query.collect(engine="in-memory"))
-    table = materialize(base).table
+    rows = materialized(base)
+    if rows is None:
+        if not _needs_rows(base, positions):
+            query = _positions_query(base.lf.select(names), positions)
+            return base.run(lambda: query.collect(engine="in-memory"))
+        rows = materialize(base)
+    table = rows.table
     assert table is not None
     return frame_from_arrow(table.select(names).take(pa.array(positions, type=pa.int64())))
+
+
+def materialized(plan: Plan) -> Plan | None:
+    """The plan's materialized rows if they were made already (``None`` otherwise).
+
+    Examples
+    --------
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1]}))
+    >>> materialized(plan) is None, materialized(materialize(plan)) is not None
+    (True, True)
+    """
+    if plan.table is not None:
+        return plan
+    made = plan.recall("materialized")
+    return made if isinstance(made, Plan) else None
 
 
 def iter_frames(
@@ -129,7 +187,7 @@ def iter_frames(
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
-    if plan.gather is None and plan.table is None:
+    if plan.gather is None and materialized(plan) is None:
         lf = plan.lf.select(list(columns))
         yield from plan.batches(batch_size, drop_last_batch=drop_last_batch, lf=lf)
         return
@@ -151,9 +209,28 @@ def collect_rows(plan: Plan, columns: Sequence[str] | None = None) -> pl.DataFra
     [2, 0, 1]
     """
     names = list(plan.features) if columns is None else list(columns)
-    if plan.gather is None and plan.table is None:
+    if plan.gather is None and materialized(plan) is None:
         return plan.collect(plan.lf.select(names))
     return take_rows(plan, np.arange(plan.row_count(), dtype=np.int64), names)
+
+
+def picklable(plan: Plan) -> Plan:
+    """A plan that pickles: one that runs Python (a ``map`` function, which Polars cannot
+    serialize) is materialized first, and its rows travel by the file they are mapped from.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> plan = Plan.from_frame(pl.LazyFrame({"a": [1]}).map_batches(lambda df: df))
+    >>> pickle.loads(pickle.dumps(picklable(plan))).collect()["a"].to_list()
+    [1]
+    """
+    base = plan.gather.base if plan.gather is not None else plan
+    if base.table is None and base.runs_python():
+        materialize(base)
+        if plan.gather is None:
+            return materialize(plan)
+    return plan
 
 
 def streamable(plan: Plan) -> Plan:
@@ -187,9 +264,10 @@ def materialize(plan: Plan) -> Plan:
     >>> plan.num_rows, plan.table.num_rows
     (2, 2)
     """
-    if plan.table is not None:
-        return plan
-    return plan.memo("materialized", lambda: _materialize(plan))
+    made = materialized(plan)
+    if made is not None:
+        return made
+    return plan.remember("materialized", _materialize(plan))
 
 
 def _materialize(plan: Plan) -> Plan:

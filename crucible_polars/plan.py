@@ -32,10 +32,11 @@ from typing import Any, TypeVar
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.ipc
 
+from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, mapped_path
 from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import Features, feature_to_polars
+from crucible_polars.forking import refuse_in_forked_child
 from crucible_polars.readers.base import Diagnose, run_explained
 
 T = TypeVar("T")
@@ -207,6 +208,23 @@ class Plan:
         value: T = self._memo[key]
         return value
 
+    def recall(self, key: str) -> Any:
+        """A value :meth:`memo` or :meth:`remember` kept, else ``None`` (nothing computed).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> plan = Plan.from_frame(pl.DataFrame({"a": [1]}))
+        >>> plan.recall("rows") is None, plan.remember("rows", 3), plan.recall("rows")
+        (True, 3, 3)
+        """
+        return self._memo.get(key)
+
+    def remember(self, key: str, value: T) -> T:
+        """Keep ``value`` as this plan's ``key`` (a result of the immutable plan); returns it."""
+        self._memo[key] = value
+        return value
+
     def runs_python(self) -> bool:
         """Whether running the plan may call Python code (a ``map`` or ``filter`` function).
 
@@ -228,10 +246,15 @@ class Plan:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle by value, except materialized rows on disk, which are mapped again (so a
         DataLoader worker started with ``spawn`` does not copy them)."""
-        if self.table is not None:
-            return (_plan_of_rows, (_TableRef(self.table), self.features, self.sources))
+        rows = self.table if self.table is not None else self._materialized_table()
+        if rows is not None:
+            return (_plan_of_rows, (_TableRef(rows), self.features, self.sources))
         state = (self.lf, self.features, self.num_rows, self.diagnose, self.gather, self.sources)
         return (_plan_of_state, state)
+
+    def _materialized_table(self) -> pa.Table | None:
+        materialized = self._memo.get("materialized")
+        return materialized.table if isinstance(materialized, Plan) else None
 
     # ------------------------------------------------------------------ running
     def run(self, action: Callable[[], T]) -> T:
@@ -243,6 +266,7 @@ class Plan:
         >>> Plan.from_frame(pl.DataFrame({"a": [1]})).run(lambda: 42)
         42
         """
+        refuse_in_forked_child()
         return run_explained(action, self.diagnose)
 
     def collect(self, lf: pl.LazyFrame | None = None) -> pl.DataFrame:
@@ -321,6 +345,9 @@ class Plan:
         """
         if self.num_rows is not None:
             return self.num_rows
+        rows = self.recall("materialized")
+        if isinstance(rows, Plan) and rows.num_rows is not None:
+            return rows.num_rows
         if not self._counted:
             self._counted.append(int(self.run(self.lf.select(pl.len()).collect).item()))
         return self._counted[0]
@@ -374,42 +401,6 @@ class _TableRef:
         return (_TableRef, (self.table,))
 
 
-def mapped_path(table: pa.Table) -> str | None:
-    """The Arrow IPC file ``table`` is memory-mapped from (see :func:`map_arrow_file`).
-
-    Examples
-    --------
-    >>> import pyarrow as pa
-    >>> mapped_path(pa.table({"a": [1]})) is None
-    True
-    """
-    metadata = table.schema.metadata or {}
-    path = metadata.get(MAPPED_FROM_KEY)
-    return path.decode() if path is not None else None
-
-
-MAPPED_FROM_KEY = b"crucible_polars.mapped_from"
-
-
-def map_arrow_file(path: str) -> pa.Table:
-    """An Arrow IPC file, memory-mapped (zero copy; the OS pages rows in as they are read).
-
-    Examples
-    --------
-    >>> import os, tempfile, pyarrow as pa, pyarrow.ipc
-    >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
-    >>> with pa.ipc.new_file(path, pa.schema([("a", pa.int64())])) as writer:
-    ...     writer.write_table(pa.table({"a": [1, 2]}))
-    >>> map_arrow_file(path).num_rows
-    2
-    """
-    source = pa.memory_map(path, "r")
-    table = pyarrow.ipc.open_file(source).read_all()
-    metadata = dict(table.schema.metadata or {})
-    metadata[MAPPED_FROM_KEY] = path.encode()
-    return table.replace_schema_metadata(metadata)
-
-
 def _map_table(path: str) -> _TableRef:
     return _TableRef(map_arrow_file(path))
 
@@ -430,21 +421,6 @@ def rows_plan(table: pa.Table, features: Features, sources: tuple[str, ...] = ()
     """
     frame = frame_from_arrow(table)
     return Plan(frame.lazy(), features, num_rows=table.num_rows, table=table, sources=sources)
-
-
-def frame_from_arrow(table: pa.Table) -> pl.DataFrame:
-    """A Polars frame over an Arrow table, built column by column.
-
-    ``pl.from_arrow`` converts columns in Polars' thread pool, which never answers in a
-    forked process (a torch DataLoader worker); one ``pl.Series`` at a time needs no pool.
-
-    Examples
-    --------
-    >>> frame_from_arrow(pa.table({"a": [1, 2], "b": ["x", "y"]})).to_dicts()
-    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
-    """
-    columns = [pl.Series(n, table.column(n).combine_chunks()) for n in table.column_names]
-    return pl.DataFrame(columns, height=table.num_rows) if columns else pl.DataFrame()
 
 
 def _plan_of_state(

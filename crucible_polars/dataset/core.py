@@ -10,6 +10,7 @@ holds inspection and indexing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -24,7 +25,13 @@ from crucible_polars.features import Features
 from crucible_polars.formatting import format_batch, format_row, format_rows
 from crucible_polars.html import dataset_html, rows_label
 from crucible_polars.info import DatasetInfo
-from crucible_polars.materialize import collect_rows, iter_frames, take_rows
+from crucible_polars.materialize import (
+    collect_rows,
+    iter_frames,
+    picklable,
+    take_rows,
+    will_be_read_by_workers,
+)
 from crucible_polars.plan import Plan
 from crucible_polars.readers.base import Diagnose
 
@@ -77,6 +84,12 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
             plan, info=info, split=split, format=format, format_columns=format_columns
         )
         self.__dict__.update(state.__dict__)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle with a plan that pickles (a mapped plan is materialized first)."""
+        state = dict(self.__dict__)
+        state["_plan"] = picklable(self._plan)
+        return state
 
     @property
     def plan(self) -> Plan:
@@ -166,6 +179,8 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         return self._plan.row_count()
 
     def __len__(self) -> int:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        will_be_read_by_workers(self._plan, caller)  # a DataLoader's sampler: see materialize
         return self.num_rows
 
     @property
