@@ -15,10 +15,10 @@ name renamed into place), and reused by later accesses, other processes and late
 function) is written under a name of this process only. Plans over rows already in memory
 (``from_dict``, ``from_polars`` of a DataFrame) keep them in memory.
 
-What needs materialized rows: a gather (any non-contiguous choice of rows), a plan that runs
-Python code, or a plan read by position more than :data:`DIRECT_READS` times; a contiguous
-read of a pure-Polars plan (``ds[0]``, ``ds[:10]``) stays a Polars slice, which reaches the
-scan and reads next to nothing.
+What needs materialized rows: a gather (any non-contiguous choice of rows), or a plan read
+by position more than :data:`DIRECT_READS` times; the first contiguous reads (``ds[0]``,
+``ds[:10]``) stay Polars slices, which reach the scan and read next to nothing (a ``map``
+function runs on the batches they cover only).
 
 Everything here runs without Polars' thread pool once the rows are materialized, so it works
 in forked processes (a torch DataLoader's workers under the default ``fork`` start method).
@@ -54,7 +54,7 @@ from crucible_polars.plan import Plan, rows_plan
 from crucible_polars.sources.open import cache_root
 
 DIRECT_READS = 16
-"""Reads by position a pure-Polars plan answers with Polars queries before it materializes."""
+"""Contiguous reads by position answered with Polars queries before the plan materializes."""
 
 IN_MEMORY_BYTES = 64 << 20
 """Rows gathered from materialized rows stay in memory below this size, else are mapped."""
@@ -210,7 +210,7 @@ def collect_rows(plan: Plan, columns: Sequence[str] | None = None) -> pl.DataFra
     """
     names = list(plan.features) if columns is None else list(columns)
     if plan.gather is None and materialized(plan) is None:
-        return plan.collect(plan.lf.select(names))
+        return plan.collect(None if columns is None else plan.lf.select(names))
     return take_rows(plan, np.arange(plan.row_count(), dtype=np.int64), names)
 
 
@@ -365,7 +365,7 @@ def _remove_process_files() -> None:
 
 def _needs_rows(base: Plan, positions: np.ndarray) -> bool:
     """Whether reading ``positions`` should materialize ``base`` first."""
-    if not _is_run(positions) or base.runs_python():
+    if not _is_run(positions):
         return True
     reads = base.memo("direct reads", lambda: [0])
     reads[0] += 1

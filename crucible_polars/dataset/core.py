@@ -85,6 +85,12 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         )
         self.__dict__.update(state.__dict__)
 
+    def __copy__(self) -> Dataset:
+        return self._with(self._plan)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Dataset:
+        return self._with(self._plan)  # immutable: a copy shares the plan
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickle with a plan that pickles (a mapped plan is materialized first)."""
         state = dict(self.__dict__)

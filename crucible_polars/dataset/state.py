@@ -8,7 +8,6 @@ new dataset that every transform returns.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +75,8 @@ class DatasetState:
 
         Output-format columns that ``plan`` no longer has leave the format.
         """
-        new: Any = copy.copy(self)
+        new: Any = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
         new._plan = plan
         for name, value in changes.items():
             setattr(new, f"_{name}", value)

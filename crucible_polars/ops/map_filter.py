@@ -342,7 +342,7 @@ class _Runner:
         merged = self.builder.merge(first, 0, produced)
         schema, out_features = infer_output_schema(merged, plan.features, first)
         passthrough = [c for c in first.columns if c not in removed and c not in produced]
-        keeps_rows = (not call.batched) or bool(passthrough)
+        keeps_rows = ((not call.batched) or bool(passthrough)) and not drop_last_batch
 
         def unchanged(wanted: list[str] | None) -> bool:
             """Whether the query reads only columns that pass through: then the function
