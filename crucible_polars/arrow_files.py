@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.ipc
@@ -64,3 +65,43 @@ def frame_from_arrow(table: pa.Table) -> pl.DataFrame:
     """
     columns = [pl.Series(n, table.column(n).combine_chunks()) for n in table.column_names]
     return pl.DataFrame(columns, height=table.num_rows) if columns else pl.DataFrame()
+
+
+def take_rows_of(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """``table.take(positions)`` without touching the chunks no position falls in.
+
+    Arrow's ``take`` over a table of many chunks (a memory-mapped IPC file holds one per
+    record batch) first joins every chunk, a copy of the whole column per call; here the
+    positions are grouped by chunk, taken from those chunks only, and put back in order.
+
+    Parameters
+    ----------
+    table
+        The rows.
+    positions
+        Non-negative row positions (repeats allowed), in the order wanted.
+
+    Examples
+    --------
+    >>> t = pa.Table.from_batches([pa.record_batch({"a": [0, 1]}), pa.record_batch({"a": [2]})])
+    >>> take_rows_of(t, np.array([2, 0, 2]))["a"].to_pylist()
+    [2, 0, 2]
+    """
+    if positions.size == 1:  # one row: a zero-copy slice
+        return table.slice(int(positions[0]), 1)
+    batches = table.to_batches()
+    if len(batches) <= 1:
+        return table.take(pa.array(positions, type=pa.int64()))
+    starts = np.cumsum([0] + [b.num_rows for b in batches])
+    chunk = np.searchsorted(starts, positions, side="right") - 1
+    order = np.argsort(chunk, kind="stable")
+    pieces = []
+    for index in np.unique(chunk):
+        chosen = positions[chunk == index] - starts[index]
+        pieces.append(batches[index].take(pa.array(chosen, type=pa.int64())))
+    grouped = pa.Table.from_batches(pieces, schema=table.schema)
+    if len(pieces) == 1:
+        return grouped
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    return grouped.take(pa.array(back, type=pa.int64()))

@@ -49,7 +49,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc
 
-from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file
+from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, take_rows_of
 from crucible_polars.plan import Plan, rows_plan
 from crucible_polars.sources.open import cache_root
 
@@ -143,7 +143,41 @@ def take_rows(plan: Plan, indices: np.ndarray, columns: Sequence[str]) -> pl.Dat
         rows = materialize(base)
     table = rows.table
     assert table is not None
-    return frame_from_arrow(table.select(names).take(pa.array(positions, type=pa.int64())))
+    return frame_from_arrow(take_rows_of(table.select(names), positions))
+
+
+def take_python_rows(
+    plan: Plan, indices: np.ndarray, columns: Sequence[str]
+) -> list[dict[str, object]] | None:
+    """The rows at ``indices`` as Python dicts straight from materialized rows, when the plan
+    has them and the columns hold nothing to decode (images, audio); else ``None``.
+
+    The fast path of ``ds[i]``: one ``take`` and ``to_pylist``, no Polars frame in between.
+
+    Examples
+    --------
+    >>> plan = materialize(Plan.from_frame(pl.DataFrame({"a": [5, 6, 7]})))
+    >>> take_python_rows(plan, np.array([2]), ["a"])
+    [{'a': 7}]
+    """
+    base, positions = plan, np.asarray(indices, dtype=np.int64)
+    if plan.gather is not None:
+        base, positions = plan.gather.base, plan.gather.indices[positions]
+    rows = materialized(base)
+    if rows is None or rows.table is None or _has_media(plan, columns):
+        return None
+    return take_rows_of(rows.table.select(list(columns)), positions).to_pylist()
+
+
+def _has_media(plan: Plan, columns: Sequence[str]) -> bool:
+    def check() -> dict[str, bool]:
+        return {
+            name: any(kind in str(feature) for kind in ("Image(", "Audio(", "Video("))
+            for name, feature in plan.features.items()
+        }
+
+    media = plan.memo("media columns", check)
+    return any(media[c] for c in columns)
 
 
 def materialized(plan: Plan) -> Plan | None:
@@ -274,7 +308,7 @@ def _materialize(plan: Plan) -> Plan:
     if plan.gather is not None:
         base = materialize(plan.gather.base)
         assert base.table is not None
-        table = base.table.take(pa.array(plan.gather.indices, type=pa.int64()))
+        table = take_rows_of(base.table, plan.gather.indices)
         return _keep(plan, table)
     if not plan.sources and not plan.runs_python():  # rows already in memory
         frame = plan.collect()

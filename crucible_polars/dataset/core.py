@@ -29,6 +29,7 @@ from crucible_polars.materialize import (
     collect_rows,
     iter_frames,
     picklable,
+    take_python_rows,
     take_rows,
     will_be_read_by_workers,
 )
@@ -260,7 +261,12 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
             n = plan.row_count()
             if not -n <= index < n:
                 raise IndexError(f"Index {index} is out of range for a dataset of {n} rows.")
-            frame = take_rows(plan, np.array([index % n]), list(features))
+            positions = np.array([index % n])
+            if fmt == "python":
+                rows = take_python_rows(plan, positions, list(features))
+                if rows is not None:
+                    return rows[0]
+            frame = take_rows(plan, positions, list(features))
             return format_row(frame, features, fmt, index % n)
         if isinstance(key, slice):
             start, stop, step = key.indices(plan.row_count())
