@@ -181,6 +181,35 @@ class ImageDecodeError(DataError, ValueError):
         )
 
 
+class AudioDecodeError(DataError, ValueError):
+    """An audio file that cannot be decoded (corrupt, truncated, or over the duration budget).
+
+    Attributes
+    ----------
+    column : str
+        The audio column.
+    row : int or None
+        The row of the clip.
+    path : str or None
+        The clip's file, if it has one.
+
+    Examples
+    --------
+    >>> AudioDecodeError("audio", 3, "a.flac", "truncated").path
+    'a.flac'
+    """
+
+    def __init__(self, column: str, row: int | None, path: str | None, reason: str) -> None:
+        self.column = column
+        self.row = row
+        self.path = path
+        super().__init__(
+            f"Column {column!r}, row {row}{f' ({path})' if path else ''}: cannot decode audio: "
+            f"{reason}. Remove the row (ds.filter(...)) or cast the column to "
+            "Audio(decode=False) to read the raw bytes."
+        )
+
+
 class UnsafeArchiveError(DataError, ValueError):
     """An archive member that would be written outside the target, or an archive bomb.
 

@@ -113,7 +113,15 @@ def current_image_decode_errors() -> OnError:
 # --------------------------------------------------------------------------------------
 
 
-def _open_source(data: bytes | None, path: str | None, base_path: str | None) -> Any:
+def open_source(data: bytes | None, path: str | None, base_path: str | None) -> Any:
+    """A media value's file: its bytes as a buffer, else its path (joined to ``base_path``
+    when relative; fetched when a URL). Shared by images and audio.
+
+    Examples
+    --------
+    >>> open_source(b"xy", "a.png", None).read(), open_source(None, "a.png", "/data")
+    (b'xy', '/data/a.png')
+    """
     if data is not None:
         return io.BytesIO(data)
     if not path:
@@ -184,7 +192,7 @@ def _load(
     ``size`` resizes to exactly ``(width, height)``, or with ``fit`` shrinks to fit inside
     it keeping the aspect ratio (a thumbnail).
     """
-    image: PIL.Image.Image = PIL.Image.open(_open_source(data, path, base_path))
+    image: PIL.Image.Image = PIL.Image.open(open_source(data, path, base_path))
     bomb = _check_pixels(image)
     if bomb is not None:
         image.close()
@@ -340,5 +348,6 @@ __all__ = [
     "decode_thumbnail",
     "decode_value",
     "image_decode_errors",
+    "open_source",
     "set_image_decode_errors",
 ]
