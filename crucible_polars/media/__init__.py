@@ -1,4 +1,5 @@
-"""Media values: audio decoded by :mod:`~crucible_polars.media.audio`; images decoded on output, one at a time (:mod:`~crucible_polars.media.decode`)
+"""Media values: audio decoded by :mod:`~crucible_polars.media.audio`; images decoded on
+output, one at a time (:mod:`~crucible_polars.media.decode`)
 or a column at a time in threads (:mod:`~crucible_polars.media.batch`), also inside lists and
 dicts (:mod:`~crucible_polars.media.nested`).
 
