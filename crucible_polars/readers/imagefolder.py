@@ -33,7 +33,7 @@ import polars as pl
 
 from crucible_polars.errors import DataFileError
 from crucible_polars.features import ClassLabel, Features, Image, List
-from crucible_polars.features.base import FeatureBase
+from crucible_polars.features.media import Audio
 from crucible_polars.readers import csv, json, parquet
 from crucible_polars.readers.archive_files import extract, extracted_files
 from crucible_polars.readers.archives import is_archive
@@ -53,7 +53,7 @@ class FolderKind:
 
     base: str
     extensions: frozenset[str]
-    feature: Callable[[], FeatureBase]
+    feature: Callable[[], Image | Audio]
 
 
 IMAGE_FOLDER = FolderKind("image", frozenset(IMAGE_EXTENSIONS), Image)
