@@ -11,7 +11,7 @@ working::
     │               LoadingScriptError                                        (hub.py)
     ├── DataError   DataFilesNotFoundError (base of DatasetNotFoundError),
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
-    │               FeatureCastError, ImageDecodeError, AudioDecodeError,
+    │               FeatureCastError, MediaDecodeError (ImageDecodeError, AudioDecodeError),
     │               UnsafeArchiveError, StreamReadError                       (data.py)
     └── UsageError  ColumnNotFoundError (also Polars' ColumnNotFoundError),
                     ExtraColumnsError, DuplicateColumnError, ConfigNotFoundError,
@@ -40,6 +40,7 @@ from crucible_polars.errors.data import (
     DataFilesNotFoundError,
     FeatureCastError,
     ImageDecodeError,
+    MediaDecodeError,
     SchemaMismatchError,
     StreamReadError,
     UnsafeArchiveError,
@@ -79,6 +80,7 @@ __all__ = [
     "HubError",
     "ImageDecodeError",
     "LoadingScriptError",
+    "MediaDecodeError",
     "OfflineCacheMissError",
     "SchemaMismatchError",
     "SplitNotFoundError",
