@@ -42,6 +42,7 @@ _EXIF_SOURCES = (
     "XML:com.adobe.xmp",
     "xmp",
 )  # EXIF orientations that transpose width and height
+_EXIF_KEYS = frozenset(_EXIF_SOURCES)
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # includes UnidentifiedImageError, truncated files, missing files
     SyntaxError,  # some Pillow plugins report broken headers this way
@@ -162,7 +163,7 @@ def _orientation(image: PIL.Image.Image) -> int | None:
     ``Image.getexif`` reads only these ``info`` keys (and TIFF tags), so when none is there
     the answer is ``None`` -- skipping it saves a third of a small PNG's decode time.
     """
-    if not hasattr(image, "tag_v2") and not any(key in image.info for key in _EXIF_SOURCES):
+    if not hasattr(image, "tag_v2") and _EXIF_KEYS.isdisjoint(image.info):
         return None
     value = image.getexif().get(_ORIENTATION)
     return None if value is None else int(value)
