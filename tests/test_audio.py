@@ -17,6 +17,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import crucible_polars as cp
 from crucible_polars.media.audio import decode_audio
@@ -228,3 +230,30 @@ def test_same_samples_as_datasets_where_it_can_decode(tmp_path: Path) -> None:
     assert ours is not None
     samples = theirs.get_all_samples()
     np.testing.assert_allclose(samples.data.numpy()[0], ours["array"], atol=1e-4)
+
+
+# --------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rate=st.sampled_from([8000, 11025, 16000, 22050, 44100, 48000]),
+    target=st.sampled_from([None, 8000, 16000, 24000]),
+    frames=st.integers(1, 3000),
+    channels=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_float_wav_round_trips_and_resamples_to_the_expected_length(
+    rate: int, target: int | None, frames: int, channels: int, seed: int
+) -> None:
+    samples = np.random.default_rng(seed).uniform(-1, 1, (frames, channels)).astype(np.float32)
+    data = encode(samples, rate, "WAV", "FLOAT")
+    kept = decode_audio({"bytes": data, "path": None}, cp.Audio(mono=False))
+    assert kept is not None
+    np.testing.assert_array_equal(kept["array"], samples.T)  # exact: float WAV, no resampling
+    clip = decode_audio({"bytes": data, "path": None}, cp.Audio(sampling_rate=target))
+    assert clip is not None and clip["sampling_rate"] == (target or rate)
+    expected = frames if target in (None, rate) else -(-frames * target // rate)  # ceil
+    assert clip["array"].shape == (expected,) and clip["array"].dtype == np.float32

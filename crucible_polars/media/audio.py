@@ -110,13 +110,24 @@ def _channels(samples: np.ndarray, feature: Audio) -> np.ndarray:
 
 
 def _resample(array: np.ndarray, rate: int, target: int | None) -> tuple[np.ndarray, int]:
+    """Resample the last axis to ``target`` Hz, to ``ceil(frames * target / rate)`` frames
+    (zero-padded or trimmed by a frame, as ``librosa.resample`` -- used by ``datasets`` 3 --
+    fixes the length)."""
     if target is None or target == rate:
         return array, rate
     soxr = _require("soxr")
+    frames = array.shape[-1]
     if array.ndim == 1:
-        return soxr.resample(array, rate, target).astype(np.float32, copy=False), target
-    out = soxr.resample(np.ascontiguousarray(array.T), rate, target)  # (frames, channels)
-    return np.ascontiguousarray(out.T, dtype=np.float32), target
+        out = soxr.resample(array, rate, target)
+    else:
+        out = soxr.resample(np.ascontiguousarray(array.T), rate, target).T  # soxr: (frames, ch)
+    length = -(-frames * target // rate)
+    if out.shape[-1] > length:
+        out = out[..., :length]
+    elif out.shape[-1] < length:
+        pad = [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])]
+        out = np.pad(out, pad)
+    return np.ascontiguousarray(out, dtype=np.float32), target
 
 
 def _read(source: Any) -> tuple[np.ndarray, int]:
