@@ -210,3 +210,16 @@ def test_the_budget_can_be_lowered_and_raised() -> None:
     assert ds[0]["audio"]["array"].shape == (8000,)
     with pytest.raises(ValueError, match="positive"):
         set_max_audio_seconds(0)
+
+
+def test_the_warn_policy_gives_none_for_a_broken_clip_but_never_for_the_budget() -> None:
+    from crucible_polars.media import image_decode_errors
+
+    good = {"bytes": wav(None, 440.0), "path": "good.wav"}
+    ds = _column([good, {"bytes": b"not audio", "path": "bad.wav"}])
+    with image_decode_errors("warn"), pytest.warns(UserWarning, match=r"row 1 \(bad\.wav\)"):
+        clips = ds[:2]["audio"]
+    assert clips[0]["sampling_rate"] == 8000 and clips[1] is None
+    hostile = _column([{"bytes": _claims_hours(wav(None, 440.0, fmt="FLAC")), "path": "x"}])
+    with image_decode_errors("warn"), pytest.raises(AudioDecodeError, match="budget"):
+        hostile[0]

@@ -11,7 +11,9 @@ A clip is checked before its samples are allocated: one whose header claims more
 :func:`max_audio_seconds` seconds of audio (one hour by default), or more samples than
 that many seconds of 48 kHz stereo, raises :class:`~crucible_polars.errors.AudioDecodeError`
 -- a corrupt or hostile header cannot make the decoder allocate unbounded memory. A
-corrupt or truncated file raises the same error, naming the column, row and file.
+corrupt, truncated or missing file raises the same error, naming the column, row and file
+-- or, under the media error policy :func:`~crucible_polars.media.image_decode_errors`
+``("warn")`` (one policy for images and audio), decodes to ``None`` with a warning.
 
 A column of clips is decoded in the shared decode threads of
 :mod:`crucible_polars.media.batch` (libsndfile and soxr release the GIL).
@@ -20,6 +22,7 @@ A column of clips is decoded in the shared decode threads of
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +31,7 @@ import numpy as np
 from crucible_polars.errors import AudioDecodeError
 from crucible_polars.features import Audio
 from crucible_polars.media.batch import encoded_bytes, has_remote, run_chunked
-from crucible_polars.media.decode import open_source
+from crucible_polars.media.decode import OnError, current_image_decode_errors, open_source
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -165,7 +168,8 @@ def decode_audio_value(
     base_path: str | None = None,
     column: str = "audio",
     row: int | None = None,
-) -> dict[str, Any]:
+    policy: OnError = "raise",
+) -> dict[str, Any] | None:
     """Decode one clip from its ``bytes`` and ``path`` fields (bytes win over the path).
 
     Parameters
@@ -179,10 +183,13 @@ def decode_audio_value(
         Folder or URL a relative ``path`` is relative to (default: the working directory).
     column, row
         Named in errors.
+    policy
+        ``"raise"``, or ``"warn"``: a corrupt, truncated or missing file gives ``None`` and
+        a ``UserWarning``. A clip over the duration budget always raises.
 
     Returns
     -------
-    dict
+    dict or None
         ``{"path": path, "array": float32 array, "sampling_rate": int}``.
 
     Raises
@@ -214,8 +221,11 @@ def decode_audio_value(
         raise AudioDecodeError(column, row, path, str(err)) from None
     except (OSError, RuntimeError, ValueError, EOFError, MemoryError) as err:
         # soundfile.LibsndfileError is a RuntimeError; a missing file an OSError
-        reason = f"{type(err).__name__}: {err}"
-        raise AudioDecodeError(column, row, path, reason) from err
+        error = AudioDecodeError(column, row, path, f"{type(err).__name__}: {err}")
+        if policy == "raise":
+            raise error from err
+        warnings.warn(f"{error} Using None instead.", UserWarning, stacklevel=2)
+        return None
     return {"path": path, "array": array, "sampling_rate": rate}
 
 
@@ -248,6 +258,7 @@ def decode_audio(
         base_path=base_path,
         column=column,
         row=row,
+        policy=current_image_decode_errors(),
     )
 
 
@@ -263,7 +274,8 @@ def decode_audio_fields(
     """Decode a column of clips (its struct's fields) in the decode threads, keeping order.
 
     ``nulls[i]``: the whole value is null (gives ``None``). Errors name ``first_row + i``
-    as the row of the ``i``-th clip.
+    as the row of the ``i``-th clip. Broken clips follow the media error policy
+    (:func:`~crucible_polars.media.image_decode_errors`, one policy for images and audio).
 
     Examples
     --------
@@ -275,11 +287,15 @@ def decode_audio_fields(
     (16000, None)
     """
 
+    policy = current_image_decode_errors()
+
     def work(start: int, stop: int) -> list[dict[str, Any] | None]:
         return [
             None
             if nulls[i]
-            else decode_audio_value(data[i], paths[i], feature, column=column, row=first_row + i)
+            else decode_audio_value(
+                data[i], paths[i], feature, column=column, row=first_row + i, policy=policy
+            )
             for i in range(start, stop)
         ]
 
