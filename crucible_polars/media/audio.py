@@ -21,6 +21,7 @@ A column of clips is decoded in the shared decode threads of
 
 from __future__ import annotations
 
+import importlib
 import re
 import warnings
 from collections.abc import Sequence
@@ -44,8 +45,7 @@ _WAV_DATA = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
 
 def _require(name: str) -> ModuleType:
-    import importlib
-
+    """The optional module ``name``, or an ImportError naming the extra that installs it."""
     try:
         return importlib.import_module(name)
     except ImportError as err:
