@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
+from crucible_polars.features.media import Audio
+from crucible_polars.media.audio import audio_to_torch, decode_audio_fields
 from crucible_polars.media.batch import decode_fields, decode_images_to_array
 from crucible_polars.media.decode import ImageSize
-from crucible_polars.media.nested import decode_nested, has_decodable_image, tensorize
+from crucible_polars.media.nested import consolidate, decode_nested, has_decodable_image, tensorize
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -77,6 +79,15 @@ def _fields(series: pl.Series) -> tuple[list[Any], list[Any], list[bool]]:
     raise TypeError(f"Column {series.name!r} of type {series.dtype} does not hold images.")
 
 
+def _decoded_audio(df: pl.DataFrame, features: Features, first_row: int) -> dict[str, list[Any]]:
+    """Top-level ``Audio(decode=True)`` columns as ``{"path", "array", "sampling_rate"}``."""
+    return {
+        name: decode_audio_fields(*_fields(df[name]), feature, column=name, first_row=first_row)
+        for name in df.columns
+        if isinstance(feature := features.get(name), Audio) and feature.decode
+    }
+
+
 def _decoded_python(
     df: pl.DataFrame, features: Features, first_row: int, image_size: ImageSize | None
 ) -> dict[str, list[Any]]:
@@ -99,6 +110,7 @@ def _decoded_python(
             out[name] = decode_nested(
                 df[name].to_list(), feature, column=name, first_row=first_row, size=image_size
             )
+    out.update(_decoded_audio(df, features, first_row))
     return out
 
 
@@ -125,6 +137,7 @@ def _decoded_numpy(
                 df[name].to_list(), feature, column=name, first_row=first_row, size=image_size
             )
             out[name] = tensorize(decoded)
+    out.update({k: consolidate(v) for k, v in _decoded_audio(df, features, first_row).items()})
     return out
 
 
@@ -298,6 +311,8 @@ def to_torch_columns(
                 out[name] = _image_tensor(value, batched=True)
             else:
                 out[name] = [None if v is None else _image_tensor(v, batched=False) for v in value]
+        elif isinstance(feature, Audio) and feature.decode:
+            out[name] = audio_to_torch(value)
         elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
             out[name] = torch.from_numpy(np.ascontiguousarray(value))
     return out

@@ -11,8 +11,8 @@ working::
     │               LoadingScriptError                                        (hub.py)
     ├── DataError   DataFilesNotFoundError (base of DatasetNotFoundError),
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
-    │               FeatureCastError, ImageDecodeError, UnsafeArchiveError,
-    │               StreamReadError                                           (data.py)
+    │               FeatureCastError, MediaDecodeError (ImageDecodeError, AudioDecodeError),
+    │               UnsafeArchiveError, StreamReadError                       (data.py)
     └── UsageError  ColumnNotFoundError (also Polars' ColumnNotFoundError),
                     ExtraColumnsError, DuplicateColumnError, ConfigNotFoundError,
                     SplitNotFoundError, FunctionOutputError                   (usage.py)
@@ -35,10 +35,12 @@ from __future__ import annotations
 
 from crucible_polars.errors.base import CrucibleError, DataError, HubError, UsageError
 from crucible_polars.errors.data import (
+    AudioDecodeError,
     DataFileError,
     DataFilesNotFoundError,
     FeatureCastError,
     ImageDecodeError,
+    MediaDecodeError,
     SchemaMismatchError,
     StreamReadError,
     UnsafeArchiveError,
@@ -61,6 +63,7 @@ from crucible_polars.errors.usage import (
 )
 
 __all__ = [
+    "AudioDecodeError",
     "ColumnNotFoundError",
     "ConfigNotFoundError",
     "CrucibleError",
@@ -77,6 +80,7 @@ __all__ = [
     "HubError",
     "ImageDecodeError",
     "LoadingScriptError",
+    "MediaDecodeError",
     "OfflineCacheMissError",
     "SchemaMismatchError",
     "SplitNotFoundError",

@@ -152,17 +152,42 @@ class FeatureCastError(DataError, ValueError):
         )
 
 
-class ImageDecodeError(DataError, ValueError):
-    """An image that cannot be decoded safely (corrupt, truncated, or a decompression bomb).
+class MediaDecodeError(DataError, ValueError):
+    """A media value (image, audio clip) that cannot be decoded safely.
 
     Attributes
     ----------
     column : str
-        The image column.
+        The media column.
     row : int or None
-        The row of the image.
+        The row of the value.
     path : str or None
-        The image's file, if it has one.
+        The value's file, if it has one.
+
+    Examples
+    --------
+    >>> isinstance(AudioDecodeError("audio", 0, None, "x"), MediaDecodeError)
+    True
+    """
+
+    kind = "media value"
+    feature = "Image"
+
+    def __init__(self, column: str, row: int | None, path: str | None, reason: str) -> None:
+        self.column = column
+        self.row = row
+        self.path = path
+        super().__init__(
+            f"Column {column!r}, row {row}{f' ({path})' if path else ''}: cannot decode "
+            f"{self.kind}: {reason}. Remove the row (ds.filter(...)) or cast the column to "
+            f"{self.feature}(decode=False) to read the raw bytes."
+        )
+
+
+class ImageDecodeError(MediaDecodeError):
+    """An image that cannot be decoded safely (corrupt, truncated, or a decompression bomb).
+
+    Attributes as :class:`MediaDecodeError`.
 
     Examples
     --------
@@ -170,15 +195,23 @@ class ImageDecodeError(DataError, ValueError):
     3
     """
 
-    def __init__(self, column: str, row: int | None, path: str | None, reason: str) -> None:
-        self.column = column
-        self.row = row
-        self.path = path
-        super().__init__(
-            f"Column {column!r}, row {row}{f' ({path})' if path else ''}: cannot decode image: "
-            f"{reason}. Remove the row (ds.filter(...)) or cast the column to "
-            "Image(decode=False) to read the raw bytes."
-        )
+    kind = "image"
+    feature = "Image"
+
+
+class AudioDecodeError(MediaDecodeError):
+    """An audio clip that cannot be decoded (corrupt, truncated, or over the duration budget).
+
+    Attributes as :class:`MediaDecodeError`.
+
+    Examples
+    --------
+    >>> str(AudioDecodeError("audio", 3, "a.flac", "truncated"))
+    "Column 'audio', row 3 (a.flac): cannot decode audio: truncated. ... Audio(decode=False) ..."
+    """
+
+    kind = "audio"
+    feature = "Audio"
 
 
 class UnsafeArchiveError(DataError, ValueError):

@@ -61,18 +61,25 @@ class Image(FeatureBase):
 
 @dataclass
 class Audio(FeatureBase):
-    """An audio file, stored as a struct ``{bytes: binary, path: string}`` (schema only).
+    """An audio clip, stored as a struct ``{bytes: binary, path: string}``.
+
+    Rows decode on output (:mod:`crucible_polars.media.audio`, needs the
+    ``crucible-polars[audio]`` extra) to ``{"path", "array", "sampling_rate"}``: ``array``
+    is ``float32``, 1-D when mono, else ``(channels, frames)``.
 
     Parameters
     ----------
     sampling_rate
-        Target sampling rate for decoding.
+        Resample to this rate when decoding (``None`` keeps the file's rate).
+    mono
+        Average the channels to one (as ``datasets`` 3 did); ``False`` keeps them.
     decode
-        Whether rows are decoded.
+        Whether rows are decoded (``False`` gives the raw ``{"bytes", "path"}`` dict).
     num_channels
-        Number of channels to decode to.
+        Number of channels to decode to (``datasets`` 5); when set it wins over ``mono``:
+        ``1`` averages them, more keeps a file with that many (or repeats a mono one).
     stream_index
-        Which audio stream of the file to decode.
+        Which audio stream of the file to decode; only the first (``None`` or ``0``).
     id
         Optional identifier, kept for ``datasets`` compatibility.
 
@@ -83,6 +90,7 @@ class Audio(FeatureBase):
     """
 
     sampling_rate: int | None = None
+    mono: bool = True
     decode: bool = True
     num_channels: int | None = None
     stream_index: int | None = None

@@ -47,6 +47,12 @@ _MIN_PARALLEL = 4  # fewer images than this decode in the calling thread
 _PROBE = 16  # images timed in the calling thread before choosing threads or not
 SERIAL_BELOW = 100e-6
 """Images that decode faster than this (seconds, e.g. 32x32 PNGs) decode in one thread."""
+SERIAL_BYTES = 8 * 1024
+"""Values smaller than this on average (encoded bytes, e.g. MNIST's 28x28 PNGs of ~300 bytes)
+decode in one thread: their decode is mostly GIL-held Python, so threads cost more than
+they save."""
+CHUNK_BYTES = 64 * 1024
+"""The least encoded bytes one thread's chunk of work holds."""
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pool_pid: int | None = None
@@ -66,14 +72,19 @@ def _executor(threads: int) -> ThreadPoolExecutor:
         return _pools[threads]
 
 
-def run_chunked(n: int, work: Callable[[int, int], T], *, io: bool = False) -> list[T]:
+def run_chunked(
+    n: int, work: Callable[[int, int], T], *, io: bool = False, nbytes: int | None = None
+) -> list[T]:
     """Run ``work(start, stop)`` over ``range(n)`` in contiguous chunks, in order.
 
-    The first few items run in the calling thread as a probe: when they take less than
-    :data:`SERIAL_BELOW` seconds each (tiny images, whose decode is mostly GIL-held Python),
-    the rest runs there too -- threads would only fight over the GIL. Otherwise the rest
-    runs in chunks (a few per thread) on the shared pool. ``io=True`` (images fetched from
-    URLs) skips the probe and uses the larger pool. The first exception is re-raised.
+    When ``nbytes`` (the encoded bytes of the ``n`` items) is known, it sizes the work:
+    items under :data:`SERIAL_BYTES` each on average (tiny images, whose decode is mostly
+    GIL-held Python) run in the calling thread -- threads would only fight over the GIL --
+    and otherwise each thread's chunk holds at least :data:`CHUNK_BYTES`. Without
+    ``nbytes`` (files read from paths), the first few items run in the calling thread as a
+    timed probe: under :data:`SERIAL_BELOW` seconds each, the rest runs there too. Else the
+    rest runs in chunks (a few per thread) on the shared pool. ``io=True`` (files fetched
+    from URLs) skips both and uses the larger pool. The first exception is re-raised.
 
     Examples
     --------
@@ -81,20 +92,27 @@ def run_chunked(n: int, work: Callable[[int, int], T], *, io: bool = False) -> l
     [(0, 3)]
     >>> sum(run_chunked(100, lambda start, stop: stop - start))
     100
+    >>> run_chunked(100, lambda start, stop: (start, stop), nbytes=100 * 300)  # tiny: serial
+    [(0, 100)]
     """
     threads = IO_THREADS if io else THREADS
     if n < _MIN_PARALLEL or threads == 1:
         return [work(0, n)] if n else []
     done: list[T] = []
     start = 0
-    if not io:
+    chunks = threads * 4
+    if not io and nbytes is not None:
+        chunks = min(chunks, nbytes // CHUNK_BYTES)
+        if nbytes < SERIAL_BYTES * n or chunks < 2:
+            return [work(0, n)]
+    elif not io:
         start = min(n, _PROBE)
         began = time.perf_counter()
         done.append(work(0, start))
         if (time.perf_counter() - began) / start < SERIAL_BELOW:
             return [*done, work(start, n)] if start < n else done
     left = n - start
-    chunks = min(left, threads * 4)
+    chunks = min(left, chunks)
     bounds = [(start + i * left // chunks, start + (i + 1) * left // chunks) for i in range(chunks)]
     pool = _executor(threads)
     futures = [pool.submit(work, lo, hi) for lo, hi in bounds]
@@ -105,8 +123,31 @@ def run_chunked(n: int, work: Callable[[int, int], T], *, io: bool = False) -> l
             f.cancel()
 
 
-def _remote(data: Sequence[bytes | None], paths: Sequence[str | None]) -> bool:
-    """Whether some image must be fetched from a URL (no bytes, a ``scheme://`` path)."""
+def encoded_bytes(data: Sequence[bytes | None], nulls: Sequence[bool]) -> int | None:
+    """The total size of the values' bytes, or ``None`` when one is read from a path.
+
+    Examples
+    --------
+    >>> encoded_bytes([b"abc", None], [False, True]), encoded_bytes([None], [False])
+    (3, None)
+    """
+    total = 0
+    for d, null in zip(data, nulls, strict=True):
+        if d is not None:
+            total += len(d)
+        elif not null:
+            return None
+    return total
+
+
+def has_remote(data: Sequence[bytes | None], paths: Sequence[str | None]) -> bool:
+    """Whether some value must be fetched from a URL (no bytes, a ``scheme://`` path).
+
+    Examples
+    --------
+    >>> has_remote([None, b"x"], ["hf://d/a.png", None]), has_remote([None], ["/a.png"])
+    (True, False)
+    """
     return any(d is None and p is not None and "://" in p for d, p in zip(data, paths, strict=True))
 
 
@@ -147,7 +188,12 @@ class _Column:
 
     def run(self, work: Callable[[int, int], T]) -> list[T]:
         """:func:`run_chunked` over the column (the larger pool when images are remote)."""
-        return run_chunked(len(self.data), work, io=_remote(self.data, self.paths))
+        return run_chunked(
+            len(self.data),
+            work,
+            io=has_remote(self.data, self.paths),
+            nbytes=encoded_bytes(self.data, self.nulls),
+        )
 
 
 def decode_images(
@@ -334,12 +380,16 @@ def stack_or_list(arrays: list[np.ndarray | None]) -> np.ndarray | list[np.ndarr
 
 
 __all__ = [
+    "CHUNK_BYTES",
     "IO_THREADS",
     "SERIAL_BELOW",
+    "SERIAL_BYTES",
     "THREADS",
     "decode_fields",
     "decode_images",
     "decode_images_to_array",
+    "encoded_bytes",
+    "has_remote",
     "image_to_array",
     "run_chunked",
     "stack_or_list",

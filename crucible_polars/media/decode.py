@@ -42,6 +42,7 @@ _EXIF_SOURCES = (
     "XML:com.adobe.xmp",
     "xmp",
 )  # EXIF orientations that transpose width and height
+_EXIF_KEYS = frozenset(_EXIF_SOURCES)
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # includes UnidentifiedImageError, truncated files, missing files
     SyntaxError,  # some Pillow plugins report broken headers this way
@@ -113,7 +114,15 @@ def current_image_decode_errors() -> OnError:
 # --------------------------------------------------------------------------------------
 
 
-def _open_source(data: bytes | None, path: str | None, base_path: str | None) -> Any:
+def open_source(data: bytes | None, path: str | None, base_path: str | None) -> Any:
+    """A media value's file: its bytes as a buffer, else its path (joined to ``base_path``
+    when relative; fetched when a URL). Shared by images and audio.
+
+    Examples
+    --------
+    >>> open_source(b"xy", "a.png", None).read(), open_source(None, "a.png", "/data")
+    (b'xy', '/data/a.png')
+    """
     if data is not None:
         return io.BytesIO(data)
     if not path:
@@ -154,7 +163,7 @@ def _orientation(image: PIL.Image.Image) -> int | None:
     ``Image.getexif`` reads only these ``info`` keys (and TIFF tags), so when none is there
     the answer is ``None`` -- skipping it saves a third of a small PNG's decode time.
     """
-    if not hasattr(image, "tag_v2") and not any(key in image.info for key in _EXIF_SOURCES):
+    if not hasattr(image, "tag_v2") and _EXIF_KEYS.isdisjoint(image.info):
         return None
     value = image.getexif().get(_ORIENTATION)
     return None if value is None else int(value)
@@ -184,7 +193,7 @@ def _load(
     ``size`` resizes to exactly ``(width, height)``, or with ``fit`` shrinks to fit inside
     it keeping the aspect ratio (a thumbnail).
     """
-    image: PIL.Image.Image = PIL.Image.open(_open_source(data, path, base_path))
+    image: PIL.Image.Image = PIL.Image.open(open_source(data, path, base_path))
     bomb = _check_pixels(image)
     if bomb is not None:
         image.close()
@@ -340,5 +349,6 @@ __all__ = [
     "decode_thumbnail",
     "decode_value",
     "image_decode_errors",
+    "open_source",
     "set_image_decode_errors",
 ]

@@ -75,8 +75,58 @@ IMAGE_EXTENSIONS = [
     ".xpm",
 ]
 """``datasets``' ``ImageFolder.EXTENSIONS``: the files an imagefolder reads."""
+AUDIO_EXTENSIONS = [
+    ".aiff",
+    ".au",
+    ".avr",
+    ".caf",
+    ".flac",
+    ".htk",
+    ".svx",
+    ".mat4",
+    ".mat5",
+    ".mpc2k",
+    ".ogg",
+    ".paf",
+    ".pvf",
+    ".raw",
+    ".rf64",
+    ".sd2",
+    ".sds",
+    ".ircam",
+    ".voc",
+    ".w64",
+    ".wav",
+    ".nist",
+    ".wavex",
+    ".wve",
+    ".xi",
+    ".mp3",
+    ".opus",
+    ".3gp",
+    ".3g2",
+    ".avi",
+    ".asf",
+    ".flv",
+    ".mp4",
+    ".mov",
+    ".m4v",
+    ".mkv",
+    ".mpg",
+    ".webm",
+    ".f4v",
+    ".wmv",
+    ".wma",
+    ".ogm",
+    ".mxf",
+    ".nut",
+]
+"""``datasets``' ``AudioFolder.EXTENSIONS``: the files an audiofolder reads (soundfile decodes
+the libsndfile formats and MP3; the video containers need another decoder)."""
 METADATA_FILENAMES = ["metadata.csv", "metadata.jsonl", "metadata.parquet"]
-"""Files that add columns to an imagefolder (``datasets``' ``METADATA_FILENAMES``)."""
+"""Files that add columns to an image/audio folder (``datasets``' ``METADATA_FILENAMES``)."""
+FOLDER_FORMATS = ("imagefolder", "audiofolder")
+"""The folder-based formats: one row per media file, labels from folders, ``metadata.*``."""
 
 FORMAT_EXTENSIONS: dict[str, list[str]] = {
     "parquet": [".parquet", ".geoparquet", ".gpq"],
@@ -84,6 +134,7 @@ FORMAT_EXTENSIONS: dict[str, list[str]] = {
     "csv": [".csv", ".tsv"],
     "text": [".txt"],
     "imagefolder": [e for e in IMAGE_EXTENSIONS if e not in (".mpg", ".mpeg")],  # video there
+    "audiofolder": AUDIO_EXTENSIONS,
 }
 SUPPORTED_FORMATS = list(FORMAT_EXTENSIONS)
 _IGNORED_SUFFIXES = {
@@ -163,6 +214,8 @@ def infer_format(
 
 
 __all__ = [
+    "AUDIO_EXTENSIONS",
+    "FOLDER_FORMATS",
     "FORMAT_EXTENSIONS",
     "IMAGE_EXTENSIONS",
     "METADATA_FILENAMES",

@@ -1,6 +1,8 @@
 """imagefolder: one row per image file, with ``datasets``' rules for labels and metadata.
 
-The rules are those of ``datasets.packaged_modules.folder_based_builder``:
+The rules are those of ``datasets.packaged_modules.folder_based_builder``, which
+``audiofolder`` shares (:mod:`crucible_polars.readers.audiofolder`: a :class:`FolderKind`
+names the column, the extensions and the feature):
 
 * Files are sorted into images (``IMAGE_EXTENSIONS``), metadata files (``metadata.csv``,
   ``metadata.jsonl``, ``metadata.parquet``) and archives (extracted once into the cache;
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +33,30 @@ import polars as pl
 
 from crucible_polars.errors import DataFileError
 from crucible_polars.features import ClassLabel, Features, Image, List
+from crucible_polars.features.media import Audio
 from crucible_polars.readers import csv, json, parquet
 from crucible_polars.readers.archive_files import extract, extracted_files
 from crucible_polars.readers.archives import is_archive
 from crucible_polars.readers.base import Scan, ScanOptions, unify_schemas
 from crucible_polars.readers.extensions import IMAGE_EXTENSIONS, METADATA_FILENAMES
 
-_IMAGE_EXTENSIONS = frozenset(IMAGE_EXTENSIONS)
+
+@dataclass(frozen=True)
+class FolderKind:
+    """What a folder-based format reads: its column, its files' extensions, its feature.
+
+    Examples
+    --------
+    >>> IMAGE_FOLDER.base, ".png" in IMAGE_FOLDER.extensions
+    ('image', True)
+    """
+
+    base: str
+    extensions: frozenset[str]
+    feature: Callable[[], Image | Audio]
+
+
+IMAGE_FOLDER = FolderKind("image", frozenset(IMAGE_EXTENSIONS), Image)
 
 
 @dataclass
@@ -56,26 +75,28 @@ def _extension(path: str) -> str:
     return os.path.splitext(path.split("?")[0])[1].lower()
 
 
-def is_image_file(path: str) -> bool:
-    """Whether imagefolder reads ``path`` as an image (by extension, as ``datasets``).
+def is_image_file(path: str, kind: FolderKind = IMAGE_FOLDER) -> bool:
+    """Whether imagefolder (or the folder ``kind``) reads ``path``, by extension as ``datasets``.
 
     Examples
     --------
     >>> is_image_file("a/b.JPG"), is_image_file("a/metadata.jsonl")
     (True, False)
     """
-    if _extension(path) in _IMAGE_EXTENSIONS:
+    if _extension(path) in kind.extensions:
         return True
     root, _ = os.path.splitext(path)
-    return os.path.splitext(root)[1].lower() in _IMAGE_EXTENSIONS  # e.g. "x.png.gz"
+    return os.path.splitext(root)[1].lower() in kind.extensions  # e.g. "x.png.gz"
 
 
 def classify_files(
     files: Sequence[str],
     metadata_filenames: Sequence[str] = tuple(METADATA_FILENAMES),
     storage_options: dict[str, Any] | None = None,
+    kind: FolderKind = IMAGE_FOLDER,
 ) -> tuple[list[str], list[str]]:
-    """Split data files into images and metadata files; archives are extracted and walked.
+    """Split data files into images (or the ``kind``'s files) and metadata files; archives
+    are extracted and walked.
 
     Loose files keep their order and come first, then each archive's files in
     ``datasets``' walk order. Other files are ignored.
@@ -90,7 +111,7 @@ def classify_files(
     archives: list[str] = []
     for path in files:
         name = _path_module(path).basename(path)
-        if is_image_file(path):
+        if is_image_file(path, kind):
             images.append(path)
         elif name in metadata_filenames:
             metadata.append(path)
@@ -98,7 +119,7 @@ def classify_files(
             archives.append(path)
     for archive in archives:
         for member in extracted_files(extract(archive, storage_options)):
-            if is_image_file(member):
+            if is_image_file(member, kind):
                 images.append(member)
             elif os.path.basename(member) in metadata_filenames:
                 metadata.append(member)
@@ -114,9 +135,9 @@ def _depth(path: str) -> int:
     return path.replace("\\", "/").count("/")
 
 
-def _image_values(paths: Sequence[str | None]) -> pl.Series:
+def _image_values(paths: Sequence[str | None], name: str) -> pl.Series:
     return pl.Series(
-        "image",
+        name,
         [None if p is None else {"bytes": None, "path": p} for p in paths],
         dtype=pl.Struct({"bytes": pl.Binary, "path": pl.String}),
     )
@@ -201,10 +222,10 @@ def _image_struct(path: pl.Expr) -> pl.Expr:
     return pl.struct(pl.lit(None, dtype=pl.Binary).alias("bytes"), path.alias("path"))
 
 
-def _metadata_frame(path: str, scan: Scan) -> pl.LazyFrame:
+def _metadata_frame(path: str, scan: Scan, kind: FolderKind) -> pl.LazyFrame:
     lf = scan.lf
     schema = lf.collect_schema()
-    columns = _file_name_columns(schema, "image")
+    columns = _file_name_columns(schema, kind.base)
     exprs: list[pl.Expr] = []
     for name in schema.names():
         if name not in columns:
@@ -223,9 +244,9 @@ def _metadata_frame(path: str, scan: Scan) -> pl.LazyFrame:
     return lf.select(exprs)
 
 
-def _metadata_features(scan: Scan) -> Features:
+def _metadata_features(scan: Scan, kind: FolderKind) -> Features:
     schema = scan.lf.collect_schema()
-    columns = _file_name_columns(schema, "image")
+    columns = _file_name_columns(schema, kind.base)
     if not columns:
         raise ValueError(
             "`file_name`, `*_file_name`, `file_names` or `*_file_names` must be present as "
@@ -236,7 +257,7 @@ def _metadata_features(scan: Scan) -> Features:
     for name, feature in inferred.items():
         if name in columns:
             new_name, is_list = columns[name]
-            features[new_name] = List(Image()) if is_list else Image()
+            features[new_name] = List(kind.feature()) if is_list else kind.feature()
         else:
             features[name] = feature
     return Features(features)
@@ -246,6 +267,7 @@ def _scan_with_metadata(
     own: list[str],
     every: list[str],
     storage_options: dict[str, Any] | None,
+    kind: FolderKind,
 ) -> Scan:
     extensions = sorted({_extension(p) for p in every})
     if len(extensions) > 1:
@@ -260,8 +282,8 @@ def _scan_with_metadata(
                 f"Metadata files {path} and {first} have different features: "
                 f"{schemas[first]} != {schema}"
             )
-    features = _metadata_features(scans[first])
-    frames = [_metadata_frame(p, scans[p]) for p in sorted(own)]
+    features = _metadata_features(scans[first], kind)
+    frames = [_metadata_frame(p, scans[p], kind) for p in sorted(own)]
     if frames:
         lf = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     else:
@@ -312,11 +334,22 @@ def scan_imagefolder(files: list[str], options: ScanOptions) -> Scan:
     >>> scan.lf.select("label").collect()["label"].to_list()
     [0, 1]
     """
+    return scan_folder(files, options, IMAGE_FOLDER)
+
+
+def scan_folder(files: list[str], options: ScanOptions, kind: FolderKind) -> Scan:
+    """Scan a split of a folder-based format (``kind``), as :func:`scan_imagefolder` does.
+
+    Examples
+    --------
+    >>> scan_folder([], {}, IMAGE_FOLDER).features
+    Features({'image': Image(mode=None, decode=True)})
+    """
     drop_labels = options.get("drop_labels")
     drop_metadata = options.get("drop_metadata")
     metadata_filenames = tuple(options.get("metadata_filenames") or METADATA_FILENAMES)
     storage_options = options.get("storage_options")
-    own_images, own_metadata = classify_files(files, metadata_filenames, storage_options)
+    own_images, own_metadata = classify_files(files, metadata_filenames, storage_options, kind)
     every_split: dict[str, list[str]] = options.get("split_files") or {"": files}
     analyze = not drop_labels or not drop_metadata
     labels: set[str] = set()
@@ -328,7 +361,7 @@ def scan_imagefolder(files: list[str], options: ScanOptions) -> Scan:
             images, metadata = (
                 (own_images, own_metadata)
                 if same
-                else classify_files(split_files, metadata_filenames, storage_options)
+                else classify_files(split_files, metadata_filenames, storage_options, kind)
             )
             all_metadata.extend(metadata)
             if not drop_labels:
@@ -337,14 +370,14 @@ def scan_imagefolder(files: list[str], options: ScanOptions) -> Scan:
     if all_metadata:
         if not drop_metadata:
             every = list(dict.fromkeys(all_metadata))
-            return _scan_with_metadata(own_metadata, every, storage_options)
+            return _scan_with_metadata(own_metadata, every, storage_options, kind)
         add_labels = False
     elif drop_labels is None:
         add_labels = len(labels) > 1 and len(depths) == 1
     else:
         add_labels = not drop_labels
-    columns: dict[str, pl.Series] = {"image": _image_values(own_images)}
-    features = Features({"image": Image()})
+    columns: dict[str, pl.Series] = {kind.base: _image_values(own_images, kind.base)}
+    features = Features({kind.base: kind.feature()})
     if add_labels:
         label = ClassLabel(names=sorted(labels))
         wanted = options.get("features")
@@ -364,4 +397,12 @@ def scan_imagefolder(files: list[str], options: ScanOptions) -> Scan:
     return Scan(lf=pl.DataFrame(columns).lazy(), features=features)
 
 
-__all__ = ["classify_files", "is_image_file", "resolve_file_name", "scan_imagefolder"]
+__all__ = [
+    "IMAGE_FOLDER",
+    "FolderKind",
+    "classify_files",
+    "is_image_file",
+    "resolve_file_name",
+    "scan_folder",
+    "scan_imagefolder",
+]

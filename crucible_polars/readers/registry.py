@@ -8,8 +8,9 @@ from crucible_polars.errors import UnsupportedFormatError
 from crucible_polars.readers import csv, json, parquet, text
 from crucible_polars.readers.archive_files import expand_archives
 from crucible_polars.readers.archives import is_archive
+from crucible_polars.readers.audiofolder import scan_audiofolder
 from crucible_polars.readers.base import Scan, ScanOptions
-from crucible_polars.readers.extensions import FORMAT_EXTENSIONS, SUPPORTED_FORMATS
+from crucible_polars.readers.extensions import FOLDER_FORMATS, FORMAT_EXTENSIONS, SUPPORTED_FORMATS
 from crucible_polars.readers.imagefolder import scan_imagefolder
 
 READERS: dict[str, Callable[[list[str], ScanOptions], Scan]] = {
@@ -18,6 +19,7 @@ READERS: dict[str, Callable[[list[str], ScanOptions], Scan]] = {
     "csv": csv.scan,
     "text": text.scan,
     "imagefolder": scan_imagefolder,
+    "audiofolder": scan_audiofolder,
 }
 """Format name -> ``scan(files, options) -> Scan``."""
 
@@ -36,7 +38,7 @@ def scan_files(format: str, files: Sequence[str], options: ScanOptions | None = 
     if format not in READERS:
         raise UnsupportedFormatError(format, SUPPORTED_FORMATS)
     options = dict(options or {})
-    if format != "imagefolder" and any(is_archive(f) for f in files):
+    if format not in FOLDER_FORMATS and any(is_archive(f) for f in files):
         files = expand_archives(files, FORMAT_EXTENSIONS[format], options.get("storage_options"))
         if not files:
             raise UnsupportedFormatError(f"no {format} file inside the archives", [format])

@@ -15,13 +15,14 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.features import Features
+from crucible_polars.features import Audio, Features, Image
 from crucible_polars.info import DatasetInfo
 from crucible_polars.ops import columns as ops_columns
 from crucible_polars.ops.combine import apply_split_terms
 from crucible_polars.plan import Plan, carry_features
 from crucible_polars.readers import scan_files
 from crucible_polars.readers.base import run_explained
+from crucible_polars.readers.extensions import FOLDER_FORMATS
 from crucible_polars.readers.image_paths import data_files_folder, resolve_image_paths
 from crucible_polars.resolve.load_plan import LoadPlan, resolve_load
 from crucible_polars.resolve.splits import SplitSlice
@@ -69,7 +70,7 @@ def build_split(
     [2]
     """
     options = plan.options
-    if plan.format == "imagefolder":  # labels and metadata are decided over every split
+    if plan.format in FOLDER_FORMATS:  # labels and metadata are decided over every split
         options = {**options, "split_files": plan.split_files, "features": features}
     scan = scan_files(plan.format, plan.split_files[split], options)
     schema = run_explained(scan.lf.collect_schema, [scan.diagnose])
@@ -95,9 +96,9 @@ def build_split(
 
 
 def _resolve_relative_images(plan: Plan, files: Sequence[str]) -> Plan:
-    """Image paths relative to the data files' folder, made absolute (lazily)."""
+    """Image and audio paths relative to the data files' folder, made absolute (lazily)."""
     folder = data_files_folder(files)
-    columns = [c for c in plan.features.image_columns() if c in plan.features]
+    columns = [c for c, f in plan.features.items() if isinstance(f, (Image, Audio))]
     if folder is None or not columns:
         return plan
     lf = plan.lf.with_columns(*(resolve_image_paths(c, folder) for c in columns))

@@ -25,6 +25,7 @@ from crucible_polars.readers import (
 )
 from crucible_polars.readers.archive_files import archive_member_names
 from crucible_polars.readers.base import ScanOptions
+from crucible_polars.readers.extensions import FOLDER_FORMATS
 from crucible_polars.resolve.card import dataset_info_features, read_card_metadata
 from crucible_polars.resolve.catalog_table import resolve_short_name
 from crucible_polars.resolve.configs import (
@@ -222,9 +223,9 @@ def plan_from_listing(
             all_files, lambda f: archive_member_names(source.locate([f])[0])
         )
         options = {**inferred, **options}
-    if not explicit or fmt == "imagefolder":
+    if not explicit or fmt in FOLDER_FORMATS:
         extensions = FORMAT_EXTENSIONS[fmt] + [".zip", ".tar", ".tgz"]
-        keep = METADATA_FILENAMES if fmt == "imagefolder" else []
+        keep = METADATA_FILENAMES if fmt in FOLDER_FORMATS else []
         split_files = {
             s: [f for f in fs if has_extension(f, extensions) or PurePosixPath(f).name in keep]
             for s, fs in split_files.items()
