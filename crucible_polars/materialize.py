@@ -308,8 +308,7 @@ def _materialize(plan: Plan) -> Plan:
     if plan.gather is not None:
         base = materialize(plan.gather.base)
         assert base.table is not None
-        table = take_rows_of(base.table, plan.gather.indices)
-        return _keep(plan, table)
+        return _gathered(plan, base.table, plan.gather.indices)
     if not plan.sources and not plan.runs_python():  # rows already in memory
         frame = plan.collect()
         return rows_plan(frame.to_arrow(), plan.features, plan.sources)
@@ -319,13 +318,21 @@ def _materialize(plan: Plan) -> Plan:
     return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
 
 
-def _keep(plan: Plan, table: pa.Table) -> Plan:
-    """Rows made in memory (a gather of materialized rows): written and mapped unless small."""
-    if table.nbytes < IN_MEMORY_BYTES:
-        return rows_plan(table, plan.features, plan.sources)
+def _gathered(plan: Plan, table: pa.Table, indices: np.ndarray) -> Plan:
+    """The rows of ``table`` at ``indices`` in that order: in memory when small, else written
+    a chunk of rows at a time to a file of this process and mapped (memory stays bounded)."""
+    per_row = table.nbytes / max(table.num_rows, 1)
+    if per_row * indices.size < IN_MEMORY_BYTES:
+        return rows_plan(take_rows_of(table, indices), plan.features, plan.sources)
     path = cache_folder() / f"{uuid.uuid4().hex}.arrow"
     _process_file(path)
-    _write_table(table, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    step = max(1, int(IN_MEMORY_BYTES // 8 / max(per_row, 1)))
+    with pyarrow.ipc.new_file(str(tmp), table.schema) as writer:
+        for start in range(0, indices.size, step):
+            writer.write_table(take_rows_of(table, indices[start : start + step]))
+    os.replace(tmp, path)
     return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
 
 
@@ -375,14 +382,6 @@ def _write_ipc(plan: Plan, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _write_table(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with pyarrow.ipc.new_file(str(tmp), table.schema) as writer:
-        writer.write_table(table)
-    os.replace(tmp, path)
 
 
 def _process_file(path: Path) -> None:
