@@ -177,3 +177,14 @@ def test_materialized_rows_are_reused_across_processes(tmp_path: Path) -> None:
     before = {f: f.stat().st_mtime_ns for f in files}
     cp.load_dataset("parquet", data_files=str(path), split="train").shuffle(seed=4)[0]
     assert {f: f.stat().st_mtime_ns for f in files} == before  # same plan: same file, not rewritten
+
+
+def test_cp_cache_reports_and_removes_materialized_rows(tmp_path: Path) -> None:
+    path = tmp_path / "c.parquet"
+    pl.DataFrame({"a": range(50)}).write_parquet(path)
+    ds = cp.load_dataset("parquet", data_files=str(path), split="train").shuffle(seed=9)
+    ds[0]
+    report = cp.cache.materialized_info()
+    assert report.files >= 1 and report.size_on_disk > 0
+    assert cp.cache.clear_materialized() >= report.size_on_disk
+    assert cp.cache.materialized_info().files == 0

@@ -14,6 +14,9 @@ spaces in the same cache are left alone).
 ``remove_corrupt``. Refs are removed before their snapshots, so an interrupted deletion never
 leaves a ref naming a missing snapshot (see :mod:`crucible_polars.cache._delete`).
 
+Rows that random access materialized (``ds.shuffle(...)[i]``, ``flatten_indices``) are Arrow
+files in the crucible_polars cache: :func:`materialized_info` and :func:`clear_materialized`.
+
 Timestamps: "last used" is the latest access or modification time of a revision's blobs.
 Access times depend on the filesystem (``relatime`` updates them at most daily), so LRU
 order is day-accurate on most systems.
@@ -31,6 +34,11 @@ from __future__ import annotations
 
 from crucible_polars.cache._delete import CacheDeletion, RemovedRevision, clear, prune
 from crucible_polars.cache._info import CacheInfo, info
+from crucible_polars.cache._materialized import (
+    MaterializedRows,
+    clear_materialized,
+    materialized_info,
+)
 from crucible_polars.cache._verify import FileCheck, VerifyReport, verify
 from crucible_polars.cache.common import (
     default_cache_dir,
@@ -43,12 +51,15 @@ __all__ = [
     "CacheDeletion",
     "CacheInfo",
     "FileCheck",
+    "MaterializedRows",
     "RemovedRevision",
     "VerifyReport",
     "clear",
+    "clear_materialized",
     "default_cache_dir",
     "format_size",
     "info",
+    "materialized_info",
     "parse_duration",
     "parse_size",
     "prune",
