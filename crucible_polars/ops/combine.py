@@ -129,7 +129,8 @@ def concatenate_plans(plans: Sequence[Plan], axis: int = 0) -> Plan:
         lf = pl.concat([plan.lf for plan in plans], how="horizontal")
         features = Features({k: v for plan in plans for k, v in plan.features.items()})
         total = rows[0]
-    return Plan(lf, features, num_rows=total, diagnose=diagnose)
+    sources = tuple(dict.fromkeys(s for plan in plans for s in plan.sources))
+    return Plan(lf, features, num_rows=total, diagnose=diagnose, sources=sources)
 
 
 def apply_split_terms(plans: Mapping[str, Plan], terms: Sequence[SplitSlice]) -> Plan:

@@ -83,6 +83,7 @@ def build_split(
         scan.lf,
         stored if stored is not None else Features.from_polars(schema),
         diagnose=(scan.diagnose,),
+        sources=tuple(plan.split_files[split]),
     )
     if features is not None:
         out = ops_columns.cast(out, features)
