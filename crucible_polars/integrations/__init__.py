@@ -1,0 +1,1 @@
+"""Bridges to engines outside Polars (Ray Data); each imports its engine lazily."""

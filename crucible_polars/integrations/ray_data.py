@@ -1,0 +1,369 @@
+"""Ray Data from our plans: one read task per data file, Features kept, Hub files pinned.
+
+``Dataset.to_ray()`` splits the plan with
+:func:`~crucible_polars.integrations.per_file.split_per_file`: when it is a scan of files
+with row-local steps on top (a load, then filters, projections, renames, expression
+columns), each Ray read task runs that plan over one file with Polars, so
+Polars pushes the projection and the filters into its own reader (parquet row groups whose
+statistics exclude the filter are skipped inside the task). JSON lines, CSV and text files
+are read the same way, through the readers that made the plan. Any other plan (in memory,
+sorted, gathered, mapped with Python) is read on the driver, in batches, and handed to Ray
+with ``ray.data.from_arrow``; a :class:`DriverReadWarning` says so.
+
+Every block carries the Features as ``huggingface`` schema metadata, so :func:`from_ray`
+gives them back. A file of the Hub cache (``datasets--owner--name/snapshots/<commit>/...``)
+that a worker does not have is fetched there with ``huggingface_hub`` at that commit, from
+the driver's ``HF_ENDPOINT``: every worker reads the same revision.
+
+Ray is an optional dependency (``pip install "crucible-polars[ray]"``); it is imported
+only when one of these functions runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from crucible_polars.features import Features
+from crucible_polars.formatting import format_batch, to_arrow_table
+from crucible_polars.integrations.per_file import FileSplit, frame_for, split_per_file
+from crucible_polars.plan import Plan
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+ROWS_PER_BLOCK = 65_536
+"""Rows per block a read task yields (Polars' batches of one file)."""
+
+_HUB_CACHE_FILE = re.compile(
+    r"datasets--(?P<owner>[^/]+?)--(?P<name>[^/]+)/snapshots/(?P<commit>[0-9a-f]{40})/(?P<path>.+)$"
+)
+
+
+class DriverReadWarning(UserWarning):
+    """The plan could not be split per file, so the driver reads it for Ray."""
+
+
+def import_ray() -> ModuleType:
+    """The ``ray`` module with Ray Data, or an ImportError naming the extra to install.
+
+    Examples
+    --------
+    >>> import_ray().data is not None  # doctest: +SKIP
+    True
+    """
+    try:
+        import ray
+        import ray.data
+    except ImportError as error:
+        raise ImportError(
+            'Ray Data is not installed: pip install "crucible-polars[ray]" '
+            '(or pip install "ray[data]").'
+        ) from error
+    return ray
+
+
+@dataclass(frozen=True)
+class HubAccess:
+    """How a worker fetches a Hub file it does not have: the endpoint and token to use."""
+
+    endpoint: str
+    token: str | bool | None = None
+
+    @classmethod
+    def current(cls, token: str | bool | None = None) -> HubAccess:
+        """The driver's ``HF_ENDPOINT`` (as ``huggingface_hub`` sees it), with ``token``.
+
+        Examples
+        --------
+        >>> HubAccess.current().endpoint.startswith("http")
+        True
+        """
+        from huggingface_hub import constants
+
+        return cls(constants.ENDPOINT, token)
+
+
+def worker_path(file: str, hub: HubAccess) -> str:
+    """``file`` as this worker can read it: itself when it exists here (or is a URL), else a
+    Hub cache file fetched with ``huggingface_hub`` at the commit in its cache path.
+
+    Examples
+    --------
+    >>> worker_path("/no/such/file.parquet", HubAccess("http://localhost"))
+    '/no/such/file.parquet'
+    """
+    if "://" in file or os.path.exists(file):
+        return file
+    match = _HUB_CACHE_FILE.search(file.replace(os.sep, "/"))
+    if match is None:
+        return file  # the reader names the missing file
+    from huggingface_hub import hf_hub_download
+
+    return hf_hub_download(
+        f"{match['owner']}/{match['name']}",
+        match["path"],
+        repo_type="dataset",
+        revision=match["commit"],
+        endpoint=hub.endpoint,
+        token=hub.token,
+    )
+
+
+def read_file_blocks(
+    template: str, file: str, features: Features, hub: HubAccess, rows_per_block: int
+) -> Iterator[pa.Table]:
+    """The blocks of one read task: the plan over ``file``, as Arrow with the Features.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = f"{tempfile.mkdtemp()}/a.parquet"
+    >>> pl.DataFrame({"x": [1, 2]}).write_parquet(path)
+    >>> split = split_per_file(pl.scan_parquet([path]))
+    >>> blocks = read_file_blocks(split.template, path, Features.from_polars(
+    ...     pl.Schema({"x": pl.Int64})), HubAccess("http://localhost"), 10)
+    >>> [b.num_rows for b in blocks]
+    [2]
+    """
+    lf = frame_for(template, worker_path(file, hub))
+    empty = True
+    for chunk in lf.collect_batches(chunk_size=rows_per_block):
+        if chunk.height or empty:
+            empty = False
+            yield to_arrow_table(chunk, features)
+    if empty:
+        yield to_arrow_table(lf.clear().collect(), features)
+
+
+def file_read_tasks(
+    split: FileSplit,
+    features: Features,
+    hub: HubAccess,
+    rows_per_block: int = ROWS_PER_BLOCK,
+    per_task_row_limit: int | None = None,
+) -> list[Any]:
+    """One ``ray.data.ReadTask`` per file of ``split`` (each yields its file's blocks;
+    ``per_task_row_limit`` is Ray's limit pushdown).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = f"{tempfile.mkdtemp()}/a.parquet"
+    >>> pl.DataFrame({"x": [1]}).write_parquet(path)
+    >>> lf = pl.scan_parquet([path, path])
+    >>> tasks = file_read_tasks(split_per_file(lf), Features.from_polars(lf.collect_schema()),
+    ...                         HubAccess("http://localhost"))  # doctest: +SKIP
+    >>> len(tasks)  # doctest: +SKIP
+    2
+    """
+    ray = import_ray()
+    from ray.data import ReadTask
+    from ray.data.block import BlockMetadata
+
+    schema = features.to_arrow_schema()
+    tasks = []
+    for file in split.files:
+        size = os.path.getsize(file) if os.path.isfile(file) else None
+        metadata = BlockMetadata(
+            num_rows=None, size_bytes=size, exec_stats=None, input_files=(file,)
+        )
+
+        def read(file: str = file) -> Iterator[pa.Table]:
+            return read_file_blocks(split.template, file, features, hub, rows_per_block)
+
+        tasks.append(ReadTask(read, metadata, schema, per_task_row_limit))
+    del ray
+    return tasks
+
+
+def plan_datasource(
+    split: FileSplit, features: Features, hub: HubAccess, rows_per_block: int = ROWS_PER_BLOCK
+) -> Any:
+    """A ``ray.data.Datasource`` reading ``split`` with one read task per file.
+
+    Examples
+    --------
+    >>> import ray  # doctest: +SKIP
+    >>> source = plan_datasource(split, features, HubAccess.current())  # doctest: +SKIP
+    >>> ray.data.read_datasource(source).count()  # doctest: +SKIP
+    """
+    import_ray()
+    from ray.data import Datasource
+
+    class PlanFiles(Datasource):
+        def get_name(self) -> str:
+            return "CruciblePolarsFiles"
+
+        def estimate_inmemory_data_size(self) -> int | None:
+            sizes = [os.path.getsize(f) for f in split.files if os.path.isfile(f)]
+            return sum(sizes) if len(sizes) == len(split.files) else None
+
+        def get_read_tasks(
+            self,
+            parallelism: int,
+            per_task_row_limit: int | None = None,
+            data_context: Any = None,
+        ) -> list[Any]:
+            return file_read_tasks(split, features, hub, rows_per_block, per_task_row_limit)
+
+    return PlanFiles()
+
+
+def plan_to_ray(
+    plan: Plan,
+    *,
+    decode: bool = False,
+    token: str | bool | None = None,
+    rows_per_block: int = ROWS_PER_BLOCK,
+) -> Any:
+    """A ``ray.data.Dataset`` of ``plan`` (see the module docstring for how it is read).
+
+    Examples
+    --------
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2]}))
+    >>> plan_to_ray(plan).count()  # doctest: +SKIP
+    2
+    """
+    ray = import_ray()
+    split = split_per_file(plan.lf)
+    features = plan.features
+    if split is not None:
+        source = plan_datasource(split, features, HubAccess.current(token), rows_per_block)
+        out = ray.data.read_datasource(source, override_num_blocks=len(split.files))
+    else:
+        warnings.warn(
+            "This plan is not a scan of data files with row-local steps (it is in memory, "
+            "sorted, gathered or mapped with Python): the driver reads it and hands the "
+            "batches to Ray. Call to_ray() before such steps to read the files in parallel.",
+            DriverReadWarning,
+            stacklevel=3,
+        )
+        tables = [to_arrow_table(b, features) for b in plan.batches(rows_per_block)]
+        out = ray.data.from_arrow(tables or [to_arrow_table(plan.lf.clear().collect(), features)])
+    return decode_media(out, features) if decode else out
+
+
+def decode_media(ray_ds: Any, features: Features) -> Any:
+    """``ray_ds`` with its image and audio columns decoded by our decoders (numpy batches).
+
+    Examples
+    --------
+    >>> from crucible_polars.features import Value
+    >>> decode_media("a Ray dataset", Features({"a": Value("int64")}))  # nothing to decode
+    'a Ray dataset'
+    """
+    media = [name for name, f in features.items() if type(f).__name__ in {"Image", "Audio"}]
+    if not media:
+        return ray_ds
+
+    def decode(table: pa.Table) -> dict[str, Any]:
+        import numpy as np
+
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        batch = format_batch(frame, features, "numpy")
+        out: dict[str, Any] = {}
+        for name, values in batch.items():
+            if isinstance(values, list):
+                array = np.empty(len(values), dtype=object)
+                array[:] = values
+                values = array
+            out[name] = values
+        return out
+
+    return ray_ds.map_batches(decode, batch_format="pyarrow")
+
+
+def iterable_to_ray(
+    dataset: Any, *, rows_per_block: int = ROWS_PER_BLOCK, decode: bool = False
+) -> Any:
+    """A ``ray.data.Dataset`` of an ``IterableDataset``: one read task per shard (whole files
+    when it was loaded from files), each iterating its shard with our pipeline.
+
+    Examples
+    --------
+    >>> import crucible_polars as cp
+    >>> stream = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset(num_shards=2)
+    >>> iterable_to_ray(stream).count()  # doctest: +SKIP
+    2
+    """
+    ray = import_ray()
+    from ray.data import Datasource, ReadTask
+    from ray.data.block import BlockMetadata
+
+    n = dataset.num_shards
+    features = dataset.features
+    schema = features.to_arrow_schema() if features is not None else None
+
+    def read(index: int) -> Iterator[pa.Table]:
+        yield from dataset.shard(n, index).iter(rows_per_block, format="arrow")
+
+    class Shards(Datasource):
+        def get_name(self) -> str:
+            return "CruciblePolarsShards"
+
+        def estimate_inmemory_data_size(self) -> int | None:
+            return None
+
+        def get_read_tasks(
+            self,
+            parallelism: int,
+            per_task_row_limit: int | None = None,
+            data_context: Any = None,
+        ) -> list[Any]:
+            metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None)
+            return [
+                ReadTask(partial(read, i), metadata, schema, per_task_row_limit) for i in range(n)
+            ]
+
+    out = ray.data.read_datasource(Shards(), override_num_blocks=n)
+    if decode and features is not None:
+        return decode_media(out, features)
+    return out
+
+
+def ray_features(ray_ds: Any) -> Features | None:
+    """The Features of a Ray dataset's schema (its ``huggingface`` metadata, else inferred).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> class Stub:  # what ray.data.Dataset.schema() returns: a wrapper of the Arrow schema
+    ...     def schema(self):
+    ...         return type("Schema", (), {"base_schema": pa.schema({"a": pa.int8()})})()
+    >>> ray_features(Stub())
+    Features({'a': Value('int8')})
+    """
+    schema = ray_ds.schema()
+    base = getattr(schema, "base_schema", schema)
+    if base is None or not hasattr(base, "metadata"):
+        return None
+    features = Features.from_arrow(base)
+    return features if list(features) == list(base.names) else None
+
+
+def ray_to_table(ray_ds: Any) -> pa.Table:
+    """All the blocks of a Ray dataset as one Arrow table, gathered on the driver.
+
+    Examples
+    --------
+    >>> import ray  # doctest: +SKIP
+    >>> ray_to_table(ray.data.range(3)).num_rows  # doctest: +SKIP
+    3
+    """
+    import pyarrow as pa
+
+    ray = import_ray()
+    tables = ray.get(ray_ds.to_arrow_refs())
+    if not tables:
+        return pa.table({})
+    return pa.concat_tables(tables, promote_options="default")
