@@ -202,6 +202,8 @@ def test_parquet_folder_one_read_task_per_file(ray_local: Any, parquet_folder: P
     mapped = projected.with_columns(id2=pl.col("id") * 2)
     _same(mapped.to_ray(), mapped)
     assert cp.Dataset.from_ray(mapped.to_ray()).features["label"] == LABELS["label"]
+    selected = ds.to_ray().select_columns(["label"])  # pushed into the read tasks' plans
+    _same(selected, ds.select_columns(["label"]))
 
 
 def test_jsonl_and_a_dataset_dict_split(
@@ -269,3 +271,22 @@ def test_streaming_filter_prunes_row_groups_inside_the_tasks(ray_local: Any, hub
     assert Features.from_arrow(table.schema)["label"] == LABELS["label"]
     served = hub.bytes_served(path, route="resolve")
     assert 0 < served < len(data) * 0.2, f"{served} of {len(data)} bytes fetched"
+
+
+def test_bench_ray_runs_on_a_tiny_table(ray_local: Any, tmp_path: Path) -> None:
+    """benchmarks/bench_ray.py keeps running (a tiny table, one round; no timing checked)."""
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_ray.py"
+    env = {**os.environ, "BENCH_DATA_DIR": str(tmp_path / "data")}
+    args = ["--rows", "2000", "--files", "2", "--repeats", "1", "--warmup", "0"]
+    done = subprocess.run(
+        [sys.executable, str(bench), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("read all", "filter+project", "streaming_split(2), numpy"):
+        assert row in done.stdout
+    assert "crucible_polars/ray.data" in done.stdout

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import Features
 from crucible_polars.formatting import format_batch, to_arrow_table
 from crucible_polars.integrations.per_file import FileSplit, frame_for, split_per_file
@@ -119,9 +120,15 @@ def worker_path(file: str, hub: HubAccess) -> str:
 
 
 def read_file_blocks(
-    template: str, file: str, features: Features, hub: HubAccess, rows_per_block: int
+    template: str,
+    file: str,
+    features: Features,
+    hub: HubAccess,
+    rows_per_block: int,
+    columns: list[str] | None = None,
 ) -> Iterator[pa.Table]:
-    """The blocks of one read task: the plan over ``file``, as Arrow with the Features.
+    """The blocks of one read task: the plan over ``file`` (only ``columns`` when given), as
+    Arrow with the Features.
 
     Examples
     --------
@@ -135,6 +142,9 @@ def read_file_blocks(
     [2]
     """
     lf = frame_for(template, worker_path(file, hub))
+    if columns is not None:
+        lf = lf.select(columns)
+        features = Features({c: features[c] for c in columns})
     empty = True
     for chunk in lf.collect_batches(chunk_size=rows_per_block):
         if chunk.height or empty:
@@ -150,9 +160,10 @@ def file_read_tasks(
     hub: HubAccess,
     rows_per_block: int = ROWS_PER_BLOCK,
     per_task_row_limit: int | None = None,
+    columns: list[str] | None = None,
 ) -> list[Any]:
     """One ``ray.data.ReadTask`` per file of ``split`` (each yields its file's blocks;
-    ``per_task_row_limit`` is Ray's limit pushdown).
+    ``per_task_row_limit`` and ``columns`` are Ray's limit and projection pushdown).
 
     Examples
     --------
@@ -169,7 +180,12 @@ def file_read_tasks(
     from ray.data import ReadTask
     from ray.data.block import BlockMetadata
 
-    schema = features.to_arrow_schema()
+    if columns is not None:
+        missing = [c for c in columns if c not in features]
+        if missing:
+            raise ColumnNotFoundError(missing[0] if len(missing) == 1 else missing, list(features))
+    kept = features if columns is None else Features({c: features[c] for c in columns})
+    schema = kept.to_arrow_schema()
     tasks = []
     for file in split.files:
         size = os.path.getsize(file) if os.path.isfile(file) else None
@@ -178,7 +194,7 @@ def file_read_tasks(
         )
 
         def read(file: str = file) -> Iterator[pa.Table]:
-            return read_file_blocks(split.template, file, features, hub, rows_per_block)
+            return read_file_blocks(split.template, file, features, hub, rows_per_block, columns)
 
         tasks.append(ReadTask(read, metadata, schema, per_task_row_limit))
     del ray
@@ -207,13 +223,24 @@ def plan_datasource(
             sizes = [os.path.getsize(f) for f in split.files if os.path.isfile(f)]
             return sum(sizes) if len(sizes) == len(split.files) else None
 
+        def __init__(self) -> None:
+            super().__init__()
+            self._projection_map: dict[str, str] | None = None  # Ray's convention
+
+        def supports_projection_pushdown(self) -> bool:
+            return True  # a select_columns on the Ray dataset joins the Polars plan
+
         def get_read_tasks(
             self,
             parallelism: int,
             per_task_row_limit: int | None = None,
             data_context: Any = None,
         ) -> list[Any]:
-            return file_read_tasks(split, features, hub, rows_per_block, per_task_row_limit)
+            projection = self.get_projection_map()
+            columns = list(projection) if projection else None  # {}: rows only (count)
+            return file_read_tasks(
+                split, features, hub, rows_per_block, per_task_row_limit, columns
+            )
 
     return PlanFiles()
 
