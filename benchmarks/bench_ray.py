@@ -41,8 +41,9 @@ import crucible_polars as cp
 ENGINES = ("crucible_polars", "ray.data", "from_huggingface")
 
 
-def shard_files(rows: int, files: int) -> list[Path]:
-    """The synthetic table of ``rows`` rows as ``files`` parquet shards (written once)."""
+def shard_files(rows: int, files: int, data_dir: Path | None = None) -> list[Path]:
+    """The synthetic table of ``rows`` rows as ``files`` parquet shards (written once, in
+    ``data_dir``, default ``benchmarks/_data``)."""
     frame: list[pl.DataFrame] = []
     per = -(-rows // files)
 
@@ -54,7 +55,7 @@ def shard_files(rows: int, files: int) -> list[Path]:
 
         return write
 
-    return [data_file(f"ray-{rows}-{files}-{i}.parquet", build(i)) for i in range(files)]
+    return [data_file(f"ray-{rows}-{files}-{i}.parquet", build(i), data_dir) for i in range(files)]
 
 
 def full_pass(ray_ds: Any) -> int:
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--data-dir", type=Path, default=None, help="default benchmarks/_data")
     args = parser.parse_args(argv)
 
     import datasets
@@ -91,10 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     # has none. Skip that probe: its time is not the conversion, and it would reach the Hub.
     HuggingFaceDatasource.list_parquet_urls_from_dataset = classmethod(lambda cls, ds: [])
 
-    files = [str(p) for p in shard_files(args.rows, args.files)]
-    ray.init(
-        num_cpus=2, include_dashboard=False, object_store_memory=512 * 1024**2, log_to_driver=False
-    )
+    files = [str(p) for p in shard_files(args.rows, args.files, args.data_dir)]
+    started = not ray.is_initialized()  # a caller's Ray (the smoke test's) is reused
+    if started:
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            object_store_memory=512 * 1024**2,
+            log_to_driver=False,
+        )
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -151,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         results[task] = {e: t.median for e, t in timings.items()}
         if len(set(counts[task].values())) != 1:
             raise AssertionError(f"{task}: the engines disagree on the row count: {counts[task]}")
-    ray.shutdown()
+    if started:
+        ray.shutdown()
     cache.close()
 
     print(f"# {args.rows:,} rows in {args.files} parquet files; {platform.platform()}")

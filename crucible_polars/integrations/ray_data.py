@@ -128,7 +128,7 @@ def read_file_blocks(
     columns: list[str] | None = None,
 ) -> Iterator[pa.Table]:
     """The blocks of one read task: the plan over ``file`` (only ``columns`` when given), as
-    Arrow with the Features.
+    Arrow with ``features`` (those of the columns kept).
 
     Examples
     --------
@@ -144,7 +144,6 @@ def read_file_blocks(
     lf = frame_for(template, worker_path(file, hub))
     if columns is not None:
         lf = lf.select(columns)
-        features = Features({c: features[c] for c in columns})
     empty = True
     for chunk in lf.collect_batches(chunk_size=rows_per_block):
         if chunk.height or empty:
@@ -171,12 +170,11 @@ def file_read_tasks(
     >>> path = f"{tempfile.mkdtemp()}/a.parquet"
     >>> pl.DataFrame({"x": [1]}).write_parquet(path)
     >>> lf = pl.scan_parquet([path, path])
-    >>> tasks = file_read_tasks(split_per_file(lf), Features.from_polars(lf.collect_schema()),
-    ...                         HubAccess("http://localhost"))  # doctest: +SKIP
-    >>> len(tasks)  # doctest: +SKIP
+    >>> features = Features.from_polars(lf.collect_schema())
+    >>> len(file_read_tasks(split_per_file(lf), features, HubAccess("http://localhost")))
     2
     """
-    ray = import_ray()
+    import_ray()
     from ray.data import ReadTask
     from ray.data.block import BlockMetadata
 
@@ -194,10 +192,9 @@ def file_read_tasks(
         )
 
         def read(file: str = file) -> Iterator[pa.Table]:
-            return read_file_blocks(split.template, file, features, hub, rows_per_block, columns)
+            return read_file_blocks(split.template, file, kept, hub, rows_per_block, columns)
 
         tasks.append(ReadTask(read, metadata, schema, per_task_row_limit))
-    del ray
     return tasks
 
 
@@ -352,10 +349,14 @@ def iterable_to_ray(
                 ReadTask(partial(read, i), metadata, schema, per_task_row_limit) for i in range(n)
             ]
 
+    if decode and features is None:
+        raise ValueError(
+            "to_ray(decode=True) needs the dataset's Features to find its image and audio "
+            "columns, and this stream's are unknown: cast it first, e.g. "
+            "ds.cast_column('image', Image())."
+        )
     out = ray.data.read_datasource(Shards(), override_num_blocks=n)
-    if decode and features is not None:
-        return decode_media(out, features)
-    return out
+    return decode_media(out, features) if decode and features is not None else out
 
 
 def ray_features(ray_ds: Any) -> Features | None:
