@@ -27,7 +27,7 @@ from PIL import Image
 
 import crucible_polars as cp
 from crucible_polars.features import ClassLabel, Features, Value
-from crucible_polars.integrations.per_file import split_per_file
+from crucible_polars.integrations.per_file import read_units, split_per_file
 from crucible_polars.integrations.ray_data import (
     DriverReadWarning,
     HubAccess,
@@ -158,6 +158,20 @@ def test_per_file_plans_give_the_plan_rows(tmp_path: Path, fmt: str) -> None:
     assert per_file.equals(ds.to_polars())
 
 
+def test_row_group_ranges_of_a_few_large_files(tmp_path: Path) -> None:
+    path = tmp_path / "train.parquet"
+    path.write_bytes(_parquet_bytes(_rows(100), LABELS, row_group_size=10))
+    ds = cp.load_dataset(str(tmp_path), split="train").filter(pl.col("id") % 7 != 1)
+    ds = ds.with_columns(text=pl.col("text").str.to_uppercase())
+    split = split_per_file(ds.plan.lf)
+    assert split is not None and split.parquet
+    units = read_units(split, 4)
+    assert [rows for _, rows in units] == [(0, 30), (30, 30), (60, 30), (90, 10)]
+    parts = pl.concat([split.frame(file, rows).collect() for file, rows in units])
+    assert parts.equals(ds.to_polars())
+    assert read_units(split, 1) == [(str(path), None)]
+
+
 def test_plans_that_are_not_row_local_are_not_split(parquet_folder: Path) -> None:
     ds = cp.load_dataset(str(parquet_folder), split="train")
     assert split_per_file(ds.plan.lf) is not None
@@ -205,6 +219,14 @@ def test_parquet_folder_one_read_task_per_file(ray_local: Any, parquet_folder: P
     assert cp.Dataset.from_ray(mapped.to_ray()).features["label"] == LABELS["label"]
     selected = ds.to_ray().select_columns(["label"])  # pushed into the read tasks' plans
     _same(selected, ds.select_columns(["label"]))
+
+
+def test_one_large_file_is_read_in_row_group_ranges(ray_local: Any, tmp_path: Path) -> None:
+    (tmp_path / "train.parquet").write_bytes(_parquet_bytes(_rows(100), LABELS, 10))
+    ds = cp.load_dataset(str(tmp_path), split="train").filter(pl.col("id") > 12)
+    ray_ds = ds.to_ray()  # 2 CPUs: about 4 read tasks, whole row groups each
+    assert ray_ds.materialize().num_blocks() == 4
+    _same(ray_ds, ds)
 
 
 def test_jsonl_and_a_dataset_dict_split(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,14 +67,18 @@ class FileSplit:
 
     files: tuple[str, ...]
     template: str
+    parquet: bool = False
 
-    def frame(self, file: str) -> pl.LazyFrame:
-        """The plan over ``file`` alone (a local path or a URL Polars can scan)."""
-        return frame_for(self.template, file)
+    def frame(self, file: str, rows: tuple[int, int] | None = None) -> pl.LazyFrame:
+        """The plan over ``file`` alone (a local path or a URL Polars can scan), or over its
+        ``rows=(offset, length)`` (before the plan's filters; parquet skips the other row
+        groups)."""
+        return frame_for(self.template, file, rows)
 
 
-def frame_for(template: str, file: str) -> pl.LazyFrame:
-    """The LazyFrame of a :class:`FileSplit` template reading ``file``.
+def frame_for(template: str, file: str, rows: tuple[int, int] | None = None) -> pl.LazyFrame:
+    """The LazyFrame of a :class:`FileSplit` template reading ``file`` (its ``rows``, an
+    ``(offset, length)`` range of the file's rows, when given).
 
     Examples
     --------
@@ -83,8 +88,12 @@ def frame_for(template: str, file: str) -> pl.LazyFrame:
     >>> template = split_per_file(pl.scan_parquet(path)).template
     >>> frame_for(template, path).collect()["x"].to_list()
     [1]
+    >>> frame_for(template, path, rows=(1, 5)).collect().height
+    0
     """
     text = template.replace(FILE_SLOT, json.dumps(file)[1:-1])
+    if rows is not None:
+        text = json.dumps(_slice_scan(json.loads(text), *rows))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the JSON format is deprecated but stable within 2.x
         return pl.LazyFrame.deserialize(io.StringIO(text), format="json")
@@ -121,7 +130,65 @@ def split_per_file(lf: pl.LazyFrame) -> FileSplit | None:
     for key in ("row_count", "table_statistics", "source_sizes"):
         if key in args:
             args[key] = None
-    return FileSplit(files, json.dumps(tree))
+    parquet = "Parquet" in (scan.get("scan_type") or {})
+    return FileSplit(files, json.dumps(tree), parquet)
+
+
+ReadUnit = tuple[str, "tuple[int, int] | None"]
+"""A file and, when it is read in parts, the ``(offset, length)`` of one part's rows."""
+
+
+def read_units(split: FileSplit, target: int) -> list[ReadUnit]:
+    """The parts to read ``split`` in: one per file, or, when there are fewer files than
+    ``target`` and they are local parquet files, ranges of whole row groups (about
+    ``target`` parts in all, never part of a row group).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = f"{tempfile.mkdtemp()}/a.parquet"
+    >>> pl.DataFrame({"x": range(100)}).write_parquet(path, row_group_size=10)
+    >>> read_units(split_per_file(pl.scan_parquet([path])), 4)[-2:]
+    [('...a.parquet', (60, 30)), ('...a.parquet', (90, 10))]
+    >>> len(read_units(split_per_file(pl.scan_parquet([path, path])), 2))
+    2
+    """
+    units: list[ReadUnit] = [(f, None) for f in split.files]
+    if not split.parquet or len(split.files) >= target:
+        return units
+    if not all(os.path.isfile(f) for f in split.files):
+        return units  # remote footers would cost a request each: read whole files
+    import pyarrow.parquet as pq
+
+    groups = {}
+    for file in dict.fromkeys(split.files):
+        meta = pq.read_metadata(file)
+        groups[file] = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    per_part = max(1, -(-sum(len(groups[f]) for f in split.files) // target))
+    out: list[ReadUnit] = []
+    for file in split.files:
+        sizes = groups[file]
+        if len(sizes) <= per_part:
+            out.append((file, None))
+            continue
+        offset = 0
+        for start in range(0, len(sizes), per_part):
+            rows = sum(sizes[start : start + per_part])
+            out.append((file, (offset, rows)))
+            offset += rows
+    return out
+
+
+def _slice_scan(tree: Any, offset: int, length: int) -> Any:
+    """The template's tree with its scan read from row ``offset``, ``length`` rows."""
+    node = tree
+    while isinstance(node, dict) and len(node) == 1:
+        kind, body = next(iter(node.items()))
+        if kind == "Scan":
+            return {"Slice": {"input": {"Scan": body}, "offset": offset, "len": length}}
+        child = _slice_scan(body["input"], offset, length)
+        return {kind: {**body, "input": child}}
+    raise ValueError("not a per-file template")
 
 
 def _unwrap(node: Any) -> Any:

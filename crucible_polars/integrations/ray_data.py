@@ -6,9 +6,11 @@ with row-local steps on top (a load, then filters, projections, renames, express
 columns), each Ray read task runs that plan over one file with Polars, so
 Polars pushes the projection and the filters into its own reader (parquet row groups whose
 statistics exclude the filter are skipped inside the task). JSON lines, CSV and text files
-are read the same way, through the readers that made the plan. Any other plan (in memory,
-sorted, gathered, mapped with Python) is read on the driver, in batches, and handed to Ray
-with ``ray.data.from_arrow``; a :class:`DriverReadWarning` says so.
+are read the same way, through the readers that made the plan. With fewer files than
+:data:`TASKS_PER_CPU` per cluster CPU, local parquet files are read in ranges of row
+groups. Any other plan (in memory, sorted, gathered, mapped with Python) is read on the
+driver, in batches, and handed to Ray with ``ray.data.from_arrow``; a
+:class:`DriverReadWarning` says so.
 
 Every block carries the Features as ``huggingface`` schema metadata, so :func:`from_ray`
 gives them back. A file of the Hub cache (``datasets--owner--name/snapshots/<commit>/...``)
@@ -24,7 +26,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
@@ -35,7 +37,13 @@ import polars as pl
 from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import Features
 from crucible_polars.formatting import format_batch, to_arrow_table
-from crucible_polars.integrations.per_file import FileSplit, frame_for, split_per_file
+from crucible_polars.integrations.per_file import (
+    FileSplit,
+    ReadUnit,
+    frame_for,
+    read_units,
+    split_per_file,
+)
 from crucible_polars.plan import Plan
 
 if TYPE_CHECKING:
@@ -43,6 +51,10 @@ if TYPE_CHECKING:
 
 ROWS_PER_BLOCK = 65_536
 """Rows per block a read task yields (Polars' batches of one file)."""
+
+TASKS_PER_CPU = 2
+"""With fewer files than this many tasks per cluster CPU, parquet files are read in parts
+(ranges of row groups), so that a few large files still keep the cluster busy."""
 
 _HUB_CACHE_FILE = re.compile(
     r"datasets--(?P<owner>[^/]+?)--(?P<name>[^/]+)/snapshots/(?P<commit>[0-9a-f]{40})/(?P<path>.+)$"
@@ -126,9 +138,10 @@ def read_file_blocks(
     hub: HubAccess,
     rows_per_block: int,
     columns: list[str] | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> Iterator[pa.Table]:
-    """The blocks of one read task: the plan over ``file`` (only ``columns`` when given), as
-    Arrow with ``features`` (those of the columns kept).
+    """The blocks of one read task: the plan over ``file`` (its ``rows`` range, only
+    ``columns``, when given), as Arrow with ``features`` (those of the columns kept).
 
     Examples
     --------
@@ -141,7 +154,7 @@ def read_file_blocks(
     >>> [b.num_rows for b in blocks]
     [2]
     """
-    lf = frame_for(template, worker_path(file, hub))
+    lf = frame_for(template, worker_path(file, hub), rows)
     if columns is not None:
         lf = lf.select(columns)
     empty = True
@@ -160,9 +173,11 @@ def file_read_tasks(
     rows_per_block: int = ROWS_PER_BLOCK,
     per_task_row_limit: int | None = None,
     columns: list[str] | None = None,
+    units: Sequence[ReadUnit] | None = None,
 ) -> list[Any]:
-    """One ``ray.data.ReadTask`` per file of ``split`` (each yields its file's blocks;
-    ``per_task_row_limit`` and ``columns`` are Ray's limit and projection pushdown).
+    """One ``ray.data.ReadTask`` per file of ``split``, or per read unit (a file or a range
+    of its row groups, :func:`~crucible_polars.integrations.per_file.read_units`);
+    ``per_task_row_limit`` and ``columns`` are Ray's limit and projection pushdown.
 
     Examples
     --------
@@ -185,23 +200,28 @@ def file_read_tasks(
     kept = features if columns is None else Features({c: features[c] for c in columns})
     schema = kept.to_arrow_schema()
     tasks = []
-    for file in split.files:
-        size = os.path.getsize(file) if os.path.isfile(file) else None
+    for file, rows in units if units is not None else [(f, None) for f in split.files]:
+        size = os.path.getsize(file) if os.path.isfile(file) and rows is None else None
         metadata = BlockMetadata(
             num_rows=None, size_bytes=size, exec_stats=None, input_files=(file,)
         )
 
-        def read(file: str = file) -> Iterator[pa.Table]:
-            return read_file_blocks(split.template, file, kept, hub, rows_per_block, columns)
+        def read(file: str = file, rows: tuple[int, int] | None = rows) -> Iterator[pa.Table]:
+            return read_file_blocks(split.template, file, kept, hub, rows_per_block, columns, rows)
 
         tasks.append(ReadTask(read, metadata, schema, per_task_row_limit))
     return tasks
 
 
 def plan_datasource(
-    split: FileSplit, features: Features, hub: HubAccess, rows_per_block: int = ROWS_PER_BLOCK
+    split: FileSplit,
+    features: Features,
+    hub: HubAccess,
+    rows_per_block: int = ROWS_PER_BLOCK,
+    units: Sequence[ReadUnit] | None = None,
 ) -> Any:
-    """A ``ray.data.Datasource`` reading ``split`` with one read task per file.
+    """A ``ray.data.Datasource`` reading ``split`` with one read task per file (or per
+    read unit of ``units``).
 
     Examples
     --------
@@ -236,7 +256,7 @@ def plan_datasource(
             projection = self.get_projection_map()
             columns = list(projection) if projection else None  # {}: rows only (count)
             return file_read_tasks(
-                split, features, hub, rows_per_block, per_task_row_limit, columns
+                split, features, hub, rows_per_block, per_task_row_limit, columns, units
             )
 
     return PlanFiles()
@@ -261,8 +281,11 @@ def plan_to_ray(
     split = split_per_file(plan.lf)
     features = plan.features
     if split is not None:
-        source = plan_datasource(split, features, HubAccess.current(token), rows_per_block)
-        out = ray.data.read_datasource(source, override_num_blocks=len(split.files))
+        cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
+        units = read_units(split, TASKS_PER_CPU * cpus)
+        hub = HubAccess.current(token)
+        source = plan_datasource(split, features, hub, rows_per_block, units)
+        out = ray.data.read_datasource(source, override_num_blocks=len(units))
     else:
         warnings.warn(
             "This plan is not a scan of data files with row-local steps (it is in memory, "
