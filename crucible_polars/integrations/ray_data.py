@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
@@ -229,23 +229,47 @@ def plan_datasource(
     >>> source = plan_datasource(split, features, HubAccess.current())  # doctest: +SKIP
     >>> ray.data.read_datasource(source).count()  # doctest: +SKIP
     """
+    sizes = [os.path.getsize(f) for f in split.files if os.path.isfile(f)]
+
+    def tasks(per_task_row_limit: int | None, columns: list[str] | None) -> list[Any]:
+        return file_read_tasks(
+            split, features, hub, rows_per_block, per_task_row_limit, columns, units
+        )
+
+    size = sum(sizes) if len(sizes) == len(split.files) else None
+    return ray_datasource("CruciblePolarsFiles", size, tasks, projection=True)
+
+
+ReadTasks = Callable[[int | None, list[str] | None], list[Any]]
+"""``(per_task_row_limit, columns) -> read tasks``: Ray's limit and projection pushdown."""
+
+
+def ray_datasource(name: str, size: int | None, tasks: ReadTasks, *, projection: bool) -> Any:
+    """A ``ray.data.Datasource`` named ``name`` whose read tasks ``tasks`` makes; with
+    ``projection``, Ray's column pruning reaches ``tasks`` (else ``columns`` is ``None``).
+
+    Examples
+    --------
+    >>> source = ray_datasource("Nothing", 0, lambda limit, columns: [], projection=False)
+    >>> source.get_name(), source.get_read_tasks(1)
+    ('Nothing', [])
+    """
     import_ray()
     from ray.data import Datasource
 
-    class PlanFiles(Datasource):
-        def get_name(self) -> str:
-            return "CruciblePolarsFiles"
-
-        def estimate_inmemory_data_size(self) -> int | None:
-            sizes = [os.path.getsize(f) for f in split.files if os.path.isfile(f)]
-            return sum(sizes) if len(sizes) == len(split.files) else None
-
+    class Source(Datasource):
         def __init__(self) -> None:
             super().__init__()
             self._projection_map: dict[str, str] | None = None  # Ray's convention
 
+        def get_name(self) -> str:
+            return name
+
+        def estimate_inmemory_data_size(self) -> int | None:
+            return size
+
         def supports_projection_pushdown(self) -> bool:
-            return True  # a select_columns on the Ray dataset joins the Polars plan
+            return projection  # a select_columns on the Ray dataset joins the Polars plan
 
         def get_read_tasks(
             self,
@@ -253,13 +277,10 @@ def plan_datasource(
             per_task_row_limit: int | None = None,
             data_context: Any = None,
         ) -> list[Any]:
-            projection = self.get_projection_map()
-            columns = list(projection) if projection else None  # {}: rows only (count)
-            return file_read_tasks(
-                split, features, hub, rows_per_block, per_task_row_limit, columns, units
-            )
+            pruned = self.get_projection_map()
+            return tasks(per_task_row_limit, list(pruned) if pruned else None)  # {}: count
 
-    return PlanFiles()
+    return Source()
 
 
 def plan_to_ray(
@@ -344,7 +365,7 @@ def iterable_to_ray(
     2
     """
     ray = import_ray()
-    from ray.data import Datasource, ReadTask
+    from ray.data import ReadTask
     from ray.data.block import BlockMetadata
 
     n = dataset.num_shards
@@ -354,23 +375,9 @@ def iterable_to_ray(
     def read(index: int) -> Iterator[pa.Table]:
         yield from dataset.shard(n, index).iter(rows_per_block, format="arrow")
 
-    class Shards(Datasource):
-        def get_name(self) -> str:
-            return "CruciblePolarsShards"
-
-        def estimate_inmemory_data_size(self) -> int | None:
-            return None
-
-        def get_read_tasks(
-            self,
-            parallelism: int,
-            per_task_row_limit: int | None = None,
-            data_context: Any = None,
-        ) -> list[Any]:
-            metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None)
-            return [
-                ReadTask(partial(read, i), metadata, schema, per_task_row_limit) for i in range(n)
-            ]
+    def tasks(per_task_row_limit: int | None, columns: list[str] | None) -> list[Any]:
+        metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None)
+        return [ReadTask(partial(read, i), metadata, schema, per_task_row_limit) for i in range(n)]
 
     if decode and features is None:
         raise ValueError(
@@ -378,7 +385,8 @@ def iterable_to_ray(
             "columns, and this stream's are unknown: cast it first, e.g. "
             "ds.cast_column('image', Image())."
         )
-    out = ray.data.read_datasource(Shards(), override_num_blocks=n)
+    source = ray_datasource("CruciblePolarsShards", None, tasks, projection=False)
+    out = ray.data.read_datasource(source, override_num_blocks=n)
     return decode_media(out, features) if decode and features is not None else out
 
 
