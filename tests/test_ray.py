@@ -26,6 +26,7 @@ import pytest
 from PIL import Image
 
 import crucible_polars as cp
+from crucible_polars.errors import SchemaMismatchError
 from crucible_polars.features import ClassLabel, Features, Value
 from crucible_polars.integrations.per_file import read_units, split_per_file
 from crucible_polars.integrations.ray_data import (
@@ -33,6 +34,7 @@ from crucible_polars.integrations.ray_data import (
     HubAccess,
     file_read_tasks,
     import_ray,
+    read_file_blocks,
     worker_path,
 )
 
@@ -170,6 +172,29 @@ def test_row_group_ranges_of_a_few_large_files(tmp_path: Path) -> None:
     parts = pl.concat([split.frame(file, rows).collect() for file, rows in units])
     assert parts.equals(ds.to_polars())
     assert read_units(split, 1) == [(str(path), None)]
+
+
+def test_blocks_keep_the_plan_schema_or_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "train-0.csv").write_text("v,w\n1,a\n2,b\n")
+    (tmp_path / "train-1.csv").write_text("v,w\n3,c\n")
+    ds = cp.load_dataset(str(tmp_path), split="train")
+    split = split_per_file(ds.plan.lf)
+    assert split is not None and split.schema == ds.plan.lf.collect_schema()
+    hub = HubAccess.current()
+    blocks = [
+        pl.from_arrow(b)
+        for f in split.files
+        for b in read_file_blocks(split.template, f, ds.features, hub, 10, schema=split.schema)
+    ]
+    assert pl.concat(blocks).equals(ds.to_polars())  # type: ignore[arg-type]
+    cast = pl.Schema({"v": pl.Float64, "w": pl.String})  # a file typed apart is cast
+    block = next(
+        read_file_blocks(split.template, split.files[1], ds.features, hub, 10, None, None, cast)
+    )
+    assert block.column("v").to_pylist() == [3.0]
+    wrong = pl.Schema({"v": pl.Float64, "w": pl.Int64})
+    with pytest.raises(SchemaMismatchError, match=r"'w'.*train-0\.csv"):
+        list(read_file_blocks(split.template, split.files[0], ds.features, hub, 10, schema=wrong))
 
 
 def test_plans_that_are_not_row_local_are_not_split(parquet_folder: Path) -> None:

@@ -63,11 +63,14 @@ _NAMES = {"Column", "Columns", "Field", "Rename", "Dtype", "DataType", "dtype"}
 @dataclass(frozen=True)
 class FileSplit:
     """A plan as one template per file: ``files`` in scan order, ``template`` the plan's
-    Polars DSL (JSON) with :data:`FILE_SLOT` in place of the one file it scans."""
+    Polars DSL (JSON) with :data:`FILE_SLOT` in place of the one file it scans, ``parquet``
+    whether the scan reads parquet."""
 
     files: tuple[str, ...]
     template: str
     parquet: bool = False
+    schema: pl.Schema | None = None
+    """The whole plan's schema, which every file's part must give."""
 
     def frame(self, file: str, rows: tuple[int, int] | None = None) -> pl.LazyFrame:
         """The plan over ``file`` alone (a local path or a URL Polars can scan), or over its
@@ -109,6 +112,9 @@ def split_per_file(lf: pl.LazyFrame) -> FileSplit | None:
     True
     """
     try:
+        outline = lf.explain(optimized=False).splitlines()
+        if any(line.lstrip().startswith(("DF [", "PYTHON SCAN")) for line in outline):
+            return None  # rows in memory: serializing the plan would copy them all
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = _unwrap(json.loads(lf.serialize(format="json")))
@@ -131,7 +137,7 @@ def split_per_file(lf: pl.LazyFrame) -> FileSplit | None:
         if key in args:
             args[key] = None
     parquet = "Parquet" in (scan.get("scan_type") or {})
-    return FileSplit(files, json.dumps(tree), parquet)
+    return FileSplit(files, json.dumps(tree), parquet, lf.collect_schema())
 
 
 ReadUnit = tuple[str, "tuple[int, int] | None"]

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crucible_polars.errors import ColumnNotFoundError
+from crucible_polars.errors import ColumnNotFoundError, SchemaMismatchError
 from crucible_polars.features import Features
 from crucible_polars.formatting import format_batch, to_arrow_table
 from crucible_polars.integrations.per_file import (
@@ -139,9 +139,14 @@ def read_file_blocks(
     rows_per_block: int,
     columns: list[str] | None = None,
     rows: tuple[int, int] | None = None,
+    schema: pl.Schema | None = None,
 ) -> Iterator[pa.Table]:
     """The blocks of one read task: the plan over ``file`` (its ``rows`` range, only
     ``columns``, when given), as Arrow with ``features`` (those of the columns kept).
+
+    A file whose own types differ from the whole plan's ``schema`` (a CSV or JSON column
+    inferred per file) is cast to it; a :class:`SchemaMismatchError` names the file and
+    column when that fails.
 
     Examples
     --------
@@ -161,9 +166,30 @@ def read_file_blocks(
     for chunk in lf.collect_batches(chunk_size=rows_per_block):
         if chunk.height or empty:
             empty = False
-            yield to_arrow_table(chunk, features)
+            yield to_arrow_table(_as_schema(chunk, schema, file), features)
     if empty:
-        yield to_arrow_table(lf.clear().collect(), features)
+        yield to_arrow_table(_as_schema(lf.clear().collect(), schema, file), features)
+
+
+def _as_schema(frame: pl.DataFrame, schema: pl.Schema | None, file: str) -> pl.DataFrame:
+    """``frame`` cast to ``schema`` (the whole plan's), or a SchemaMismatchError naming
+    ``file`` and the first column that does not cast."""
+    if schema is None or frame.schema == schema:
+        return frame
+    try:
+        return frame.cast(schema, strict=True)
+    except (pl.exceptions.PolarsError, ValueError):
+        for name, dtype in schema.items():
+            got = frame.schema.get(name)
+            if got == dtype:
+                continue
+            try:
+                frame.get_column(name).cast(dtype, strict=True)
+            except (pl.exceptions.PolarsError, ValueError):
+                raise SchemaMismatchError(
+                    ["the other files", file], name, str(dtype), str(got)
+                ) from None
+        raise
 
 
 def file_read_tasks(
@@ -199,6 +225,9 @@ def file_read_tasks(
             raise ColumnNotFoundError(missing[0] if len(missing) == 1 else missing, list(features))
     kept = features if columns is None else Features({c: features[c] for c in columns})
     schema = kept.to_arrow_schema()
+    expected = split.schema
+    if expected is not None and columns is not None:
+        expected = pl.Schema({c: expected[c] for c in columns})
     tasks = []
     for file, rows in units if units is not None else [(f, None) for f in split.files]:
         size = os.path.getsize(file) if os.path.isfile(file) and rows is None else None
@@ -207,7 +236,9 @@ def file_read_tasks(
         )
 
         def read(file: str = file, rows: tuple[int, int] | None = rows) -> Iterator[pa.Table]:
-            return read_file_blocks(split.template, file, kept, hub, rows_per_block, columns, rows)
+            return read_file_blocks(
+                split.template, file, kept, hub, rows_per_block, columns, rows, expected
+            )
 
         tasks.append(ReadTask(read, metadata, schema, per_task_row_limit))
     return tasks
