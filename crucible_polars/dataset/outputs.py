@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crucible_polars import writers
+from crucible_polars import integrations, writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
-from crucible_polars.integrations.ray_data import plan_to_ray
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -147,7 +146,7 @@ class DatasetOutputs(DatasetState):
         >>> Dataset.from_dict({"a": [1, 2]}).to_ray().count()  # doctest: +SKIP
         2
         """
-        return plan_to_ray(self._plan, decode=decode, token=token)
+        return integrations.ray_data.plan_to_ray(self._plan, decode=decode, token=token)
 
     def to_numpy(
         self, columns: Sequence[str] | None = None, *, image_size: tuple[int, int] | None = None
