@@ -268,6 +268,17 @@ class DatasetDict(dict[str, "Dataset"]):
         """
         return {k: ds.unique(column) for k, ds in self.items()}
 
+    def to_ray(self, **kwargs: Any) -> dict[str, Any]:
+        """:meth:`Dataset.to_ray` per split: ``{split: ray.data.Dataset}``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).to_ray()["a"].count()  # doctest: +SKIP
+        1
+        """
+        return {k: ds.to_ray(**kwargs) for k, ds in self.items()}
+
     def cache(self) -> DatasetDict:
         """:meth:`Dataset.cache` on every split (each materialized in memory once).
 

@@ -11,6 +11,7 @@ import polars as pl
 
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
+from crucible_polars.integrations.ray_data import ray_features, ray_to_table
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
 
@@ -87,6 +88,32 @@ class DatasetConstructors(DatasetState):
         assert isinstance(frame, pl.DataFrame)
         features = Features.from_arrow(table.schema)
         return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
+
+    @classmethod
+    def from_ray(cls, ray_dataset: Any, features: Features | None = None) -> Dataset:
+        """A dataset of a ``ray.data.Dataset``'s rows, gathered in memory on the driver.
+
+        Parameters
+        ----------
+        ray_dataset
+            The Ray dataset (it runs now).
+        features
+            Cast to these Features; by default those of its ``huggingface`` schema metadata
+            (written by :meth:`Dataset.to_ray`), else inferred from the Arrow types.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> ds = Dataset.from_dict({"a": [1, 2]})
+        >>> Dataset.from_ray(ds.to_ray()).features == ds.features  # doctest: +SKIP
+        True
+        """
+        table = ray_to_table(ray_dataset)
+        dataset = cls.from_arrow(table)
+        stored = ray_features(ray_dataset)
+        if features is None and stored is not None and stored != dataset.features:
+            features = stored
+        return dataset if features is None else dataset.cast(features)
 
     @classmethod
     def from_generator(

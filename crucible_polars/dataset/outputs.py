@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crucible_polars import writers
+from crucible_polars import integrations, writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
 from crucible_polars.materialize import collect_rows, iter_frames, streamable
@@ -117,6 +117,37 @@ class DatasetOutputs(DatasetState):
         1
         """
         return format_batch(collect_rows(self._plan), self._plan.features, "arrow")
+
+    def to_ray(self, *, decode: bool = False, token: str | bool | None = None) -> Any:
+        """A ``ray.data.Dataset`` read from the plan by the cluster, one read task per file.
+
+        A loaded split, with filters, projections, renames and expression columns on top,
+        is read per file inside the Ray tasks (Polars pushes the projection and filters into
+        its reader); any other plan is read on the driver and handed to Ray, with a
+        :class:`~crucible_polars.integrations.ray_data.DriverReadWarning`. The Features
+        travel as schema metadata (:meth:`Dataset.from_ray` gives them back).
+
+        Parameters
+        ----------
+        decode
+            Decode image and audio columns with our decoders in ``map_batches`` (numpy);
+            by default they stay ``{bytes, path}``.
+        token
+            The Hub token a worker sends when it fetches a Hub file it does not have;
+            default: the worker's own ``HF_TOKEN`` / login.
+
+        Raises
+        ------
+        ImportError
+            Ray Data is missing (``pip install "crucible-polars[ray]"``).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2]}).to_ray().count()  # doctest: +SKIP
+        2
+        """
+        return integrations.ray_data.plan_to_ray(self._plan, decode=decode, token=token)
 
     def to_numpy(
         self, columns: Sequence[str] | None = None, *, image_size: tuple[int, int] | None = None

@@ -27,6 +27,7 @@ import polars as pl
 from crucible_polars.features import Features, List
 from crucible_polars.formatting import check_format, format_batch, format_row, to_python_rows
 from crucible_polars.info import DatasetInfo
+from crucible_polars.integrations.ray_data import iterable_to_ray
 from crucible_polars.streaming.distributed import dataloader_worker, register_with_torch
 from crucible_polars.streaming.iterable_columns import ColumnTransforms
 from crucible_polars.streaming.nodes import RebatchNode, cursor_rows
@@ -304,6 +305,21 @@ class IterableDataset(ColumnTransforms):
         True
         """
         self._epoch = int(epoch)
+
+    def to_ray(self, *, decode: bool = False) -> Any:
+        """A ``ray.data.Dataset`` with one read task per shard (whole files when loaded from
+        files), each streaming its shard through this pipeline; Features kept as metadata.
+
+        ``decode=True`` decodes image and audio columns with our decoders (numpy).
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> ds.to_ray().count()  # doctest: +SKIP
+        2
+        """
+        return iterable_to_ray(self, decode=decode)
 
     # ------------------------------------------------------------------ output
     def with_format(

@@ -233,6 +233,16 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         return self._apply("with_format", type, columns=columns)
 
     # ------------------------------------------------------------------ epochs and inspection
+    def to_ray(self, **kwargs: Any) -> dict[str, Any]:
+        """:meth:`IterableDataset.to_ray` per split: ``{split: ray.data.Dataset}``.
+
+        Examples
+        --------
+        >>> IterableDatasetDict().to_ray()
+        {}
+        """
+        return {k: ds.to_ray(**kwargs) for k, ds in self.items()}
+
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch of every split.
 
