@@ -25,6 +25,7 @@ from crucible_polars.readers import (
 )
 from crucible_polars.readers.archive_files import archive_member_names
 from crucible_polars.readers.base import ScanOptions
+from crucible_polars.readers.options import check_reader_options
 from crucible_polars.resolve.card import dataset_info_features, read_card_metadata
 from crucible_polars.resolve.catalog_table import resolve_short_name
 from crucible_polars.resolve.configs import (
@@ -86,19 +87,27 @@ def resolve_load(
     """
     options = dict(options or {})
     if path in SUPPORTED_FORMATS:
-        return plan_for_packaged(path, data_files, data_dir, options, storage_options)
+        return plan_for_packaged(
+            path, data_files, data_dir, options, storage_options, streaming=streaming
+        )
     local = Path(path).expanduser()
     if local.is_dir():
-        return plan_for_source(LocalSource(local), name, data_files, data_dir, options)
+        return plan_for_source(
+            LocalSource(local), name, data_files, data_dir, options, streaming=streaming
+        )
     if local.is_file():
         fmt, inferred = infer_format([str(local)])
-        return plan_for_packaged(fmt, str(local), None, {**inferred, **options}, storage_options)
+        return plan_for_packaged(
+            fmt, str(local), None, {**inferred, **options}, storage_options, streaming=streaming
+        )
     if "://" in path:
         if is_remote_file(path, storage_options):
             fmt, inferred = infer_format([path])
-            return plan_for_packaged(fmt, path, None, {**inferred, **options}, storage_options)
+            return plan_for_packaged(
+                fmt, path, None, {**inferred, **options}, storage_options, streaming=streaming
+            )
         source: Source = FsspecSource(path, storage_options)
-        return plan_for_source(source, name, data_files, data_dir, options)
+        return plan_for_source(source, name, data_files, data_dir, options, streaming=streaming)
     hub = resolve_hub_source(
         path,
         revision=revision,
@@ -115,7 +124,14 @@ def resolve_load(
         )
     source, configs = hub.resolve_configs(data_files, data_dir)
     return plan_for_source(
-        source, name, data_files, data_dir, options, configs=configs, splits=splits
+        source,
+        name,
+        data_files,
+        data_dir,
+        options,
+        configs=configs,
+        splits=splits,
+        streaming=streaming,
     )
 
 
@@ -145,7 +161,10 @@ def plan_for_packaged(
     data_dir: str | None,
     options: ScanOptions,
     storage_options: dict[str, Any] | None,
+    *,
+    streaming: bool = False,
 ) -> LoadPlan:
+    check_reader_options(fmt, options, streaming=streaming)
     if data_files is None and data_dir is None:
         raise ValueError(
             f"load_dataset({fmt!r}) needs data_files=... (a path, glob, list or "
@@ -153,7 +172,9 @@ def plan_for_packaged(
         )
     if data_files is None:
         assert data_dir is not None
-        return plan_for_source(LocalSource(data_dir), None, None, None, options, fmt=fmt)
+        return plan_for_source(
+            LocalSource(data_dir), None, None, None, options, fmt=fmt, streaming=streaming
+        )
     split_files: dict[str, list[str]] = {}
     for split, patterns in normalize_data_files(data_files).items():
         files: list[str] = []
@@ -245,9 +266,11 @@ def plan_for_source(
     fmt: str | None = None,
     configs: list[ConfigSpec] | None = None,
     splits: Sequence[str] | None = None,
+    streaming: bool = False,
 ) -> LoadPlan:
     """Plan a load from a source; ``configs`` overrides the README's, ``splits`` limits
-    which splits' files are located (fetched, for the Hub)."""
+    which splits' files are located (fetched, for the Hub); reader options are checked
+    (:func:`~crucible_polars.readers.options.check_reader_options`) before any download."""
     metadata = read_card_metadata(source.read_text("README.md"))
     card_features = dataset_info_features(metadata).get(DEFAULT_CONFIG)
     configs = (
@@ -259,6 +282,7 @@ def plan_for_source(
     fmt, options, relative = plan_from_listing(
         source, config, data_files, data_dir, options, fmt=fmt
     )
+    check_reader_options(fmt, options, streaming=streaming)
     for split in splits or []:
         if split not in relative:
             raise SplitNotFoundError(split, list(relative))
