@@ -84,7 +84,7 @@ def build_split(
         diagnose=(scan.diagnose,),
     )
     if features is not None:
-        out = ops_columns.cast(out, features)
+        out = ops_columns.cast(_fit_columns(out, plan.format, features), features)
     out = _resolve_relative_images(out, plan.split_files[split])
     if filters is not None:
         out = out.derive(out.lf.filter(filters))
@@ -92,6 +92,25 @@ def build_split(
         out = ops_columns.select_columns(out, list(columns))
     info = plan.info.copy(**scan.info) if scan.info else plan.info
     return BuiltSplit(out, info, split)
+
+
+def _fit_columns(plan: Plan, fmt: str, features: Features) -> Plan:
+    """What ``datasets``' readers do before casting to ``features=``: the text reader names
+    its one column after the one feature, and the JSON reader adds the features' missing
+    columns as all-null columns of their type."""
+    if fmt == "text" and list(plan.features) == ["text"] and len(features) == 1:
+        (name,) = features
+        if name != "text":
+            lf = plan.lf.rename({"text": name})
+            return plan.derive(lf, Features.from_polars(lf.collect_schema()))
+    missing = [name for name in features if name not in plan.features]
+    if fmt != "json" or not missing:
+        return plan
+    lf = plan.lf.with_columns(
+        pl.lit(None, dtype=features[name].to_polars()).alias(name) for name in missing
+    )
+    stored = Features({**plan.features, **{name: features[name] for name in missing}})
+    return plan.derive(lf, stored)
 
 
 def _resolve_relative_images(plan: Plan, files: Sequence[str]) -> Plan:
