@@ -210,7 +210,9 @@ def plan_from_listing(
     ('json', {}, {'train': ['train.jsonl']})
     """
     listing = source.list_files()
-    base = (data_dir or config.data_dir or "").strip("/")
+    # data_files= given to the load is relative to the root (or data_dir=), never to the
+    # config's data_dir, as in ``datasets``
+    base = (data_dir or (config.data_dir if data_files is None else None) or "").strip("/")
     if base:
         prefix = base + "/"
         listing_in_base = [f[len(prefix) :] for f in listing if f.startswith(prefix)]
