@@ -34,6 +34,7 @@ from crucible_polars.resolve.configs import (
     choose_config,
     configs_from_metadata,
 )
+from crucible_polars.resolve.hf_urls import HfUrl, is_hf_url, resolve_hf_pattern
 from crucible_polars.resolve.patterns import (
     DataFilesSpec,
     has_extension,
@@ -86,10 +87,25 @@ def resolve_load(
     ('csv', ['validation'])
     """
     options = dict(options or {})
+    hub_options = {
+        "token": token,
+        "cache_dir": cache_dir,
+        "force_download": download_mode == "force_redownload",
+        "streaming": streaming,
+    }
     if path in SUPPORTED_FORMATS:
         return plan_for_packaged(
-            path, data_files, data_dir, options, storage_options, streaming=streaming
+            path, data_files, data_dir, options, storage_options, hub_options=hub_options
         )
+    if is_hf_url(path):
+        parsed = HfUrl.parse(path)
+        if parsed.path:  # files of a repo, as data_files
+            files = resolve_hf_pattern(path, **hub_options)
+            fmt, inferred = infer_format(files)
+            options = {**inferred, **options}
+            check_reader_options(fmt, options, streaming=streaming)
+            return LoadPlan(format=fmt, options=options, split_files={"train": files})
+        path, revision = parsed.repo_id, parsed.revision or revision
     local = Path(path).expanduser()
     if local.is_dir():
         return plan_for_source(
@@ -163,7 +179,13 @@ def plan_for_packaged(
     storage_options: dict[str, Any] | None,
     *,
     streaming: bool = False,
+    hub_options: dict[str, Any] | None = None,
 ) -> LoadPlan:
+    """Plan a load of a packaged format (``"csv"``, ...) over explicit ``data_files``;
+    ``hub_options`` (``token``, ``cache_dir``, ``force_download``, ``streaming``) are for
+    ``hf://`` files."""
+    hub_options = hub_options or {"streaming": streaming}
+    streaming = bool(hub_options.get("streaming"))
     check_reader_options(fmt, options, streaming=streaming)
     if data_files is None and data_dir is None:
         raise ValueError(
@@ -179,7 +201,9 @@ def plan_for_packaged(
     for split, patterns in normalize_data_files(data_files).items():
         files: list[str] = []
         for pattern in patterns:
-            if "://" in pattern:
+            if is_hf_url(pattern):
+                files.extend(resolve_hf_pattern(pattern, **hub_options))
+            elif "://" in pattern:
                 files.extend(resolve_remote_pattern(pattern, storage_options))
             else:
                 files.extend(resolve_local_pattern(pattern, data_dir))

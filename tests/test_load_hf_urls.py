@@ -1,0 +1,90 @@
+"""``hf://`` data files through the local test Hub (``HF_ENDPOINT``), as ``datasets`` reads them."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import crucible_polars as cp
+from crucible_polars.errors import DataFilesNotFoundError
+from crucible_polars.testing.hub_server import HubServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hub_repos
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Fail any Python-level connection to an address other than 127.0.0.1."""
+    seen: list[Any] = []
+    connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        seen.append(address)
+        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "localhost"):
+            raise AssertionError(f"connection to {address} left 127.0.0.1")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield seen
+
+
+def _rows(ds: Any) -> list[dict[str, Any]]:
+    return list(ds.to_list())
+
+
+def test_hf_data_files_go_through_the_configured_endpoint(
+    hub: HubServer, tmp_path: Path, loopback_only: list[Any]
+) -> None:
+    import datasets
+
+    repo = "mirror-only-t/moving"
+    hub_repos.add_moving_repo(hub, repo)
+    url = f"hf://datasets/{repo}/**/*.parquet"
+    ours = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
+    theirs = datasets.load_dataset("parquet", data_files=url, split="train")
+    assert _rows(ours) == _rows(theirs) == [{"x": 10}, {"x": 20}]
+    old = f"hf://datasets/{repo}@v1/**/*.parquet"
+    ours = cp.load_dataset("parquet", data_files=old, split="train", cache_dir=tmp_path)
+    theirs = datasets.load_dataset("parquet", data_files=old, split="train")
+    assert _rows(ours) == _rows(theirs) == [{"x": 1}, {"x": 2}, {"x": 3}]
+    assert loopback_only, "nothing was requested from the test Hub"
+
+
+def test_hf_url_on_the_parquet_branch_and_missing_files(
+    hub: HubServer, tmp_path: Path, loopback_only: list[Any]
+) -> None:
+    import datasets
+
+    repo = "mirror-only-t/script"
+    hub_repos.add_script_only(hub, repo)
+    url = f"hf://datasets/{repo}@refs/convert/parquet/**/*.parquet"
+    ours = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
+    theirs = datasets.load_dataset("parquet", data_files=url, split="train")
+    assert _rows(ours) == _rows(theirs)
+    assert len(ours) > 0
+    with pytest.raises(DataFilesNotFoundError, match="nothing-here"):
+        cp.load_dataset(
+            "parquet", data_files=f"hf://datasets/{repo}/nothing-here/*.parquet", cache_dir=tmp_path
+        )
+
+
+def test_hf_url_offline_reads_the_cache(
+    hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = "mirror-only-t/offline"
+    hub_repos.add_moving_repo(hub, repo)
+    url = f"hf://datasets/{repo}/**/*.parquet"
+    first = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    hub.reset_counters()
+    again = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
+    assert _rows(again) == _rows(first)
+    assert not hub.requests
