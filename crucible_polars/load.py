@@ -8,7 +8,6 @@ casts join the plan.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,15 +15,15 @@ from typing import Any, Literal, overload
 
 import polars as pl
 
-from crucible_polars.dataset import DICT_FILE, INFO_FILE, Dataset
+from crucible_polars.dataset import Dataset
 from crucible_polars.dataset_dict import DatasetDict
-from crucible_polars.errors import DataFilesNotFoundError, SplitNotFoundError
+from crucible_polars.errors import SplitNotFoundError
 from crucible_polars.features import Features
 from crucible_polars.info import DatasetInfo
-from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import BuiltSplit, build_split, build_splits
 from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.resolve.patterns import DataFilesSpec
+from crucible_polars.resolve.saved import load_saved_split, saved_splits
 from crucible_polars.resolve.splits import parse_split
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, iterable_from_plan
 
@@ -258,7 +257,19 @@ def _dataset(built: BuiltSplit) -> Dataset:
 
 
 def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
-    """Load what :meth:`Dataset.save_to_disk` or :meth:`DatasetDict.save_to_disk` wrote.
+    """Load what :meth:`Dataset.save_to_disk` or :meth:`DatasetDict.save_to_disk` wrote, here
+    or with ``datasets`` (Arrow shards, ``state.json``, ``dataset_info.json``); folders of
+    this package's earlier parquet layout load too.
+
+    Parameters
+    ----------
+    path
+        The folder ``save_to_disk`` wrote.
+
+    Returns
+    -------
+    Dataset | DatasetDict
+        A ``DatasetDict`` for a folder with ``dataset_dict.json``, else a ``Dataset``.
 
     Examples
     --------
@@ -269,22 +280,13 @@ def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
     1
     """
     folder = Path(path).expanduser()
-    if (folder / DICT_FILE).is_file():
-        splits = json.loads((folder / DICT_FILE).read_text())["splits"]
-        return DatasetDict({s: _load_saved_split(folder / s) for s in splits})
-    if (folder / INFO_FILE).is_file():
-        return _load_saved_split(folder)
-    raise DataFilesNotFoundError(
-        str(folder), f"It holds no {INFO_FILE} or {DICT_FILE}; was it written by save_to_disk?"
-    )
+    splits = saved_splits(folder)
+    if splits is not None:
+        return DatasetDict({s: _saved_dataset(folder / s, s) for s in splits})
+    return _saved_dataset(folder)
 
 
-def _load_saved_split(folder: Path) -> Dataset:
-    info = json.loads((folder / INFO_FILE).read_text())
-    files = sorted(str(p) for p in folder.glob("*.parquet"))
-    if not files:
-        raise DataFilesNotFoundError(str(folder / "*.parquet"))
-    features = Features.from_dict(info.pop("features"))
-    split, num_rows = info.pop("split", None), info.pop("num_rows", None)
-    plan = Plan(pl.scan_parquet(files), features, num_rows=num_rows)
-    return Dataset.from_plan(plan, info=DatasetInfo.from_dict(info), split=split)
+def _saved_dataset(folder: Path, name: str | None = None) -> Dataset:
+    saved = load_saved_split(folder)
+    split = saved.split if saved.split is not None else name
+    return Dataset.from_plan(saved.plan, info=DatasetInfo.from_dict(saved.info), split=split)

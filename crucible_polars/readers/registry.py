@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from crucible_polars.errors import UnsupportedFormatError
-from crucible_polars.readers import csv, json, parquet, text
+from crucible_polars.readers import arrow, csv, json, parquet, text
 from crucible_polars.readers.archive_files import expand_archives
 from crucible_polars.readers.archives import is_archive
 from crucible_polars.readers.base import Scan, ScanOptions
@@ -17,6 +17,7 @@ READERS: dict[str, Callable[[list[str], ScanOptions], Scan]] = {
     "json": json.scan,
     "csv": csv.scan,
     "text": text.scan,
+    "arrow": arrow.scan,
     "imagefolder": scan_imagefolder,
 }
 """Format name -> ``scan(files, options) -> Scan``."""
