@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -180,8 +181,6 @@ def write_datasets_layout(
     >>> json.loads((folder / STATE_FILE).read_text())["_data_files"][1]
     {'filename': 'data-00001-of-00002.arrow'}
     """
-    import uuid
-
     folder.mkdir(parents=True, exist_ok=True)
     schema = parquet_arrow_schema(plan, info)
     n = plan.row_count()
@@ -194,7 +193,7 @@ def write_datasets_layout(
     saved = {k: v for k, v in info.to_dict().items() if k not in ("split", "num_rows")}
     saved["features"] = plan.features.to_dict()
     (folder / INFO_FILE).write_text(json.dumps(saved, indent=2, default=str))
-    state = {
+    state: dict[str, Any] = {
         "_data_files": [{"filename": name} for name in names],
         "_fingerprint": uuid.uuid4().hex[:16],
         "_format_columns": None,

@@ -146,21 +146,21 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     arrow_schemas = [ipc_schema(f) for f in files]
     schemas = [polars_schema(s) for s in arrow_schemas]
     schema = unify_schemas(files, schemas)
-    frames = [
-        pl.defer(lambda f=f: read_ipc(f), schema=s).cast(dict(schema))  # type: ignore[misc]
-        if s != schema
-        else pl.defer(lambda f=f: read_ipc(f), schema=s)  # type: ignore[misc]
-        for f, s in zip(files, schemas, strict=True)
-    ]
+    frames = [_deferred(f, s, schema) for f, s in zip(files, schemas, strict=True)]
     lf = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     features = Features.from_arrow(arrow_schemas[0])
     wanted = features.to_polars()
-    arrays = {  # Array2D.. are stored as nested lists; Polars holds them as pl.Array
+    arrays: dict[str, Any] = {  # Array2D.. are stored as nested lists; Polars has pl.Array
         name: wanted[name]
         for name, dtype in schema.items()
         if isinstance(wanted.get(name), pl.Array) and dtype != wanted[name]
     }
-    return Scan(lf=lf.cast(arrays) if arrays else lf, features=features)
+    return Scan(lf=lf.cast(pl.Schema(arrays)) if arrays else lf, features=features)
+
+
+def _deferred(path: str, own: pl.Schema, unified: pl.Schema) -> pl.LazyFrame:
+    lf = pl.defer(lambda: read_ipc(path), schema=own)
+    return lf if own == unified else lf.cast(unified)
 
 
 def write_arrow_stream(

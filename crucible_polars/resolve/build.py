@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.features import Features
+from crucible_polars.features import Features, feature_to_polars
 from crucible_polars.info import DatasetInfo
 from crucible_polars.ops import columns as ops_columns
 from crucible_polars.ops.combine import apply_split_terms
@@ -107,7 +107,7 @@ def _fit_columns(plan: Plan, fmt: str, features: Features) -> Plan:
     if fmt != "json" or not missing:
         return plan
     lf = plan.lf.with_columns(
-        pl.lit(None, dtype=features[name].to_polars()).alias(name) for name in missing
+        pl.lit(None, dtype=feature_to_polars(features[name])).alias(name) for name in missing
     )
     stored = Features({**plan.features, **{name: features[name] for name in missing}})
     return plan.derive(lf, stored)

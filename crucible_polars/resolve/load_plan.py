@@ -87,7 +87,7 @@ def resolve_load(
     ('csv', ['validation'])
     """
     options = dict(options or {})
-    hub_options = {
+    hub_options: dict[str, Any] = {
         "token": token,
         "cache_dir": cache_dir,
         "force_download": download_mode == "force_redownload",
