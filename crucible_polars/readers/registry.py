@@ -11,6 +11,7 @@ from crucible_polars.readers.archives import is_archive
 from crucible_polars.readers.base import Scan, ScanOptions
 from crucible_polars.readers.extensions import FORMAT_EXTENSIONS, SUPPORTED_FORMATS
 from crucible_polars.readers.imagefolder import scan_imagefolder
+from crucible_polars.sources.fetch import fetch, needs_fetch
 
 READERS: dict[str, Callable[[list[str], ScanOptions], Scan]] = {
     "parquet": parquet.scan,
@@ -37,6 +38,9 @@ def scan_files(format: str, files: Sequence[str], options: ScanOptions | None = 
     if format not in READERS:
         raise UnsupportedFormatError(format, SUPPORTED_FORMATS)
     options = dict(options or {})
+    storage_options = options.get("storage_options")
+    if any(needs_fetch(f, storage_options) for f in files):  # URLs Polars cannot scan
+        files = [fetch(f, storage_options) for f in files]
     if format != "imagefolder" and any(is_archive(f) for f in files):
         files = expand_archives(files, FORMAT_EXTENSIONS[format], options.get("storage_options"))
         if not files:

@@ -43,6 +43,7 @@ from crucible_polars.resolve.patterns import (
     resolve_patterns,
 )
 from crucible_polars.sources import Source
+from crucible_polars.sources.fetch import fetch
 from crucible_polars.sources.hub import HubSource, hub_source_for
 from crucible_polars.sources.local import LocalSource, resolve_local_pattern
 from crucible_polars.sources.remote import FsspecSource, is_remote_file, resolve_remote_pattern
@@ -122,7 +123,7 @@ def resolve_load(
             return plan_for_packaged(
                 fmt, path, None, {**inferred, **options}, storage_options, streaming=streaming
             )
-        source: Source = FsspecSource(path, storage_options)
+        source: Source = FsspecSource(path, storage_options, streaming=streaming)
         return plan_for_source(source, name, data_files, data_dir, options, streaming=streaming)
     hub = resolve_hub_source(
         path,
@@ -208,7 +209,10 @@ def plan_for_packaged(
             else:
                 files.extend(resolve_local_pattern(pattern, data_dir))
         split_files[split] = list(dict.fromkeys(files))
-    if storage_options:
+    if not streaming:  # what Polars cannot scan is fetched once (fsspec, storage_options)
+        split_files = {s: [fetch(f, storage_options) for f in fs] for s, fs in split_files.items()}
+    remote = any("://" in f for fs in split_files.values() for f in fs)
+    if storage_options and (streaming or remote):
         options = {**options, "storage_options": storage_options}
     return LoadPlan(format=fmt, options=options, split_files=split_files)
 
@@ -316,7 +320,7 @@ def plan_for_source(
         relative = {s: fs for s, fs in relative.items() if s in splits}
     every = list(dict.fromkeys(f for fs in relative.values() for f in fs))
     located = dict(zip(every, source.locate(every), strict=True))  # one batch: one progress bar
-    if source.storage_options:
+    if source.storage_options and any("://" in f for f in located.values()):
         options = {**options, "storage_options": source.storage_options}
     return LoadPlan(
         format=fmt,
