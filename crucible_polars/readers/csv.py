@@ -14,23 +14,24 @@ from __future__ import annotations
 import csv as pycsv
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import polars as pl
 
 from crucible_polars.errors import CrucibleError, DataFileError
-from crucible_polars.features import Features, Value
+from crucible_polars.features import Features, Value, feature_to_polars
 from crucible_polars.readers.base import Scan, ScanOptions, run_explained
 from crucible_polars.readers.compressed import (
     compression_of,
     concat_scans,
     needs_python_decompression,
     open_path,
-    open_text_lines,
     scan_decompressed_csv,
 )
+from crucible_polars.readers.csv_diagnose import diagnose_csv
+from crucible_polars.readers.diagnose import blank_file_error, has_utf16_bom
 
 PANDAS_NA_VALUES = (
     *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"),
@@ -65,6 +66,7 @@ class CsvOptions:
     encoding: str = "utf-8"
     encoding_errors: str = "strict"
     on_bad_lines: str = "error"
+    dtypes: tuple[tuple[str, pl.DataType], ...] = ()
 
     @classmethod
     def from_options(cls, options: ScanOptions) -> CsvOptions:
@@ -116,6 +118,7 @@ class CsvOptions:
             encoding=str(options.get("encoding") or "utf-8"),
             encoding_errors=str(options.get("encoding_errors") or "strict"),
             on_bad_lines=on_bad_lines,
+            dtypes=_feature_dtypes(options.get("features")),
         )
 
     @property
@@ -139,7 +142,20 @@ class CsvOptions:
             "null_values": list(self.null_values) if self.null_values else None,
             "empty_string_is_null": self.empty_string_is_null,
             "infer_schema_length": INFER_SCHEMA_ROWS,
+            "schema_overrides": dict(self.dtypes) or None,
         }
+
+
+def _feature_dtypes(features: Any) -> tuple[tuple[str, pl.DataType], ...]:
+    """``features=`` Value columns as Polars types to read them with (as ``datasets`` gives
+    pandas ``dtype=``), so a column is never inferred as another type first."""
+    if not features:
+        return ()
+    return tuple(
+        (name, feature_to_polars(feature))
+        for name, feature in features.items()
+        if isinstance(feature, Value)
+    )
 
 
 def utf8_bytes(path: str, opts: CsvOptions, storage_options: Any = None) -> bytes:
@@ -243,32 +259,6 @@ def _scan_many(
     return _rename(lf, opts)
 
 
-def diagnose_csv(files: list[str], sep: str) -> CrucibleError | None:
-    """Find the first row whose field count differs from the header's (1-based line number).
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "a.csv")
-    >>> _ = open(p, "w").write("a,b\\n1,2\\n3,4,5\\n")
-    >>> diagnose_csv([p], ",").row
-    3
-    """
-    for path in files:
-        reader = pycsv.reader(open_text_lines(path), delimiter=sep)
-        width = None
-        for row in reader:
-            if width is None:
-                width = len(row)
-            elif row and len(row) != width:
-                return DataFileError(
-                    path,
-                    f"row has {len(row)} fields but the header has {width}",
-                    row=reader.line_num,
-                )
-    return None
-
-
 def scan(files: list[str], options: ScanOptions) -> Scan:
     """Scan CSV files lazily with ``datasets``' CSV options (see :class:`CsvOptions`).
 
@@ -284,6 +274,12 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     """
     opts = CsvOptions.from_options(options)
     storage_options = options.get("storage_options")
+    for path in files:
+        blank = blank_file_error(path, "CSV")
+        if blank is not None:
+            raise blank
+    if "encoding" not in options and any(has_utf16_bom(f) for f in files):
+        opts = replace(opts, encoding="utf-16")  # a UTF-16 byte-order mark says so
     lf = concat_scans(
         files,
         partial(_scan_one, opts=opts, storage_options=storage_options),
@@ -291,7 +287,7 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     )
 
     def diagnose(error: BaseException) -> CrucibleError | None:
-        return diagnose_csv(files, opts.sep)
+        return diagnose_csv(files, opts.sep, error, opts.quote_char or '"')
 
     schema = run_explained(lf.collect_schema, [diagnose])
     return Scan(lf=lf, diagnose=diagnose, features=pandas_like_features(schema))

@@ -16,7 +16,7 @@ import polars as pl
 
 from crucible_polars.errors import CrucibleError, DataFileError
 from crucible_polars.features import Features, Json, Value
-from crucible_polars.readers.base import Scan, ScanOptions
+from crucible_polars.readers.base import Scan, ScanOptions, run_explained
 from crucible_polars.readers.compressed import (
     compression_of,
     concat_scans,
@@ -25,6 +25,7 @@ from crucible_polars.readers.compressed import (
     open_text_lines,
     scan_decompressed_ndjson,
 )
+from crucible_polars.readers.diagnose import blank_file_error, invalid_utf8_error
 from crucible_polars.readers.json_infer import (
     column_kinds,
     json_columns,
@@ -34,6 +35,10 @@ from crucible_polars.readers.json_infer import (
 )
 
 BOM = "\ufeff"
+TOO_DEEP = (
+    "JSON nested too deeply to read (deeper than Python's recursion limit); flatten it, "
+    "or store the nested part as a JSON string"
+)
 
 INFER_SCHEMA_ROWS = 10_000
 
@@ -57,6 +62,8 @@ def _is_json_lines(path: str) -> bool:
                 json.loads(line)
             except json.JSONDecodeError:
                 return False
+            except RecursionError:
+                return True  # a complete line, too deeply nested: the scan names it
             return True
     return True
 
@@ -96,7 +103,7 @@ def _document_rows(
     except json.JSONDecodeError as err:
         raise DataFileError(path, f"invalid JSON ({err.msg})", row=err.lineno) from err
     except RecursionError as err:
-        raise DataFileError(path, "JSON nested too deeply to read") from err
+        raise DataFileError(path, TOO_DEEP) from err
     if field is not None:
         if not isinstance(data, dict) or field not in data:
             keys = list(data) if isinstance(data, dict) else []
@@ -135,13 +142,18 @@ def diagnose_json_lines(files: list[str]) -> CrucibleError | None:
     2
     """
     for path in files:
+        undecodable = invalid_utf8_error(path)
+        if undecodable is not None:
+            return undecodable
         for number, line in enumerate(open_text_lines(path), start=1):
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line.lstrip(BOM))
             except json.JSONDecodeError as err:
                 return DataFileError(path, f"invalid JSON ({err.msg})", row=number)
+            except RecursionError:
+                return DataFileError(path, TOO_DEEP, row=number)
             if not isinstance(value, dict):
                 return DataFileError(path, "each line must be a JSON object", row=number)
     return None
@@ -211,34 +223,55 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     >>> scan([p], {}).lf.collect()["a"].to_list()
     [1, 2]
     """
+    for path in files:
+        blank = blank_file_error(path, "JSON")
+        if blank is not None:
+            raise blank
     field = options.get("field")
     encoding = str(options.get("encoding") or "utf-8")
     errors = options.get("encoding_errors")
+    documents = [f for f in files if field is not None or not _is_json_lines(f)]
+    lines = [f for f in files if f not in documents]
+    if not lines:
+        return _scan_documents(documents, field, encoding, errors)
+    if not documents:
+        return _scan_json_lines(lines, encoding, errors)
+    # a split mixing JSON lines and JSON documents: both, in file order of their kind
+    parts = [
+        _scan_json_lines(lines, encoding, errors),
+        _scan_documents(documents, None, encoding, errors),
+    ]
+    lf = pl.concat([p.lf for p in parts], how="diagonal_relaxed")
+    features = Features.from_polars(lf.collect_schema())
+    return Scan(lf=lf, diagnose=parts[0].diagnose, features=features)
+
+
+def _scan_documents(files: list[str], field: str | None, encoding: str, errors: Any) -> Scan:
+    documents = [_document_rows(f, field, encoding, errors) for f in files]
+    kinds = column_kinds(row for rows in documents for row in rows if isinstance(row, dict))
+    json_cols = frozenset(json_columns(kinds))
+    frames = [_frame_from_rows(rows, json_cols).lazy() for rows in documents]
+    return _finish(pl.concat(frames, how="diagonal_relaxed"), kinds, json_cols)
+
+
+def _scan_json_lines(files: list[str], encoding: str, errors: Any) -> Scan:
     utf8 = encoding.lower().replace("-", "_") in ("utf_8", "utf8", "utf_8_sig")
-    if field is not None or not all(_is_json_lines(f) for f in files):
-        documents = [_document_rows(f, field, encoding, errors) for f in files]
-        kinds = column_kinds(row for rows in documents for row in rows if isinstance(row, dict))
-        json_cols = frozenset(json_columns(kinds))
-        frames = [_frame_from_rows(rows, json_cols).lazy() for rows in documents]
-        lf = pl.concat(frames, how="diagonal_relaxed")
-        return _finish(lf, kinds, json_cols)
     kinds = column_kinds(_sample_rows(files))
     json_cols = frozenset(json_columns(kinds))
-    if json_cols or not utf8 or errors not in (None, "strict"):
-        frames = [_read_json_lines(f, json_cols, encoding, errors) for f in files]
-        lf = pl.concat(frames, how="diagonal_relaxed")
-    elif any(_has_bom(f) for f in files):
-        lf = pl.concat(
-            [scan_decompressed_ndjson(f, compression_of(f)) for f in files],
-            how="diagonal_relaxed",
-        )
-    else:
-        lf = concat_scans(files, _scan_one, _scan_many)
 
     def diagnose(error: BaseException) -> CrucibleError | None:
         return diagnose_json_lines(files)
 
-    return _finish(lf, kinds, json_cols, diagnose)
+    def frames() -> pl.LazyFrame:
+        if json_cols or not utf8 or errors not in (None, "strict"):
+            parts = [_read_json_lines(f, json_cols, encoding, errors) for f in files]
+            return pl.concat(parts, how="diagonal_relaxed")
+        if any(_has_bom(f) for f in files):
+            parts = [scan_decompressed_ndjson(f, compression_of(f)) for f in files]
+            return pl.concat(parts, how="diagonal_relaxed")
+        return concat_scans(files, _scan_one, _scan_many)
+
+    return _finish(run_explained(frames, [diagnose]), kinds, json_cols, diagnose)
 
 
 def _finish(
@@ -247,7 +280,11 @@ def _finish(
     json_cols: frozenset[str],
     diagnose: Any = None,
 ) -> Scan:
-    schema = lf.collect_schema()
+    schema = run_explained(lf.collect_schema, [diagnose] if diagnose else [])
+    huge = [n for n, t in schema.items() if t == pl.Int128]  # beyond int64: pyarrow -> float64
+    if huge:
+        lf = lf.with_columns(pl.col(huge).cast(pl.Float64))
+        schema = lf.collect_schema()
     stamps = [c for c in timestamp_columns(kinds) if schema.get(c) == pl.String]
     if stamps:
         lf = lf.with_columns(parse_timestamps(c) for c in stamps)

@@ -9,6 +9,7 @@ from crucible_polars.readers import arrow, csv, json, parquet, text
 from crucible_polars.readers.archive_files import expand_archives
 from crucible_polars.readers.archives import is_archive
 from crucible_polars.readers.base import Scan, ScanOptions
+from crucible_polars.readers.diagnose import format_mismatch_error
 from crucible_polars.readers.extensions import FORMAT_EXTENSIONS, SUPPORTED_FORMATS
 from crucible_polars.readers.imagefolder import scan_imagefolder
 from crucible_polars.sources.fetch import fetch, needs_fetch
@@ -45,6 +46,9 @@ def scan_files(format: str, files: Sequence[str], options: ScanOptions | None = 
         files = expand_archives(files, FORMAT_EXTENSIONS[format], options.get("storage_options"))
         if not files:
             raise UnsupportedFormatError(f"no {format} file inside the archives", [format])
+    mismatch = format_mismatch_error(format, list(files)) if format != "imagefolder" else None
+    if mismatch is not None:
+        raise mismatch
     return READERS[format](list(files), options)
 
 

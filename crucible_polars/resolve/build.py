@@ -71,6 +71,8 @@ def build_split(
     options = plan.options
     if plan.format == "imagefolder":  # labels and metadata are decided over every split
         options = {**options, "split_files": plan.split_files, "features": features}
+    elif plan.format == "csv" and features is not None:  # column types, as pandas' dtype=
+        options = {**options, "features": features}
     scan = scan_files(plan.format, plan.split_files[split], options)
     schema = run_explained(scan.lf.collect_schema, [scan.diagnose])
     stored = scan.features if scan.features is not None else plan.features
