@@ -161,16 +161,7 @@ def write_datasets_layout(
     """``datasets``' ``save_to_disk`` layout: Arrow IPC stream shards
     (``data-00000-of-00001.arrow``, with the ``huggingface`` schema metadata), ``state.json``
     (shard list, split) and ``dataset_info.json`` (info and Features), so that
-    ``datasets.load_from_disk`` reads it too.
-
-    Parameters
-    ----------
-    plan, info, split
-        The dataset's plan, info and split name.
-    folder
-        Where to write (created if missing).
-    num_shards
-        Number of data files (at most one per row).
+    ``datasets.load_from_disk`` reads it too. Parameters as for :func:`write_dataset_folder`.
 
     Examples
     --------

@@ -20,18 +20,17 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.errors import CrucibleError, DataFileError
+from crucible_polars.errors import CrucibleError
 from crucible_polars.features import Features, Value, feature_to_polars
 from crucible_polars.readers.base import Scan, ScanOptions, run_explained
 from crucible_polars.readers.compressed import (
     compression_of,
     concat_scans,
     needs_python_decompression,
-    open_path,
     scan_decompressed_csv,
 )
 from crucible_polars.readers.csv_diagnose import diagnose_csv
-from crucible_polars.readers.diagnose import blank_file_error, has_utf16_bom
+from crucible_polars.readers.diagnose import blank_file_error, has_utf16_bom, read_decoded
 
 PANDAS_NA_VALUES = (
     *("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"),
@@ -170,18 +169,7 @@ def utf8_bytes(path: str, opts: CsvOptions, storage_options: Any = None) -> byte
     >>> utf8_bytes(p, CsvOptions(encoding="latin-1", on_bad_lines="skip")).decode()
     'a,b\\r\\ncafé,1\\r\\n'
     """
-    with open_path(path, compression_of(path), storage_options) as raw:
-        data = raw.read()
-    try:
-        text = data.decode(opts.encoding, errors=opts.encoding_errors)
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise DataFileError(
-            path,
-            f"is not valid {opts.encoding} ({err.reason}); pass the file's encoding, e.g. "
-            "encoding='latin-1', or encoding_errors='replace'",
-            row=line,
-        ) from err
+    text = read_decoded(path, opts.encoding, opts.encoding_errors, storage_options)
     if opts.on_bad_lines == "error":
         return text.encode()
     out = io.StringIO()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import PurePosixPath
+from typing import Any
 
 from crucible_polars.errors import DataFileError
 from crucible_polars.readers.compressed import compression_of, open_path
@@ -30,6 +31,36 @@ def byte_lines(path: str) -> Iterator[bytes]:
     """
     with open_path(path, compression_of(path)) as raw:
         yield from raw
+
+
+def read_decoded(
+    path: str, encoding: str = "utf-8", errors: str | None = None, storage_options: Any = None
+) -> str:
+    """A whole (possibly compressed, local or remote) file decoded with ``encoding``; bytes
+    that do not decode raise :class:`DataFileError` naming the file, line and what to pass.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.txt"); _ = open(p, "wb").write(b"a\\n\\xe9")
+    >>> read_decoded(p, "latin-1")
+    'a\\né'
+    >>> read_decoded(p)
+    Traceback (most recent call last):
+    ...
+    crucible_polars.errors.DataFileError: ...line 2: is not valid utf-8 ...
+    """
+    with open_path(path, compression_of(path), storage_options) as raw:
+        data = raw.read()
+    try:
+        return str(data.decode(encoding, errors=errors or "strict"))
+    except UnicodeDecodeError as err:
+        raise DataFileError(
+            path,
+            f"is not valid {encoding} ({err.reason}); pass encoding= (e.g. 'latin-1') or "
+            "encoding_errors='replace'",
+            row=data[: err.start].count(b"\n") + 1,
+        ) from err
 
 
 def head_bytes(path: str, size: int = 4) -> bytes:

@@ -25,7 +25,7 @@ from crucible_polars.readers.compressed import (
     open_text_lines,
     scan_decompressed_ndjson,
 )
-from crucible_polars.readers.diagnose import blank_file_error, invalid_utf8_error
+from crucible_polars.readers.diagnose import blank_file_error, invalid_utf8_error, read_decoded
 from crucible_polars.readers.json_infer import (
     column_kinds,
     json_columns,
@@ -79,17 +79,7 @@ def read_text(path: str, encoding: str = "utf-8", errors: str | None = None) -> 
     >>> read_text(p)
     '[1]'
     """
-    with open_path(path, compression_of(path)) as raw:
-        data = raw.read()
-    try:
-        return data.decode(encoding, errors=errors or "strict").lstrip(BOM)
-    except UnicodeDecodeError as err:
-        raise DataFileError(
-            path,
-            f"is not valid {encoding} ({err.reason}); pass encoding= (e.g. 'latin-1') or "
-            "encoding_errors='replace'",
-            row=data[: err.start].count(b"\n") + 1,
-        ) from err
+    return read_decoded(path, encoding, errors).lstrip(BOM)
 
 
 def _document_rows(

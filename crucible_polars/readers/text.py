@@ -12,14 +12,13 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.errors import DataFileError
 from crucible_polars.readers.base import Scan, ScanOptions
 from crucible_polars.readers.compressed import (
     compression_of,
     needs_python_decompression,
-    open_path,
     scan_decompressed_text,
 )
+from crucible_polars.readers.diagnose import read_decoded
 
 SAMPLE_BY = ("line", "paragraph", "document")
 _SCHEMA = {"text": pl.String}
@@ -69,17 +68,7 @@ def read_text_file(
     >>> read_text_file(p, encoding="latin-1", keep_linebreaks=True)["text"].to_list()
     ['é\\n', 'b']
     """
-    with open_path(path, compression_of(path), storage_options) as raw:
-        data = raw.read()
-    try:
-        decoded = data.decode(encoding, errors=errors or "strict")
-    except UnicodeDecodeError as err:
-        raise DataFileError(
-            path,
-            f"is not valid {encoding} ({err.reason}); pass encoding= (e.g. 'latin-1') or "
-            "encoding_errors='replace'",
-            row=data[: err.start].count(b"\n") + 1,
-        ) from err
+    decoded = read_decoded(path, encoding, errors, storage_options)
     text = decoded.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines
     return pl.DataFrame({"text": split_text(text, sample_by, keep_linebreaks)}, schema=_SCHEMA)
 
