@@ -38,36 +38,37 @@ def _rows(ds: Any) -> list[dict[str, Any]]:
     return list(ds.to_list())
 
 
+def _same_as_datasets(url: str, cache_dir: Path) -> list[dict[str, Any]]:
+    """Load ``url`` with both libraries; same Features, columns and rows; the rows."""
+    import datasets
+
+    ours = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=cache_dir)
+    theirs = datasets.load_dataset("parquet", data_files=url, split="train")
+    assert ours.features.to_dict() == theirs.features.to_dict()
+    assert ours.column_names == theirs.column_names
+    assert _rows(ours) == _rows(theirs)
+    return _rows(ours)
+
+
 def test_hf_data_files_go_through_the_configured_endpoint(
     hub: HubServer, tmp_path: Path, loopback_only: list[Any]
 ) -> None:
-    import datasets
-
     repo = "mirror-only-t/moving"
     hub_repos.add_moving_repo(hub, repo)
-    url = f"hf://datasets/{repo}/**/*.parquet"
-    ours = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
-    theirs = datasets.load_dataset("parquet", data_files=url, split="train")
-    assert _rows(ours) == _rows(theirs) == [{"x": 10}, {"x": 20}]
-    old = f"hf://datasets/{repo}@v1/**/*.parquet"
-    ours = cp.load_dataset("parquet", data_files=old, split="train", cache_dir=tmp_path)
-    theirs = datasets.load_dataset("parquet", data_files=old, split="train")
-    assert _rows(ours) == _rows(theirs) == [{"x": 1}, {"x": 2}, {"x": 3}]
+    rows = _same_as_datasets(f"hf://datasets/{repo}/**/*.parquet", tmp_path)
+    assert rows == [{"x": 10}, {"x": 20}]
+    rows = _same_as_datasets(f"hf://datasets/{repo}@v1/**/*.parquet", tmp_path)
+    assert rows == [{"x": 1}, {"x": 2}, {"x": 3}]
     assert loopback_only, "nothing was requested from the test Hub"
 
 
 def test_hf_url_on_the_parquet_branch_and_missing_files(
     hub: HubServer, tmp_path: Path, loopback_only: list[Any]
 ) -> None:
-    import datasets
-
     repo = "mirror-only-t/script"
     hub_repos.add_script_only(hub, repo)
     url = f"hf://datasets/{repo}@refs/convert/parquet/**/*.parquet"
-    ours = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
-    theirs = datasets.load_dataset("parquet", data_files=url, split="train")
-    assert _rows(ours) == _rows(theirs)
-    assert len(ours) > 0
+    assert _same_as_datasets(url, tmp_path)
     with pytest.raises(DataFilesNotFoundError, match="nothing-here"):
         cp.load_dataset(
             "parquet", data_files=f"hf://datasets/{repo}/nothing-here/*.parquet", cache_dir=tmp_path
