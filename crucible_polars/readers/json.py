@@ -246,8 +246,15 @@ def _scan_documents(files: list[str], field: str | None, encoding: str, errors: 
 
 def _scan_json_lines(files: list[str], encoding: str, errors: Any) -> Scan:
     utf8 = encoding.lower().replace("-", "_") in ("utf_8", "utf8", "utf_8_sig")
-    kinds = column_kinds(_sample_rows(files))
-    json_cols = frozenset(json_columns(kinds))
+    limit = max(1_000, INFER_SCHEMA_ROWS // len(files))  # bounded work for many files
+    per_file = [column_kinds(_sample_rows([f], limit)) for f in files]
+    kinds: dict[str, set[str]] = {}
+    for found in per_file:
+        for name, seen in found.items():
+            kinds.setdefault(name, set()).update(seen)
+    # mixed types within a file make a Json column; files that disagree are a schema
+    # conflict (unify_schemas names both), as in ``datasets``
+    json_cols = frozenset(name for found in per_file for name in json_columns(found))
 
     def diagnose(error: BaseException) -> CrucibleError | None:
         return diagnose_json_lines(files)
