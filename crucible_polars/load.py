@@ -13,14 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
-import polars as pl
-
 from crucible_polars.dataset import Dataset
 from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.errors import SplitNotFoundError
 from crucible_polars.features import Features
 from crucible_polars.info import DatasetInfo
 from crucible_polars.resolve.build import BuiltSplit, build_split, build_splits
+from crucible_polars.resolve.filters import FilterSpec, as_polars_filter
 from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.resolve.patterns import DataFilesSpec
 from crucible_polars.resolve.saved import load_saved_split, saved_splits
@@ -41,7 +40,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[False] = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -62,7 +61,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[False] = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -83,7 +82,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[True],
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -104,7 +103,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[True],
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -125,7 +124,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: bool = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -145,7 +144,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: bool = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -177,7 +176,8 @@ def load_dataset(
     columns
         Columns to keep; pushed into the scan.
     filters
-        A Polars expression; pushed into the scan.
+        A Polars expression, or ``datasets``' (pyarrow's) list of ``(column, op, value)``
+        tuples (or of lists of them); pushed into the scan.
     features
         Cast and validate to these Features.
     token
@@ -210,7 +210,7 @@ def load_dataset(
 
     Examples
     --------
-    >>> import tempfile, crucible_polars as cp
+    >>> import tempfile, polars as pl, crucible_polars as cp
     >>> folder = tempfile.mkdtemp()
     >>> pl.DataFrame({"x": [1, 2, 3]}).write_parquet(f"{folder}/train.parquet")
     >>> pl.DataFrame({"x": [4]}).write_parquet(f"{folder}/test.parquet")
@@ -221,6 +221,7 @@ def load_dataset(
     """
     if download_mode not in DOWNLOAD_MODES:
         raise ValueError(f"download_mode must be one of {DOWNLOAD_MODES}, got {download_mode!r}.")
+    filters = as_polars_filter(filters)
     terms = parse_split(split) if split is not None else None
     plan = resolve_load(
         str(path),

@@ -159,3 +159,29 @@ def test_json_field_with_strings_and_missing_feature_columns(tmp_path: Path) -> 
     )
     _same("json", str(tmp_path / "a.jsonl"), features=features)
     _same("json", str(tmp_path / "a.jsonl"), fieldd="data")
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [("a", ">", 1), ("b", "in", ["y", "q"])],
+        [[("a", "=", 1)], [("b", "==", "z")]],
+        [("b", "not in", ["x"]), ("a", "<=", 2)],
+    ],
+)
+@pytest.mark.parametrize("streaming", [False, True])
+def test_parquet_filters_in_pyarrow_form_match_datasets(
+    filters: list[Any], streaming: bool, tmp_path: Path
+) -> None:
+    import datasets
+    import polars as pl
+
+    path = str(tmp_path / "f.parquet")
+    pl.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}).write_parquet(path)
+    theirs = datasets.load_dataset("parquet", data_files=path, split="train", filters=filters)
+    ours = cp.load_dataset(
+        "parquet", data_files=path, split="train", filters=filters, streaming=streaming
+    )
+    assert list(ours) == list(theirs)
+    with pytest.raises(TypeError, match="filters="):
+        cp.load_dataset("parquet", data_files=path, filters=[("a", "~", 1)])

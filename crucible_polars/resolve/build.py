@@ -23,6 +23,7 @@ from crucible_polars.plan import Plan, carry_features
 from crucible_polars.readers import scan_files
 from crucible_polars.readers.base import run_explained
 from crucible_polars.readers.image_paths import data_files_folder, resolve_image_paths
+from crucible_polars.resolve.filters import FilterSpec, as_polars_filter
 from crucible_polars.resolve.load_plan import LoadPlan, resolve_load
 from crucible_polars.resolve.splits import SplitSlice
 
@@ -40,7 +41,7 @@ def build_split(
     plan: LoadPlan,
     split: str,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
 ) -> BuiltSplit:
     """The lazy plan of one split: scan, stored Features, then ``features=`` cast, relative
@@ -88,8 +89,9 @@ def build_split(
     if features is not None:
         out = ops_columns.cast(_fit_columns(out, plan.format, features), features)
     out = _resolve_relative_images(out, plan.split_files[split])
-    if filters is not None:
-        out = out.derive(out.lf.filter(filters))
+    predicate = as_polars_filter(filters)  # a Polars expression, or pyarrow's DNF list
+    if predicate is not None:
+        out = out.derive(out.lf.filter(predicate))
     if columns is not None:
         out = ops_columns.select_columns(out, list(columns))
     info = plan.info.copy(**scan.info) if scan.info else plan.info
@@ -129,7 +131,7 @@ def build_splits(
     plan: LoadPlan,
     terms: Sequence[SplitSlice],
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     *,
     name: str | None = None,
