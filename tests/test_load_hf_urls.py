@@ -89,3 +89,13 @@ def test_hf_url_offline_reads_the_cache(
     again = cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
     assert _rows(again) == _rows(first)
     assert not hub.requests
+
+
+def test_hf_url_as_the_path(hub: HubServer, tmp_path: Path, loopback_only: list[Any]) -> None:
+    repo = "mirror-only-t/as-path"
+    hub_repos.add_moving_repo(hub, repo)
+    file_url = f"hf://datasets/{repo}@v1/**/*.parquet"
+    ds = cp.load_dataset(file_url, split="train", cache_dir=tmp_path)
+    assert _rows(ds) == [{"x": 1}, {"x": 2}, {"x": 3}]
+    whole = cp.load_dataset(f"hf://datasets/{repo}@v1", split="train", cache_dir=tmp_path)
+    assert _rows(whole) == _rows(ds)
