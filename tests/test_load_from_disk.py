@@ -145,3 +145,38 @@ def test_arrow_with_unknown_option_is_refused(tmp_path: Path) -> None:
     _ours().save_to_disk(tmp_path / "saved")
     with pytest.raises(TypeError, match="columnz"):
         cp.load_dataset("arrow", data_files=str(tmp_path / "saved" / "*.arrow"), columnz=["a"])
+
+
+def test_mmlu_redux_like_hub_repo_of_save_to_disk_folders(hub: Any, tmp_path: Path) -> None:
+    """edinburgh-dawg/mmlu-redux stores one save_to_disk folder per subject: it loads
+    through the test Hub with the same rows and Features as datasets."""
+    import datasets
+
+    rows = {"question": ["q1", "q2"], "choices": [["a", "b"], ["c"]], "answer": [0, 1]}
+    features = datasets.Features(
+        {
+            "question": datasets.Value("string"),
+            "choices": datasets.List(datasets.Value("string")),
+            "answer": datasets.ClassLabel(names=["A", "B"]),
+        }
+    )
+    files: dict[str, bytes] = {}
+    subjects = ("anatomy", "astronomy")
+    for subject in subjects:
+        folder = tmp_path / "repo" / subject
+        datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(folder))
+        for file in folder.iterdir():
+            files[f"{subject}/{file.name}"] = file.read_bytes()
+    configs = "".join(
+        f"- config_name: {s}\n  data_files:\n  - split: test\n    path: {s}/data-*\n"
+        for s in subjects
+    )
+    files["README.md"] = f"---\nconfigs:\n{configs}---\n".encode()
+    repo = "mmlu-redux-t/mmlu-redux"
+    hub.add_repo(repo, files)
+    for subject in subjects:
+        ours = cp.load_dataset(repo, subject, split="test", cache_dir=tmp_path / "cache")
+        theirs = datasets.load_dataset(repo, subject, split="test")
+        assert ours.features.to_dict() == theirs.features.to_dict()
+        assert ours.to_list() == theirs.to_list()
+        assert len(ours) == 2
