@@ -18,6 +18,7 @@ from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.errors import SplitNotFoundError
 from crucible_polars.features import Features
 from crucible_polars.info import DatasetInfo
+from crucible_polars.readers.options import pop_load_arguments
 from crucible_polars.resolve.build import BuiltSplit, build_split, build_splits
 from crucible_polars.resolve.filters import FilterSpec, as_polars_filter
 from crucible_polars.resolve.load_plan import resolve_load
@@ -191,7 +192,9 @@ def load_dataset(
     storage_options
         fsspec options for URLs (credentials, endpoints).
     **config_kwargs
-        Reader options, e.g. ``sep="\\t"`` for CSV or ``field="data"`` for JSON documents.
+        Reader options, e.g. ``sep="\\t"`` for CSV or ``field="data"`` for JSON documents;
+        an unknown one raises ``TypeError``. ``datasets``' ``keep_in_memory``, ``num_proc``
+        and ``verification_mode`` are accepted and change no row (data stays lazy).
 
     Returns
     -------
@@ -222,6 +225,7 @@ def load_dataset(
     if download_mode not in DOWNLOAD_MODES:
         raise ValueError(f"download_mode must be one of {DOWNLOAD_MODES}, got {download_mode!r}.")
     filters = as_polars_filter(filters)
+    config_kwargs = pop_load_arguments(config_kwargs)
     terms = parse_split(split) if split is not None else None
     plan = resolve_load(
         str(path),

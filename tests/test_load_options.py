@@ -185,3 +185,20 @@ def test_parquet_filters_in_pyarrow_form_match_datasets(
     assert list(ours) == list(theirs)
     with pytest.raises(TypeError, match="filters="):
         cp.load_dataset("parquet", data_files=path, filters=[("a", "~", 1)])
+
+
+def test_datasets_load_arguments_are_taken(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"a": 1}\n')
+    ds = cp.load_dataset(
+        "json",
+        data_files=str(path),
+        split="train",
+        num_proc=2,
+        keep_in_memory=True,
+        verification_mode="no_checks",
+    )
+    assert ds["a"] == [1]
+    assert cp.Dataset.from_json(str(path), keep_in_memory=True, cache_dir=str(tmp_path))["a"] == [1]
+    with pytest.raises(ValueError, match="save_infos"):
+        cp.load_dataset("json", data_files=str(path), save_infos=True)

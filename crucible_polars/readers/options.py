@@ -209,3 +209,43 @@ def _is_default(fmt: str, key: str, value: Any) -> bool:
     if value is None or value == default:
         return True
     return value in _SAME_AS_DEFAULT.get(key, ()) and default in (None, "utf-8", "infer")
+
+
+LOAD_ARGUMENTS: dict[str, tuple[Any, ...] | None] = {
+    "keep_in_memory": None,
+    "num_proc": None,
+    "verification_mode": None,
+    "save_infos": (False, None),
+    "download_config": (None,),
+    "trust_remote_code": (False, None),
+}
+"""``datasets.load_dataset`` (and ``Dataset.from_*``) arguments that are not reader options:
+``None`` where any value is accepted (memory, parallelism and split-size checks change no
+row here: data stays lazy), else the only values accepted."""
+
+
+def pop_load_arguments(kwargs: dict[str, Any], *, also: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``kwargs`` without ``datasets``' load-level arguments (:data:`LOAD_ARGUMENTS`, plus
+    ``also``, accepted with any value); a value this package cannot honour raises.
+
+    Examples
+    --------
+    >>> pop_load_arguments({"num_proc": 8, "sep": ";"})
+    {'sep': ';'}
+    >>> pop_load_arguments({"save_infos": True})
+    Traceback (most recent call last):
+    ...
+    ValueError: save_infos=True is not supported by crucible_polars (accepted: False, None).
+    """
+    rest = dict(kwargs)
+    for name in (*LOAD_ARGUMENTS, *also):
+        if name not in rest:
+            continue
+        value = rest.pop(name)
+        accepted = LOAD_ARGUMENTS.get(name)
+        if accepted is not None and value not in accepted:
+            shown = ", ".join(map(repr, accepted))
+            raise ValueError(
+                f"{name}={value!r} is not supported by crucible_polars (accepted: {shown})."
+            )
+    return rest

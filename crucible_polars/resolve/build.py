@@ -23,6 +23,7 @@ from crucible_polars.plan import Plan, carry_features
 from crucible_polars.readers import scan_files
 from crucible_polars.readers.base import run_explained
 from crucible_polars.readers.image_paths import data_files_folder, resolve_image_paths
+from crucible_polars.readers.options import pop_load_arguments
 from crucible_polars.resolve.filters import FilterSpec, as_polars_filter
 from crucible_polars.resolve.load_plan import LoadPlan, resolve_load
 from crucible_polars.resolve.splits import SplitSlice
@@ -203,7 +204,7 @@ def load_files(
     >>> load_files("parquet", path, {}).plan.collect()["a"].to_list()
     [1, 2]
     """
-    options = dict(options)
+    options = pop_load_arguments(dict(options), also=("cache_dir",))
     split = options.pop("split", None) or "train"
     columns, filters = options.pop("columns", None), options.pop("filters", None)
     features = options.pop("features", None)
