@@ -217,7 +217,6 @@ LOAD_ARGUMENTS: dict[str, tuple[Any, ...] | None] = {
     "verification_mode": None,
     "save_infos": (False, None),
     "download_config": (None,),
-    "trust_remote_code": (False, None),
 }
 """``datasets.load_dataset`` (and ``Dataset.from_*``) arguments that are not reader options:
 ``None`` where any value is accepted (memory, parallelism and split-size checks change no
