@@ -99,3 +99,16 @@ def test_hf_url_as_the_path(hub: HubServer, tmp_path: Path, loopback_only: list[
     assert _rows(ds) == [{"x": 1}, {"x": 2}, {"x": 3}]
     whole = cp.load_dataset(f"hf://datasets/{repo}@v1", split="train", cache_dir=tmp_path)
     assert _rows(whole) == _rows(ds)
+
+
+def test_hf_url_of_a_gated_repo_sends_the_token(hub: HubServer, tmp_path: Path) -> None:
+    from crucible_polars.errors import HubAccessError
+
+    token = "hf_crucible_hf_url_secret_0123456789"
+    repo = "gated-t/hf-url"
+    hub_repos.add_gated(hub, repo, token)
+    url = f"hf://datasets/{repo}/**/*.parquet"
+    with pytest.raises(HubAccessError):
+        cp.load_dataset("parquet", data_files=url, split="train", cache_dir=tmp_path)
+    ds = cp.load_dataset("parquet", data_files=url, split="train", token=token, cache_dir=tmp_path)
+    assert ds.to_dict() == {"prompt": ["a", "b", "c"], "score": [1, 2, 3]}
