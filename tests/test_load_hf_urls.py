@@ -59,6 +59,14 @@ def test_hf_data_files_go_through_the_configured_endpoint(
     assert rows == [{"x": 10}, {"x": 20}]
     rows = _same_as_datasets(f"hf://datasets/{repo}@v1/**/*.parquet", tmp_path)
     assert rows == [{"x": 1}, {"x": 2}, {"x": 3}]
+    streamed = cp.load_dataset(
+        "parquet",
+        data_files=f"hf://datasets/{repo}@v1/**/*.parquet",
+        split="train",
+        streaming=True,
+        cache_dir=tmp_path,
+    )
+    assert list(streamed) == rows
     assert loopback_only, "nothing was requested from the test Hub"
 
 
