@@ -8,23 +8,22 @@ casts join the plan.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
-import polars as pl
-
-from crucible_polars.dataset import DICT_FILE, INFO_FILE, Dataset
+from crucible_polars.dataset import Dataset
 from crucible_polars.dataset_dict import DatasetDict
-from crucible_polars.errors import DataFilesNotFoundError, SplitNotFoundError
+from crucible_polars.errors import SplitNotFoundError
 from crucible_polars.features import Features
 from crucible_polars.info import DatasetInfo
-from crucible_polars.plan import Plan
+from crucible_polars.readers.options import pop_load_arguments
 from crucible_polars.resolve.build import BuiltSplit, build_split, build_splits
+from crucible_polars.resolve.filters import FilterSpec, as_polars_filter
 from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.resolve.patterns import DataFilesSpec
+from crucible_polars.resolve.saved import load_saved_split, saved_splits
 from crucible_polars.resolve.splits import parse_split
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, iterable_from_plan
 
@@ -42,7 +41,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[False] = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -63,7 +62,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[False] = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -84,7 +83,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[True],
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -105,7 +104,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: Literal[True],
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -126,7 +125,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: bool = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -146,7 +145,7 @@ def load_dataset(
     revision: str | None = None,
     streaming: bool = False,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     token: str | bool | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -178,7 +177,8 @@ def load_dataset(
     columns
         Columns to keep; pushed into the scan.
     filters
-        A Polars expression; pushed into the scan.
+        A Polars expression, or ``datasets``' (pyarrow's) list of ``(column, op, value)``
+        tuples (or of lists of them); pushed into the scan.
     features
         Cast and validate to these Features.
     token
@@ -192,7 +192,9 @@ def load_dataset(
     storage_options
         fsspec options for URLs (credentials, endpoints).
     **config_kwargs
-        Reader options, e.g. ``sep="\\t"`` for CSV or ``field="data"`` for JSON documents.
+        Reader options, e.g. ``sep="\\t"`` for CSV or ``field="data"`` for JSON documents;
+        an unknown one raises ``TypeError``. ``datasets``' ``keep_in_memory``, ``num_proc``
+        and ``verification_mode`` are accepted and change no row (data stays lazy).
 
     Returns
     -------
@@ -211,7 +213,7 @@ def load_dataset(
 
     Examples
     --------
-    >>> import tempfile, crucible_polars as cp
+    >>> import tempfile, polars as pl, crucible_polars as cp
     >>> folder = tempfile.mkdtemp()
     >>> pl.DataFrame({"x": [1, 2, 3]}).write_parquet(f"{folder}/train.parquet")
     >>> pl.DataFrame({"x": [4]}).write_parquet(f"{folder}/test.parquet")
@@ -222,6 +224,8 @@ def load_dataset(
     """
     if download_mode not in DOWNLOAD_MODES:
         raise ValueError(f"download_mode must be one of {DOWNLOAD_MODES}, got {download_mode!r}.")
+    filters = as_polars_filter(filters)
+    config_kwargs = pop_load_arguments(config_kwargs)
     terms = parse_split(split) if split is not None else None
     plan = resolve_load(
         str(path),
@@ -258,7 +262,19 @@ def _dataset(built: BuiltSplit) -> Dataset:
 
 
 def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
-    """Load what :meth:`Dataset.save_to_disk` or :meth:`DatasetDict.save_to_disk` wrote.
+    """Load what :meth:`Dataset.save_to_disk` or :meth:`DatasetDict.save_to_disk` wrote, here
+    or with ``datasets`` (Arrow shards, ``state.json``, ``dataset_info.json``); folders of
+    this package's earlier parquet layout load too.
+
+    Parameters
+    ----------
+    path
+        The folder ``save_to_disk`` wrote.
+
+    Returns
+    -------
+    Dataset | DatasetDict
+        A ``DatasetDict`` for a folder with ``dataset_dict.json``, else a ``Dataset``.
 
     Examples
     --------
@@ -269,22 +285,13 @@ def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
     1
     """
     folder = Path(path).expanduser()
-    if (folder / DICT_FILE).is_file():
-        splits = json.loads((folder / DICT_FILE).read_text())["splits"]
-        return DatasetDict({s: _load_saved_split(folder / s) for s in splits})
-    if (folder / INFO_FILE).is_file():
-        return _load_saved_split(folder)
-    raise DataFilesNotFoundError(
-        str(folder), f"It holds no {INFO_FILE} or {DICT_FILE}; was it written by save_to_disk?"
-    )
+    splits = saved_splits(folder)
+    if splits is not None:
+        return DatasetDict({s: _saved_dataset(folder / s, s) for s in splits})
+    return _saved_dataset(folder)
 
 
-def _load_saved_split(folder: Path) -> Dataset:
-    info = json.loads((folder / INFO_FILE).read_text())
-    files = sorted(str(p) for p in folder.glob("*.parquet"))
-    if not files:
-        raise DataFilesNotFoundError(str(folder / "*.parquet"))
-    features = Features.from_dict(info.pop("features"))
-    split, num_rows = info.pop("split", None), info.pop("num_rows", None)
-    plan = Plan(pl.scan_parquet(files), features, num_rows=num_rows)
-    return Dataset.from_plan(plan, info=DatasetInfo.from_dict(info), split=split)
+def _saved_dataset(folder: Path, name: str | None = None) -> Dataset:
+    saved = load_saved_split(folder)
+    split = saved.split if saved.split is not None else name
+    return Dataset.from_plan(saved.plan, info=DatasetInfo.from_dict(saved.info), split=split)

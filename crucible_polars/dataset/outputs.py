@@ -249,10 +249,10 @@ class DatasetOutputs(DatasetState):
         )
 
     def save_to_disk(self, path: str | os.PathLike[str], *, num_shards: int = 1) -> None:
-        """Save as parquet shards plus ``dataset_info.json``; :func:`load_from_disk` reads it back.
+        """Save in ``datasets``' layout (Arrow shards, ``state.json``, ``dataset_info.json``);
+        :func:`load_from_disk` and ``datasets.load_from_disk`` read it back.
 
-        The shards carry the ``huggingface`` metadata, so
-        ``datasets.load_dataset("parquet", data_files=f"{path}/*.parquet")`` gets the same
+        The shards carry the ``huggingface`` metadata, so ``datasets`` gets the same
         Features. The folder appears whole or not at all.
 
         Examples

@@ -74,8 +74,10 @@ def is_archive(path: str | os.PathLike[str]) -> bool:
     --------
     >>> is_archive("data/train.tar.gz"), is_archive("x.ZIP"), is_archive("a.jsonl.gz")
     (True, True, False)
+    >>> is_archive("zip://train.jsonl::data.zip")
+    False
     """
-    return _suffix_kind(os.fspath(path)) is not None
+    return _suffix_kind(os.fspath(path).split("::")[0]) is not None  # a chained URL's member
 
 
 def _suffix_kind(path: str) -> tuple[str, str | None] | None:

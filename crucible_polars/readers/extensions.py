@@ -133,6 +133,7 @@ FORMAT_EXTENSIONS: dict[str, list[str]] = {
     "json": [".json", ".jsonl", ".ndjson"],
     "csv": [".csv", ".tsv"],
     "text": [".txt"],
+    "arrow": [".arrow"],
     "imagefolder": [e for e in IMAGE_EXTENSIONS if e not in (".mpg", ".mpeg")],  # video there
     "audiofolder": AUDIO_EXTENSIONS,
 }
@@ -151,7 +152,7 @@ _IGNORED_SUFFIXES = {
     ".txz",
     ".tzst",
 }
-_TIE_BREAK = [".parquet", ".jsonl", ".json", ".csv"]
+_TIE_BREAK = [".parquet", ".arrow", ".jsonl", ".json", ".csv"]
 
 
 def format_for_extension(ext: str) -> str | None:

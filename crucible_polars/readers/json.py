@@ -1,20 +1,43 @@
-"""JSON: JSON lines are scanned lazily; JSON documents (an array, or ``field=``) are parsed."""
+"""JSON: JSON lines are scanned lazily; JSON documents (an array, or ``field=``) are parsed.
+
+Types follow ``datasets`` (pyarrow) where Polars infers differently
+(:mod:`crucible_polars.readers.json_infer`): ISO 8601 strings are timestamps, and a column
+mixing JSON types is a ``Json`` column (stored as JSON text) read in Python. A UTF-8
+byte-order mark is skipped; another ``encoding=`` is decoded in Python when the file is read.
+"""
 
 from __future__ import annotations
 
 import json
+from itertools import islice
 from typing import Any
 
 import polars as pl
 
 from crucible_polars.errors import CrucibleError, DataFileError
-from crucible_polars.readers.base import Scan, ScanOptions
+from crucible_polars.features import Features, Json, Value
+from crucible_polars.readers.base import Scan, ScanOptions, run_explained
 from crucible_polars.readers.compressed import (
     compression_of,
     concat_scans,
     needs_python_decompression,
+    open_path,
     open_text_lines,
     scan_decompressed_ndjson,
+)
+from crucible_polars.readers.diagnose import blank_file_error, invalid_utf8_error, read_decoded
+from crucible_polars.readers.json_infer import (
+    column_kinds,
+    json_columns,
+    parse_timestamps,
+    timestamp_columns,
+    to_json_text,
+)
+
+BOM = "\ufeff"
+TOO_DEEP = (
+    "JSON nested too deeply to read (deeper than Python's recursion limit); flatten it, "
+    "or store the nested part as a JSON string"
 )
 
 INFER_SCHEMA_ROWS = 10_000
@@ -31,6 +54,7 @@ def _first_char(path: str) -> str:
 def _is_json_lines(path: str) -> bool:
     """JSON lines unless the first non-blank line is not a complete JSON value by itself."""
     for line in open_text_lines(path):
+        line = line.lstrip(BOM)
         if line.strip():
             if line.lstrip().startswith("["):
                 return False
@@ -38,25 +62,49 @@ def _is_json_lines(path: str) -> bool:
                 json.loads(line)
             except json.JSONDecodeError:
                 return False
+            except RecursionError:
+                return True  # a complete line, too deeply nested: the scan names it
             return True
     return True
 
 
-def _read_document(path: str, field: str | None) -> pl.DataFrame:
-    text = "".join(open_text_lines(path))
+def read_text(path: str, encoding: str = "utf-8", errors: str | None = None) -> str:
+    """A whole (possibly compressed) JSON file as text, without a byte-order mark.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.json")
+    >>> _ = open(p, "wb").write(b'\\xef\\xbb\\xbf[1]')
+    >>> read_text(p)
+    '[1]'
+    """
+    return read_decoded(path, encoding, errors).lstrip(BOM)
+
+
+def _document_rows(
+    path: str, field: str | None, encoding: str = "utf-8", errors: str | None = None
+) -> list[Any]:
+    """The rows of a JSON document: an array of objects (an array of other values is one
+    column ``text``, as in ``datasets``), or an object of columns; ``field=`` picks a key."""
+    text = read_text(path, encoding, errors)
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as err:
         raise DataFileError(path, f"invalid JSON ({err.msg})", row=err.lineno) from err
+    except RecursionError as err:
+        raise DataFileError(path, TOO_DEEP) from err
     if field is not None:
         if not isinstance(data, dict) or field not in data:
             keys = list(data) if isinstance(data, dict) else []
             raise DataFileError(path, f"no field {field!r} at the top level (keys: {keys})")
         data = data[field]
-    if isinstance(data, dict):
-        return pl.DataFrame(data)
+    if isinstance(data, dict) and all(isinstance(v, list) for v in data.values()):
+        return [dict(zip(data, values, strict=True)) for values in zip(*data.values(), strict=True)]
+    if isinstance(data, list) and data and not any(isinstance(v, dict) for v in data):
+        return [{"text": v} for v in data]
     if isinstance(data, list):
-        return pl.DataFrame(data, infer_schema_length=None)
+        return data
     raise DataFileError(path, "expected a JSON array of objects or an object of lists")
 
 
@@ -84,16 +132,74 @@ def diagnose_json_lines(files: list[str]) -> CrucibleError | None:
     2
     """
     for path in files:
+        undecodable = invalid_utf8_error(path)
+        if undecodable is not None:
+            return undecodable
         for number, line in enumerate(open_text_lines(path), start=1):
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line.lstrip(BOM))
             except json.JSONDecodeError as err:
                 return DataFileError(path, f"invalid JSON ({err.msg})", row=number)
+            except RecursionError:
+                return DataFileError(path, TOO_DEEP, row=number)
             if not isinstance(value, dict):
                 return DataFileError(path, "each line must be a JSON object", row=number)
     return None
+
+
+def _frame_from_rows(rows: list[Any], json_cols: frozenset[str] = frozenset()) -> pl.DataFrame:
+    """Rows (dicts) as a frame; ``json_cols`` are stored as JSON text."""
+    if json_cols:
+        rows = [
+            {k: to_json_text(v) if k in json_cols else v for k, v in row.items()}
+            if isinstance(row, dict)
+            else row
+            for row in rows
+        ]
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _has_bom(path: str) -> bool:
+    with open_path(path, compression_of(path)) as raw:
+        return raw.read(3) == b"\xef\xbb\xbf"
+
+
+def _sample_rows(files: list[str], limit: int = INFER_SCHEMA_ROWS) -> list[Any]:
+    """Up to ``limit`` parsed rows from the start of the files (unparsable lines skipped:
+    the scan reports them)."""
+    rows: list[Any] = []
+    for path in files:
+        for line in islice(open_text_lines(path), limit - len(rows)):
+            try:
+                value = json.loads(line.lstrip(BOM)) if line.strip() else None
+            except (json.JSONDecodeError, RecursionError):
+                continue
+            if isinstance(value, dict):
+                rows.append(value)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _read_json_lines(path: str, json_cols: frozenset[str], encoding: str, errors: Any) -> Any:
+    rows = []
+    for number, line in enumerate(read_text(path, encoding, errors).splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise DataFileError(path, f"invalid JSON ({err.msg})", row=number) from err
+    return _frame_from_rows(rows, json_cols).lazy()
+
+
+def _features(schema: pl.Schema, json_cols: frozenset[str]) -> Features:
+    features = Features.from_polars(schema)
+    for name in json_cols:
+        if name in features:
+            features[name] = Json()
+    return features
 
 
 def scan(files: list[str], options: ScanOptions) -> Scan:
@@ -107,13 +213,82 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     >>> scan([p], {}).lf.collect()["a"].to_list()
     [1, 2]
     """
+    for path in files:
+        blank = blank_file_error(path, "JSON")
+        if blank is not None:
+            raise blank
     field = options.get("field")
-    if field is not None or not all(_is_json_lines(f) for f in files):
-        frames = [_read_document(f, field).lazy() for f in files]
-        return Scan(lf=pl.concat(frames, how="diagonal_relaxed"))
-    lf = concat_scans(files, _scan_one, _scan_many)
+    encoding = str(options.get("encoding") or "utf-8")
+    errors = options.get("encoding_errors")
+    documents = [f for f in files if field is not None or not _is_json_lines(f)]
+    lines = [f for f in files if f not in documents]
+    if not lines:
+        return _scan_documents(documents, field, encoding, errors)
+    if not documents:
+        return _scan_json_lines(lines, encoding, errors)
+    # a split mixing JSON lines and JSON documents: both, in file order of their kind
+    parts = [
+        _scan_json_lines(lines, encoding, errors),
+        _scan_documents(documents, None, encoding, errors),
+    ]
+    lf = pl.concat([p.lf for p in parts], how="diagonal_relaxed")
+    features = Features.from_polars(lf.collect_schema())
+    return Scan(lf=lf, diagnose=parts[0].diagnose, features=features)
+
+
+def _scan_documents(files: list[str], field: str | None, encoding: str, errors: Any) -> Scan:
+    documents = [_document_rows(f, field, encoding, errors) for f in files]
+    kinds = column_kinds(row for rows in documents for row in rows if isinstance(row, dict))
+    json_cols = frozenset(json_columns(kinds))
+    frames = [_frame_from_rows(rows, json_cols).lazy() for rows in documents]
+    return _finish(pl.concat(frames, how="diagonal_relaxed"), kinds, json_cols)
+
+
+def _scan_json_lines(files: list[str], encoding: str, errors: Any) -> Scan:
+    utf8 = encoding.lower().replace("-", "_") in ("utf_8", "utf8", "utf_8_sig")
+    limit = max(1_000, INFER_SCHEMA_ROWS // len(files))  # bounded work for many files
+    per_file = [column_kinds(_sample_rows([f], limit)) for f in files]
+    kinds: dict[str, set[str]] = {}
+    for found in per_file:
+        for name, seen in found.items():
+            kinds.setdefault(name, set()).update(seen)
+    # mixed types within a file make a Json column; files that disagree are a schema
+    # conflict (unify_schemas names both), as in ``datasets``
+    json_cols = frozenset(name for found in per_file for name in json_columns(found))
 
     def diagnose(error: BaseException) -> CrucibleError | None:
         return diagnose_json_lines(files)
 
-    return Scan(lf=lf, diagnose=diagnose)
+    def frames() -> pl.LazyFrame:
+        if json_cols or not utf8 or errors not in (None, "strict"):
+            parts = [_read_json_lines(f, json_cols, encoding, errors) for f in files]
+            return pl.concat(parts, how="diagonal_relaxed")
+        if any(_has_bom(f) for f in files):
+            parts = [scan_decompressed_ndjson(f, compression_of(f)) for f in files]
+            return pl.concat(parts, how="diagonal_relaxed")
+        return concat_scans(files, _scan_one, _scan_many)
+
+    return _finish(run_explained(frames, [diagnose]), kinds, json_cols, diagnose)
+
+
+def _finish(
+    lf: pl.LazyFrame,
+    kinds: dict[str, set[str]],
+    json_cols: frozenset[str],
+    diagnose: Any = None,
+) -> Scan:
+    schema = run_explained(lf.collect_schema, [diagnose] if diagnose else [])
+    huge = [n for n, t in schema.items() if t == pl.Int128]  # beyond int64: pyarrow -> float64
+    if huge:
+        lf = lf.with_columns(pl.col(huge).cast(pl.Float64))
+        schema = lf.collect_schema()
+    stamps = [c for c in timestamp_columns(kinds) if schema.get(c) == pl.String]
+    if stamps:
+        lf = lf.with_columns(parse_timestamps(c) for c in stamps)
+        schema = lf.collect_schema()
+    features = _features(schema, json_cols)
+    for name in stamps:
+        features[name] = Value("timestamp[s]")
+    if diagnose is None:
+        return Scan(lf=lf, features=features)
+    return Scan(lf=lf, diagnose=diagnose, features=features)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crucible_polars.errors import CrucibleError, DataFileError
 from crucible_polars.readers.base import Scan, ScanOptions, unify_schemas
+
+T = TypeVar("T")
 
 
 def read_footer_schema(path: str, storage_options: dict[str, Any] | None = None) -> Any:
@@ -45,14 +50,65 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     storage_options = options.get("storage_options")
     schema: pl.Schema | None = None
     if len(files) > 1:
-        schemas = [pl.Schema(pl.read_parquet_schema(f)) for f in files]
+        schemas = [_checked(f, lambda f: pl.Schema(pl.read_parquet_schema(f))) for f in files]
         if any(s != schemas[0] for s in schemas[1:]):
             schema = unify_schemas(files, schemas)
-    arrow_schema = read_footer_schema(files[0], storage_options)
+    arrow_schema = _checked(files[0], lambda f: read_footer_schema(f, storage_options))
     lf = pl.scan_parquet(
         files, storage_options=storage_options, schema=schema, missing_columns="insert"
     )
-    return Scan(lf=lf, features=Features.from_arrow(arrow_schema))
+
+    def diagnose(error: BaseException) -> CrucibleError | None:
+        return diagnose_parquet(files, storage_options)
+
+    return Scan(lf=lf, diagnose=diagnose, features=Features.from_arrow(arrow_schema))
+
+
+_PARQUET_ERRORS = (pa.ArrowException, OSError, pl.exceptions.PolarsError)
+
+
+def _unreadable(path: str, error: BaseException) -> DataFileError:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return DataFileError(
+        path,
+        f"is not a readable parquet file ({reason}); it is truncated or corrupt: download or "
+        "write it again",
+    )
+
+
+def _checked(path: str, read: Callable[[str], T]) -> T:
+    """``read(path)``, a corrupt file's error naming it."""
+    try:
+        return read(path)
+    except _PARQUET_ERRORS as error:
+        raise _unreadable(path, error) from error
+
+
+def diagnose_parquet(
+    files: list[str], storage_options: dict[str, Any] | None = None
+) -> CrucibleError | None:
+    """After a failed scan: the first file pyarrow cannot read whole (damaged pages).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
+    >>> pl.DataFrame({"x": [1]}).write_parquet(path)
+    >>> diagnose_parquet([path]) is None
+    True
+    """
+    for path in files:
+        try:
+            if "://" in path:
+                import fsspec
+
+                with fsspec.open(path, "rb", **(storage_options or {})) as f:
+                    pq.read_table(f)
+            else:
+                pq.read_table(path)
+        except _PARQUET_ERRORS as error:
+            return _unreadable(path, error)
+    return None
 
 
 def write_parquet(
@@ -80,8 +136,6 @@ def write_parquet(
     >>> pq.read_schema(path).metadata
     {b'k': b'v'}
     """
-    import pyarrow as pa
-
     rows = 0
     with pq.ParquetWriter(path, arrow_schema, compression=compression) as writer:
         for frame in lf.collect_batches(chunk_size=batch_rows):

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.features import Audio, Features, Image
+from crucible_polars.features import Audio, Features, Image, feature_to_polars
 from crucible_polars.info import DatasetInfo
 from crucible_polars.ops import columns as ops_columns
 from crucible_polars.ops.combine import apply_split_terms
@@ -24,6 +24,8 @@ from crucible_polars.readers import scan_files
 from crucible_polars.readers.base import run_explained
 from crucible_polars.readers.extensions import FOLDER_FORMATS
 from crucible_polars.readers.image_paths import data_files_folder, resolve_image_paths
+from crucible_polars.readers.options import pop_load_arguments
+from crucible_polars.resolve.filters import FilterSpec, as_polars_filter
 from crucible_polars.resolve.load_plan import LoadPlan, resolve_load
 from crucible_polars.resolve.splits import SplitSlice
 
@@ -41,7 +43,7 @@ def build_split(
     plan: LoadPlan,
     split: str,
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
 ) -> BuiltSplit:
     """The lazy plan of one split: scan, stored Features, then ``features=`` cast, relative
@@ -72,6 +74,8 @@ def build_split(
     options = plan.options
     if plan.format in FOLDER_FORMATS:  # labels and metadata are decided over every split
         options = {**options, "split_files": plan.split_files, "features": features}
+    elif plan.format == "csv" and features is not None:  # column types, as pandas' dtype=
+        options = {**options, "features": features}
     scan = scan_files(plan.format, plan.split_files[split], options)
     schema = run_explained(scan.lf.collect_schema, [scan.diagnose])
     stored = scan.features if scan.features is not None else plan.features
@@ -86,14 +90,34 @@ def build_split(
         sources=tuple(plan.split_files[split]),
     )
     if features is not None:
-        out = ops_columns.cast(out, features)
+        out = ops_columns.cast(_fit_columns(out, plan.format, features), features)
     out = _resolve_relative_images(out, plan.split_files[split])
-    if filters is not None:
-        out = out.derive(out.lf.filter(filters))
+    predicate = as_polars_filter(filters)  # a Polars expression, or pyarrow's DNF list
+    if predicate is not None:
+        out = out.derive(out.lf.filter(predicate))
     if columns is not None:
         out = ops_columns.select_columns(out, list(columns))
     info = plan.info.copy(**scan.info) if scan.info else plan.info
     return BuiltSplit(out, info, split)
+
+
+def _fit_columns(plan: Plan, fmt: str, features: Features) -> Plan:
+    """What ``datasets``' readers do before casting to ``features=``: the text reader names
+    its one column after the one feature, and the JSON reader adds the features' missing
+    columns as all-null columns of their type."""
+    if fmt == "text" and list(plan.features) == ["text"] and len(features) == 1:
+        (name,) = features
+        if name != "text":
+            lf = plan.lf.rename({"text": name})
+            return plan.derive(lf, Features.from_polars(lf.collect_schema()))
+    missing = [name for name in features if name not in plan.features]
+    if fmt != "json" or not missing:
+        return plan
+    lf = plan.lf.with_columns(
+        pl.lit(None, dtype=feature_to_polars(features[name])).alias(name) for name in missing
+    )
+    stored = Features({**plan.features, **{name: features[name] for name in missing}})
+    return plan.derive(lf, stored)
 
 
 def _resolve_relative_images(plan: Plan, files: Sequence[str]) -> Plan:
@@ -110,7 +134,7 @@ def build_splits(
     plan: LoadPlan,
     terms: Sequence[SplitSlice],
     columns: Sequence[str] | None = None,
-    filters: pl.Expr | None = None,
+    filters: FilterSpec = None,
     features: Features | None = None,
     *,
     name: str | None = None,
@@ -182,7 +206,7 @@ def load_files(
     >>> load_files("parquet", path, {}).plan.collect()["a"].to_list()
     [1, 2]
     """
-    options = dict(options)
+    options = pop_load_arguments(dict(options), also=("cache_dir",))
     split = options.pop("split", None) or "train"
     columns, filters = options.pop("columns", None), options.pop("filters", None)
     features = options.pop("features", None)

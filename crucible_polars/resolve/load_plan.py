@@ -26,6 +26,7 @@ from crucible_polars.readers import (
 from crucible_polars.readers.archive_files import archive_member_names
 from crucible_polars.readers.base import ScanOptions
 from crucible_polars.readers.extensions import FOLDER_FORMATS
+from crucible_polars.readers.options import check_reader_options
 from crucible_polars.resolve.card import dataset_info_features, read_card_metadata
 from crucible_polars.resolve.catalog_table import resolve_short_name
 from crucible_polars.resolve.configs import (
@@ -34,6 +35,7 @@ from crucible_polars.resolve.configs import (
     choose_config,
     configs_from_metadata,
 )
+from crucible_polars.resolve.hf_urls import HfUrl, is_hf_url, resolve_hf_pattern
 from crucible_polars.resolve.patterns import (
     DataFilesSpec,
     has_extension,
@@ -42,6 +44,7 @@ from crucible_polars.resolve.patterns import (
     resolve_patterns,
 )
 from crucible_polars.sources import Source
+from crucible_polars.sources.fetch import fetch
 from crucible_polars.sources.hub import HubSource, hub_source_for
 from crucible_polars.sources.local import LocalSource, resolve_local_pattern
 from crucible_polars.sources.remote import FsspecSource, is_remote_file, resolve_remote_pattern
@@ -86,20 +89,43 @@ def resolve_load(
     ('csv', ['validation'])
     """
     options = dict(options or {})
+    hub_options: dict[str, Any] = {
+        "token": token,
+        "cache_dir": cache_dir,
+        "force_download": download_mode == "force_redownload",
+        "streaming": streaming,
+    }
     if path in SUPPORTED_FORMATS:
-        return plan_for_packaged(path, data_files, data_dir, options, storage_options)
+        return plan_for_packaged(
+            path, data_files, data_dir, options, storage_options, hub_options=hub_options
+        )
+    if is_hf_url(path):
+        parsed = HfUrl.parse(path)
+        if parsed.path:  # files of a repo, as data_files
+            files = resolve_hf_pattern(path, **hub_options)
+            fmt, inferred = infer_format(files)
+            options = {**inferred, **options}
+            check_reader_options(fmt, options, streaming=streaming)
+            return LoadPlan(format=fmt, options=options, split_files={"train": files})
+        path, revision = parsed.repo_id, parsed.revision or revision
     local = Path(path).expanduser()
     if local.is_dir():
-        return plan_for_source(LocalSource(local), name, data_files, data_dir, options)
+        return plan_for_source(
+            LocalSource(local), name, data_files, data_dir, options, streaming=streaming
+        )
     if local.is_file():
         fmt, inferred = infer_format([str(local)])
-        return plan_for_packaged(fmt, str(local), None, {**inferred, **options}, storage_options)
+        return plan_for_packaged(
+            fmt, str(local), None, {**inferred, **options}, storage_options, streaming=streaming
+        )
     if "://" in path:
         if is_remote_file(path, storage_options):
             fmt, inferred = infer_format([path])
-            return plan_for_packaged(fmt, path, None, {**inferred, **options}, storage_options)
-        source: Source = FsspecSource(path, storage_options)
-        return plan_for_source(source, name, data_files, data_dir, options)
+            return plan_for_packaged(
+                fmt, path, None, {**inferred, **options}, storage_options, streaming=streaming
+            )
+        source: Source = FsspecSource(path, storage_options, streaming=streaming)
+        return plan_for_source(source, name, data_files, data_dir, options, streaming=streaming)
     hub = resolve_hub_source(
         path,
         revision=revision,
@@ -116,7 +142,14 @@ def resolve_load(
         )
     source, configs = hub.resolve_configs(data_files, data_dir)
     return plan_for_source(
-        source, name, data_files, data_dir, options, configs=configs, splits=splits
+        source,
+        name,
+        data_files,
+        data_dir,
+        options,
+        configs=configs,
+        splits=splits,
+        streaming=streaming,
     )
 
 
@@ -146,7 +179,16 @@ def plan_for_packaged(
     data_dir: str | None,
     options: ScanOptions,
     storage_options: dict[str, Any] | None,
+    *,
+    streaming: bool = False,
+    hub_options: dict[str, Any] | None = None,
 ) -> LoadPlan:
+    """Plan a load of a packaged format (``"csv"``, ...) over explicit ``data_files``;
+    ``hub_options`` (``token``, ``cache_dir``, ``force_download``, ``streaming``) are for
+    ``hf://`` files."""
+    hub_options = hub_options or {"streaming": streaming}
+    streaming = bool(hub_options.get("streaming"))
+    check_reader_options(fmt, options, streaming=streaming)
     if data_files is None and data_dir is None:
         raise ValueError(
             f"load_dataset({fmt!r}) needs data_files=... (a path, glob, list or "
@@ -154,17 +196,24 @@ def plan_for_packaged(
         )
     if data_files is None:
         assert data_dir is not None
-        return plan_for_source(LocalSource(data_dir), None, None, None, options, fmt=fmt)
+        return plan_for_source(
+            LocalSource(data_dir), None, None, None, options, fmt=fmt, streaming=streaming
+        )
     split_files: dict[str, list[str]] = {}
     for split, patterns in normalize_data_files(data_files).items():
         files: list[str] = []
         for pattern in patterns:
-            if "://" in pattern:
+            if is_hf_url(pattern):
+                files.extend(resolve_hf_pattern(pattern, **hub_options))
+            elif "://" in pattern:
                 files.extend(resolve_remote_pattern(pattern, storage_options))
             else:
                 files.extend(resolve_local_pattern(pattern, data_dir))
         split_files[split] = list(dict.fromkeys(files))
-    if storage_options:
+    if not streaming:  # what Polars cannot scan is fetched once (fsspec, storage_options)
+        split_files = {s: [fetch(f, storage_options) for f in fs] for s, fs in split_files.items()}
+    remote = any("://" in f for fs in split_files.values() for f in fs)
+    if storage_options and (streaming or remote):
         options = {**options, "storage_options": storage_options}
     return LoadPlan(format=fmt, options=options, split_files=split_files)
 
@@ -190,7 +239,9 @@ def plan_from_listing(
     ('json', {}, {'train': ['train.jsonl']})
     """
     listing = source.list_files()
-    base = (data_dir or config.data_dir or "").strip("/")
+    # data_files= given to the load is relative to the root (or data_dir=), never to the
+    # config's data_dir, as in ``datasets``
+    base = (data_dir or (config.data_dir if data_files is None else None) or "").strip("/")
     if base:
         prefix = base + "/"
         listing_in_base = [f[len(prefix) :] for f in listing if f.startswith(prefix)]
@@ -246,9 +297,11 @@ def plan_for_source(
     fmt: str | None = None,
     configs: list[ConfigSpec] | None = None,
     splits: Sequence[str] | None = None,
+    streaming: bool = False,
 ) -> LoadPlan:
     """Plan a load from a source; ``configs`` overrides the README's, ``splits`` limits
-    which splits' files are located (fetched, for the Hub)."""
+    which splits' files are located (fetched, for the Hub); reader options are checked
+    (:func:`~crucible_polars.readers.options.check_reader_options`) before any download."""
     metadata = read_card_metadata(source.read_text("README.md"))
     card_features = dataset_info_features(metadata).get(DEFAULT_CONFIG)
     configs = (
@@ -260,6 +313,7 @@ def plan_for_source(
     fmt, options, relative = plan_from_listing(
         source, config, data_files, data_dir, options, fmt=fmt
     )
+    check_reader_options(fmt, options, streaming=streaming)
     for split in splits or []:
         if split not in relative:
             raise SplitNotFoundError(split, list(relative))
@@ -267,7 +321,7 @@ def plan_for_source(
         relative = {s: fs for s, fs in relative.items() if s in splits}
     every = list(dict.fromkeys(f for fs in relative.values() for f in fs))
     located = dict(zip(every, source.locate(every), strict=True))  # one batch: one progress bar
-    if source.storage_options:
+    if source.storage_options and any("://" in f for f in located.values()):
         options = {**options, "storage_options": source.storage_options}
     return LoadPlan(
         format=fmt,

@@ -1,7 +1,8 @@
 """Sources: where data files come from (a local folder, an fsspec URL, the Hub).
 
 A source lists its files once as relative POSIX paths, reads small text files (the README),
-and turns the files a load needs into paths or URLs that Polars can scan.
+and turns the files a load needs into paths or URLs that Polars can scan (``fetch``: URLs
+Polars cannot scan itself are copied once through fsspec).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Any
 from crucible_polars.errors import DataFilesNotFoundError
 from crucible_polars.resolve.patterns import has_magic, match_files
 
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__"}
+_SKIP_DIRS = {".git", ".hg", ".svn"}  # other hidden and ``__x`` folders: see match_files
 
 
 def walk_files(root: Path) -> list[str]:

@@ -58,8 +58,9 @@ def local_copy(path: str, storage_options: dict[str, Any] | None = None) -> str:
     """
     if "://" not in path or path.startswith("file://"):
         return path.removeprefix("file://")
-    key = hashlib.sha256(path.encode()).hexdigest()[:32]
-    target = cache_root() / "downloads" / f"{key}-{PurePosixPath(path.split('?')[0]).name}"
+    key = hashlib.sha256((path + _version(path, storage_options)).encode()).hexdigest()[:32]
+    name = PurePosixPath(path.split("::")[0].split("?")[0]).name  # zip://a.csv::x.zip: a.csv
+    target = cache_root() / "downloads" / f"{key}-{name}"
     if target.is_file():
         return str(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,20 @@ def local_copy(path: str, storage_options: dict[str, Any] | None = None) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return str(target)
+
+
+def _version(url: str, storage_options: dict[str, Any] | None) -> str:
+    """A key that changes with the file (size, mtime...) for file systems that give one
+    cheaply; empty for HTTP and the Hub, whose URLs are downloaded once."""
+    if url.split("://", 1)[0].lower() in ("http", "https", "hf"):
+        return ""
+    import fsspec
+
+    try:
+        fs, inner = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        return str(fs.ukey(inner))
+    except (OSError, NotImplementedError, ValueError):
+        return ""
 
 
 @contextmanager
@@ -96,17 +111,23 @@ def open_url(url: str, storage_options: dict[str, Any] | None = None) -> Iterato
     import fsspec
 
     try:
-        opened = fsspec.open(url, "rb", **(storage_options or {})).open()
+        # the OpenFile is kept (and entered) so that a chained URL's outer file stays open
+        # while the member is read (zip://train.jsonl::data.zip)
+        handle: Any = fsspec.open(url, "rb", **(storage_options or {}))
+        opened = handle.__enter__()
     except ImportError:
         if not url.startswith(("http://", "https://")):
             raise
         import urllib.request
 
-        opened = urllib.request.urlopen(url, timeout=60)
+        handle, opened = None, urllib.request.urlopen(url, timeout=60)
     try:
         yield opened
     finally:
-        opened.close()
+        if handle is not None:
+            handle.__exit__(None, None, None)
+        else:
+            opened.close()
 
 
 __all__ = ["cache_root", "local_copy", "open_url"]

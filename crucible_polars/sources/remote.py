@@ -7,6 +7,7 @@ from typing import Any
 import fsspec
 
 from crucible_polars.errors import DataFilesNotFoundError
+from crucible_polars.sources.fetch import fetch
 
 
 class FsspecSource:
@@ -22,9 +23,12 @@ class FsspecSource:
 
     repo_id: str | None = None
 
-    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, url: str, storage_options: dict[str, Any] | None = None, *, streaming: bool = False
+    ) -> None:
         self.url = url.rstrip("/")
         self.storage_options = storage_options
+        self.streaming = streaming
         self.description = url
         self.fs, self.root = fsspec.core.url_to_fs(self.url, **(storage_options or {}))
         self._files: list[str] | None = None
@@ -49,8 +53,12 @@ class FsspecSource:
             return bytes(f.read()).decode("utf-8", errors="replace")
 
     def locate(self, paths: list[str]) -> list[str]:
-        """Full URLs, for Polars to scan remotely with range requests."""
-        return [f"{self.url}/{p}" for p in paths]
+        """Full URLs, for Polars to scan remotely with range requests; local copies of those
+        it cannot scan (:func:`~crucible_polars.sources.fetch.fetch`) unless streaming."""
+        urls = [f"{self.url}/{p}" for p in paths]
+        if self.streaming:
+            return urls
+        return [fetch(u, self.storage_options) for u in urls]
 
 
 def is_remote_file(url: str, storage_options: dict[str, Any] | None = None) -> bool:
@@ -89,6 +97,10 @@ def resolve_remote_pattern(
     from crucible_polars.resolve.patterns import has_magic, match_files
 
     fs, path = fsspec.core.url_to_fs(pattern, **(storage_options or {}))
+    head, sep, chain = pattern.partition("::")  # zip://*.jsonl::data.zip: glob inside the zip
+    if sep:
+        path = head.split("://", 1)[1]
+        return _resolve_chained(fs, path, head.split("://", 1)[0], chain, pattern)
     protocol = pattern.split("://", 1)[0]
     if not has_magic(path):
         if fs.isfile(path):
@@ -108,3 +120,20 @@ def resolve_remote_pattern(
     if not matches:
         raise DataFilesNotFoundError(pattern)
     return [f"{root_url}/{m}" for m in matches]
+
+
+def _resolve_chained(fs: Any, path: str, protocol: str, chain: str, pattern: str) -> list[str]:
+    """Members of a chained URL's outer file system (an archive) matching ``path``."""
+    from crucible_polars.resolve.patterns import has_magic, match_files
+
+    path = path.strip("/")
+    listing = sorted(str(f).strip("/") for f in fs.find(""))
+    if has_magic(path):
+        matches = match_files(path, listing)
+    elif path in listing:
+        matches = [path]
+    else:
+        matches = match_files(f"{path}/**".lstrip("/"), listing)
+    if not matches:
+        raise DataFilesNotFoundError(pattern)
+    return [f"{protocol}://{m}::{chain}" for m in matches]

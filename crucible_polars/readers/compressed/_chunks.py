@@ -26,6 +26,7 @@ from crucible_polars.readers.compressed._codecs import (
     compression_of,
     open_decompressed,
 )
+from crucible_polars.sources.open import open_url
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -201,19 +202,10 @@ def open_text_lines(path: str) -> Iterator[str]:
     >>> list(open_text_lines(p))
     ['x\\n', 'y\\n']
     """
-    raw: IO[bytes]
     compression = compression_of(path)
-    if "://" in path:
-        import fsspec
-
-        raw = fsspec.open(path, "rb").open()
-    else:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below
-    try:
+    with open_url(path) if "://" in path else open(path, "rb") as raw:
         stream = open_decompressed(raw, compression) if compression else raw
         yield from io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-    finally:
-        raw.close()
 
 
 def concat_scans(

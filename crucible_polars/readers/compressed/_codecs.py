@@ -263,7 +263,9 @@ def _name_of(source: Any) -> str:
     return repr(source)
 
 
-def _wrap(fileobj: IO[bytes], compression: str | None, name: str, owned: bool) -> BinaryIO:
+def _wrap(
+    fileobj: IO[bytes], compression: str | None, name: str, owned: bool, opener: Any = None
+) -> BinaryIO:
     closables: list[Any] = []
     inner: Any
     if compression is None:
@@ -280,6 +282,8 @@ def _wrap(fileobj: IO[bytes], compression: str | None, name: str, owned: bool) -
         closables.append(inner)
     if owned:
         closables.append(fileobj)
+    if opener is not None:  # an fsspec OpenFile: closing it closes a chained URL's outer file
+        closables.append(opener)
     raw = _DecompressingRaw(inner, compression, name, closables)
     return io.BufferedReader(raw, buffer_size=1 << 20)
 
@@ -363,9 +367,10 @@ def open_path(
         return open_decompressed(path, compression)
     import fsspec
 
-    fileobj = fsspec.open(path, mode="rb", **dict(storage_options or {})).open()
+    opener = fsspec.open(path, mode="rb", **dict(storage_options or {}))
+    fileobj = opener.__enter__()  # the OpenFile is kept: a chained URL's outer file stays open
     try:
-        return _wrap(fileobj, normalize_compression(compression), path, owned=True)
+        return _wrap(fileobj, normalize_compression(compression), path, True, opener)
     except BaseException:
         fileobj.close()
         raise

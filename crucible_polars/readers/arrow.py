@@ -1,0 +1,189 @@
+"""Arrow IPC files (``.arrow``): ``datasets``' ``save_to_disk`` shards and its ``arrow`` builder.
+
+``datasets`` writes the IPC *stream* format (and reads the *file* format too); the Features
+are in the schema's ``huggingface`` metadata. Each file is read lazily (``pl.defer``): only
+its schema is read when scanned; extension types (``datasets``' ``Array2D``...) are read as
+their storage, which is how Polars holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from crucible_polars.errors import DataFileError
+from crucible_polars.features import Features
+from crucible_polars.readers.base import Scan, ScanOptions, unify_schemas
+
+
+@contextmanager
+def open_ipc(path: str) -> Iterator[Any]:
+    """A reader of an Arrow IPC stream or file (memory-mapped); ``DataFileError`` naming the
+    file when it is neither.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.arrow")
+    >>> write_arrow_stream(pl.LazyFrame({"x": [1, 2]}), path, pa.schema([("x", pa.int64())]))
+    2
+    >>> with open_ipc(path) as reader:
+    ...     reader.schema.names
+    ['x']
+    """
+    try:
+        source = pa.memory_map(path) if "://" not in path else _fsspec_bytes(path)
+    except OSError as err:
+        raise DataFileError(path, f"cannot be opened ({err})") from err
+    try:
+        try:
+            reader: Any = pa.ipc.open_stream(source)
+        except pa.ArrowInvalid:
+            source.seek(0)
+            try:
+                reader = pa.ipc.open_file(source)
+            except pa.ArrowInvalid as err:
+                raise DataFileError(
+                    path,
+                    f"is not an Arrow IPC stream or file ({err}); re-create it, e.g. with "
+                    "save_to_disk",
+                ) from err
+        yield reader
+    finally:
+        source.close()
+
+
+def _fsspec_bytes(path: str) -> Any:
+    import fsspec
+
+    with fsspec.open(path, "rb") as f:
+        return pa.BufferReader(f.read())
+
+
+def _storage_schema(schema: pa.Schema) -> pa.Schema:
+    fields = [
+        pa.field(f.name, f.type.storage_type, f.nullable)
+        if isinstance(f.type, pa.ExtensionType)
+        else f
+        for f in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def _storage_table(table: pa.Table) -> pa.Table:
+    columns = [
+        pa.chunked_array([c.storage for c in col.chunks], type=col.type.storage_type)
+        if isinstance(col.type, pa.ExtensionType)
+        else col
+        for col in table.columns
+    ]
+    return pa.Table.from_arrays(columns, schema=_storage_schema(table.schema))
+
+
+def read_ipc(path: str) -> pl.DataFrame:
+    """One Arrow IPC file as a Polars frame (extension columns as their storage).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.arrow")
+    >>> _ = write_arrow_stream(pl.LazyFrame({"x": [1]}), path, pa.schema([("x", pa.int64())]))
+    >>> read_ipc(path)["x"].to_list()
+    [1]
+    """
+    with open_ipc(path) as reader:
+        table = reader.read_all()
+    frame = pl.from_arrow(_storage_table(table), rechunk=False)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def ipc_schema(path: str) -> pa.Schema:
+    """The Arrow schema (with metadata) of an IPC file; nothing else is read."""
+    with open_ipc(path) as reader:
+        return reader.schema
+
+
+def count_rows(path: str) -> int:
+    """Rows in an IPC file, from its record batch headers.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.arrow")
+    >>> _ = write_arrow_stream(pl.LazyFrame({"x": [1, 2, 3]}), path, pa.schema([("x", pa.int64())]))
+    >>> count_rows(path)
+    3
+    """
+    with open_ipc(path) as reader:
+        if isinstance(reader, pa.ipc.RecordBatchFileReader):
+            return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+        return sum(batch.num_rows for batch in reader)
+
+
+def polars_schema(schema: pa.Schema) -> pl.Schema:
+    """The Polars schema of frames read from files with this Arrow schema."""
+    empty = pl.from_arrow(_storage_schema(schema).empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    return empty.schema
+
+
+def scan(files: list[str], options: ScanOptions) -> Scan:
+    """Scan Arrow IPC files lazily; Features from the first file's ``huggingface`` metadata.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.arrow")
+    >>> _ = write_arrow_stream(pl.LazyFrame({"x": [1, 2]}), path, pa.schema([("x", pa.int64())]))
+    >>> scan([path], {}).lf.filter(pl.col("x") > 1).collect()["x"].to_list()
+    [2]
+    """
+    arrow_schemas = [ipc_schema(f) for f in files]
+    schemas = [polars_schema(s) for s in arrow_schemas]
+    schema = unify_schemas(files, schemas)
+    frames = [_deferred(f, s, schema) for f, s in zip(files, schemas, strict=True)]
+    lf = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    features = Features.from_arrow(arrow_schemas[0])
+    wanted = features.to_polars()
+    arrays: dict[str, Any] = {  # Array2D.. are stored as nested lists; Polars has pl.Array
+        name: wanted[name]
+        for name, dtype in schema.items()
+        if isinstance(wanted.get(name), pl.Array) and dtype != wanted[name]
+    }
+    return Scan(lf=lf.cast(pl.Schema(arrays)) if arrays else lf, features=features)
+
+
+def _deferred(path: str, own: pl.Schema, unified: pl.Schema) -> pl.LazyFrame:
+    lf = pl.defer(lambda: read_ipc(path), schema=own)
+    return lf if own == unified else lf.cast(unified)
+
+
+def write_arrow_stream(
+    lf: pl.LazyFrame, path: str, arrow_schema: pa.Schema, *, batch_rows: int = 65_536
+) -> int:
+    """Stream a plan into an Arrow IPC stream file whose schema is exactly ``arrow_schema``
+    (as ``datasets``' ``save_to_disk`` writes its shards). Returns the number of rows.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.arrow")
+    >>> write_arrow_stream(pl.LazyFrame({"x": [1, 2]}), path, pa.schema([("x", pa.int32())]))
+    2
+    >>> ipc_schema(path).field("x").type
+    DataType(int32)
+    """
+    rows = 0
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, arrow_schema) as writer:
+        for frame in lf.collect_batches(chunk_size=batch_rows):
+            table = frame.to_arrow().select(arrow_schema.names)
+            table = pa.Table.from_batches(table.cast(arrow_schema).to_batches(), arrow_schema)
+            table.validate(full=True)
+            writer.write_table(table)
+            rows += frame.height
+    return rows

@@ -1,0 +1,99 @@
+"""Reading ``save_to_disk`` folders: ``datasets``' layout (Arrow IPC shards listed in
+``state.json``, Features in ``dataset_info.json``) and the parquet layout this package wrote
+before (parquet shards, ``dataset_info.json`` with ``split`` and ``num_rows``).
+
+The shard list and row count are checked: a folder missing a shard, or whose rows do not
+add up to the count it recorded, raises an error naming it rather than loading short.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crucible_polars.errors import DataFileError, DataFilesNotFoundError
+from crucible_polars.features import Features
+from crucible_polars.plan import Plan
+from crucible_polars.readers import arrow, scan_files
+from crucible_polars.writers import DICT_FILE, INFO_FILE, STATE_FILE
+
+
+@dataclass(frozen=True)
+class SavedSplit:
+    """One saved split: its plan, the ``dataset_info.json`` fields left, and its name."""
+
+    plan: Plan
+    info: dict[str, Any]
+    split: str | None
+
+
+def saved_splits(folder: Path) -> list[str] | None:
+    """The split names of a saved ``DatasetDict`` folder, ``None`` for a single dataset.
+
+    Raises :class:`~crucible_polars.errors.DataFilesNotFoundError` for a folder that
+    ``save_to_disk`` did not write.
+    """
+    if (folder / DICT_FILE).is_file():
+        return list(json.loads((folder / DICT_FILE).read_text())["splits"])
+    if (folder / STATE_FILE).is_file() or (folder / INFO_FILE).is_file():
+        return None
+    raise DataFilesNotFoundError(
+        str(folder),
+        f"It holds no {STATE_FILE}, {INFO_FILE} or {DICT_FILE}, so save_to_disk did not write "
+        "it. For data files use load_dataset(path) or load_dataset(format, data_files=...).",
+    )
+
+
+def load_saved_split(folder: Path) -> SavedSplit:
+    """The lazy plan of one ``save_to_disk`` folder (either layout), its shards checked.
+
+    Examples
+    --------
+    >>> import tempfile, polars as pl
+    >>> from crucible_polars.info import DatasetInfo
+    >>> from crucible_polars.writers import write_dataset_folder
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2]}))
+    >>> write_dataset_folder(plan, DatasetInfo(), "train", folder)
+    >>> saved = load_saved_split(folder)
+    >>> saved.split, saved.plan.collect()["a"].to_list()
+    ('train', [1, 2])
+    """
+    info = json.loads((folder / INFO_FILE).read_text()) if (folder / INFO_FILE).is_file() else {}
+    if not (folder / STATE_FILE).is_file():
+        return _parquet_layout(folder, info)
+    state = json.loads((folder / STATE_FILE).read_text())
+    files = [str(folder / entry["filename"]) for entry in state.get("_data_files", [])]
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing or not files:
+        raise DataFilesNotFoundError(
+            missing[0] if missing else str(folder),
+            f"{STATE_FILE} lists {len(files)} data file(s) and {len(missing)} are missing: the "
+            "folder is incomplete; save it again.",
+        )
+    scan = arrow.scan(files, {})
+    stored = info.pop("features", None)
+    features = Features.from_dict(stored) if stored else scan.features
+    if features is None or list(features) != scan.lf.collect_schema().names():
+        features = Features.from_polars(scan.lf.collect_schema())
+    rows = sum(arrow.count_rows(f) for f in files)
+    expected = info.pop("num_rows", None)
+    if expected is not None and expected != rows:
+        raise DataFileError(
+            str(folder), f"holds {rows} rows but {expected} were saved; save it again."
+        )
+    info.pop("split", None)
+    return SavedSplit(Plan(scan.lf, features, num_rows=rows), info, state.get("_split"))
+
+
+def _parquet_layout(folder: Path, info: dict[str, Any]) -> SavedSplit:
+    files = sorted(str(p) for p in folder.glob("*.parquet"))
+    if not files:
+        raise DataFilesNotFoundError(str(folder / "*.parquet"))
+    stored = info.pop("features", None)
+    scan = scan_files("parquet", files)
+    features = Features.from_dict(stored) if stored else scan.features
+    split, num_rows = info.pop("split", None), info.pop("num_rows", None)
+    return SavedSplit(Plan(scan.lf, features, num_rows=num_rows), info, split)
