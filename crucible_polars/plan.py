@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -249,7 +250,8 @@ class Plan:
         rows = self.table if self.table is not None else self._materialized_table()
         if rows is not None:
             return (_plan_of_rows, (_TableRef(rows), self.features, self.sources))
-        state = (self.lf, self.features, self.num_rows, self.diagnose, self.gather, self.sources)
+        diagnose = tuple(d for d in self.diagnose if _pickles(d))
+        state = (self.lf, self.features, self.num_rows, diagnose, self.gather, self.sources)
         return (_plan_of_state, state)
 
     def _materialized_table(self) -> pa.Table | None:
@@ -399,6 +401,16 @@ class _TableRef:
         if path is not None:
             return (_map_table, (path,))
         return (_TableRef, (self.table,))
+
+
+def _pickles(callback: Diagnose) -> bool:
+    """Whether a diagnose callback pickles (a reader's closure may not: it is then left out,
+    and a failure in another process is reported without the file and line)."""
+    try:
+        pickle.dumps(callback)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
 
 
 def _map_table(path: str) -> _TableRef:
