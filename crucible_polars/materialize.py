@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from crucible_polars.features.storage import frame_to_arrow
 from crucible_polars.plan import Plan
 
 
@@ -109,7 +110,7 @@ def materialize(plan: Plan) -> Plan:
     if plan.table is not None:
         return plan
     frame = plan.collect()
-    table = frame.to_arrow()
+    table = frame_to_arrow(frame)
     lf = pl.from_arrow(table, rechunk=False)
     assert isinstance(lf, pl.DataFrame)
     return Plan(lf.lazy(), plan.features, num_rows=table.num_rows, table=table)
