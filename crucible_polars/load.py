@@ -27,6 +27,7 @@ from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.resolve.patterns import DataFilesSpec
 from crucible_polars.resolve.splits import parse_split
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, iterable_from_plan
+from crucible_polars.writers import check_saved_shards, recover_interrupted_save
 
 DOWNLOAD_MODES = ("reuse_dataset_if_exists", "reuse_cache_if_exists", "force_redownload")
 
@@ -269,6 +270,7 @@ def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
     1
     """
     folder = Path(path).expanduser()
+    recover_interrupted_save(folder.resolve())
     if (folder / DICT_FILE).is_file():
         splits = json.loads((folder / DICT_FILE).read_text())["splits"]
         return DatasetDict({s: _load_saved_split(folder / s) for s in splits})
@@ -286,5 +288,6 @@ def _load_saved_split(folder: Path) -> Dataset:
         raise DataFilesNotFoundError(str(folder / "*.parquet"))
     features = Features.from_dict(info.pop("features"))
     split, num_rows = info.pop("split", None), info.pop("num_rows", None)
+    check_saved_shards(folder, files, num_rows)
     plan = Plan(pl.scan_parquet(files), features, num_rows=num_rows)
     return Dataset.from_plan(plan, info=DatasetInfo.from_dict(info), split=split)

@@ -14,17 +14,22 @@ Examples
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from crucible_polars.errors import SavedDatasetError
 from crucible_polars.info import DatasetInfo
 from crucible_polars.plan import Plan
 from crucible_polars.readers.parquet import write_parquet
@@ -34,8 +39,64 @@ INFO_FILE = "dataset_info.json"
 DICT_FILE = "dataset_dict.json"
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _temporary_name(target: Path, kind: str) -> Path:
+    """A sibling of ``target`` only this process uses: ``.{name}.{kind}-{pid}-{random}.tmp``."""
+    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+
+
+def _leftovers(target: Path, kind: str) -> list[Path]:
+    """Temporary siblings of ``target`` left by processes that are gone (killed mid-save)."""
+    found = []
+    for path in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*.tmp"):
+        pid = path.name[len(target.name) + len(kind) + 3 :].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            found.append(path)
+    return sorted(found)
+
+
+def recover_interrupted_save(target: Path) -> None:
+    """Finish what a save killed between its two renames left: the old folder set aside and
+    no folder at ``target`` (put the old one back), and temporary folders of dead processes
+    (removed).
+
+    Parameters
+    ----------
+    target
+        The folder a save writes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "saved"
+    >>> aside = target.parent / ".saved.old-999999999-0.tmp"
+    >>> aside.mkdir()
+    >>> recover_interrupted_save(target)
+    >>> target.is_dir(), aside.exists()
+    (True, False)
+    """
+    olds = _leftovers(target, "old")
+    if olds and not target.exists():
+        os.replace(olds.pop(), target)
+    for path in [*olds, *_leftovers(target, "new")]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def atomic_write(target: Path, write: Callable[[str], Any], *, is_dir: bool = False) -> None:
     """Write to a temporary sibling, then rename over ``target``; nothing half-written remains.
+
+    A folder replacing an existing one: the old folder is renamed aside, the new one renamed
+    in, then the old one deleted, so a process killed at any point leaves either folder whole
+    (:func:`recover_interrupted_save` puts the old one back if it was killed in between).
 
     Parameters
     ----------
@@ -57,23 +118,29 @@ def atomic_write(target: Path, write: Callable[[str], Any], *, is_dir: bool = Fa
     target = target.expanduser().resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     if is_dir:
-        tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        recover_interrupted_save(target)
+        tmp = _temporary_name(target, "new")
+        tmp.mkdir()
         try:
-            write(tmp)
+            write(str(tmp))
             if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
+                aside = _temporary_name(target, "old")
+                os.replace(target, aside)
+                os.replace(tmp, target)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_file = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        write(tmp)
-        os.replace(tmp, target)
+        write(tmp_file)
+        os.replace(tmp_file, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        Path(tmp_file).unlink(missing_ok=True)
         raise
 
 
@@ -161,6 +228,70 @@ def write_dataset_folder(
     saved["split"] = split
     saved["num_rows"] = n
     (folder / INFO_FILE).write_text(json.dumps(saved, indent=2, default=str))
+
+
+_SHARD_NAME = re.compile(r"data-(\d{5,})-of-(\d{5,})\.parquet")
+
+
+def check_saved_shards(folder: Path, files: list[str], num_rows: int | None) -> None:
+    """Check that a saved split's folder holds every shard its names promise and the number
+    of rows ``dataset_info.json`` records (read from the parquet footers only).
+
+    Parameters
+    ----------
+    folder
+        The split's folder.
+    files
+        Its parquet files.
+    num_rows
+        The row count recorded at save time (``None``: not checked).
+
+    Raises
+    ------
+    SavedDatasetError
+        Naming the missing shards, or both row counts.
+
+    Examples
+    --------
+    >>> import tempfile, polars as pl
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_dataset_folder(Plan.from_frame(pl.DataFrame({"a": [1, 2]})), DatasetInfo(), None,
+    ...                      folder, num_shards=2)
+    >>> (folder / "data-00001-of-00002.parquet").unlink()
+    >>> files = [str(p) for p in folder.glob("*.parquet")]
+    >>> try:
+    ...     check_saved_shards(folder, files, 2)
+    ... except SavedDatasetError as err:
+    ...     print(err.reason)
+    shard data-00001-of-00002.parquet is missing
+    """
+    names = [Path(f).name for f in files]
+    matches = [_SHARD_NAME.fullmatch(n) for n in names]
+    if all(matches):
+        counts = {int(m.group(2)) for m in matches if m}
+        if len(counts) == 1:
+            count = counts.pop()
+            present = {int(m.group(1)) for m in matches if m}
+            missing = [
+                DATA_FILE_TEMPLATE.format(index=i, count=count)
+                for i in range(count)
+                if i not in present
+            ]
+            if missing:
+                listed = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+                verb = "is" if len(missing) == 1 else "are"
+                raise SavedDatasetError(str(folder), f"shard {listed} {verb} missing")
+        else:
+            raise SavedDatasetError(
+                str(folder), f"its shards come from saves of {len(counts)} different sizes"
+            )
+    if num_rows is not None:
+        found = sum(pq.read_metadata(f).num_rows for f in files)
+        if found != num_rows:
+            raise SavedDatasetError(
+                str(folder),
+                f"its parquet files hold {found} rows, {INFO_FILE} records {num_rows}",
+            )
 
 
 def save_dataset(

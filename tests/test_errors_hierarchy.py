@@ -36,6 +36,7 @@ BUILTINS: dict[str, tuple[type[BaseException], ...]] = {
     "ImageDecodeError": (ValueError,),
     "UnsafeArchiveError": (ValueError,),
     "StreamReadError": (ConnectionError,),
+    "SavedDatasetError": (ValueError,),
     "HubAccessError": (PermissionError,),
     "HubDownloadError": (ConnectionError,),
     "OfflineCacheMissError": (FileNotFoundError,),
@@ -66,6 +67,7 @@ MEMBERS: dict[type[errors.CrucibleError], set[str]] = {
         "ImageDecodeError",
         "UnsafeArchiveError",
         "StreamReadError",
+        "SavedDatasetError",
     },
     errors.UsageError: {
         "ColumnNotFoundError",

@@ -12,7 +12,7 @@ working::
     ├── DataError   DataFilesNotFoundError (base of DatasetNotFoundError),
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
     │               FeatureCastError, ImageDecodeError, UnsafeArchiveError,
-    │               StreamReadError                                           (data.py)
+    │               StreamReadError, SavedDatasetError                        (data.py)
     └── UsageError  ColumnNotFoundError (also Polars' ColumnNotFoundError),
                     ExtraColumnsError, DuplicateColumnError, ConfigNotFoundError,
                     SplitNotFoundError, FunctionOutputError                   (usage.py)
@@ -39,6 +39,7 @@ from crucible_polars.errors.data import (
     DataFilesNotFoundError,
     FeatureCastError,
     ImageDecodeError,
+    SavedDatasetError,
     SchemaMismatchError,
     StreamReadError,
     UnsafeArchiveError,
@@ -78,6 +79,7 @@ __all__ = [
     "ImageDecodeError",
     "LoadingScriptError",
     "OfflineCacheMissError",
+    "SavedDatasetError",
     "SchemaMismatchError",
     "SplitNotFoundError",
     "StreamReadError",
