@@ -50,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     hub = HubServer(port=port)
     hub.start()
     try:
-        ft.add_repos(hub)
         outcomes = []
         started = time.perf_counter()
         for n, trial in enumerate(t for t in ft.all_trials() if args.k in t.name):

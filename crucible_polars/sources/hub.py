@@ -69,6 +69,7 @@ from crucible_polars.sources.hub_download import (
     REPO_TYPE,
     HubDownloads,
     retried,
+    retried_inside,
     write_tree_listing,
 )
 from crucible_polars.sources.hub_errors import HubContext, translate_hub_errors
@@ -314,8 +315,10 @@ class HubSource:
                 what = f"the file listing of commit {self.sha[:10]}"
                 raise OfflineCacheMissError(self.repo, [what]) from err
 
+        what = f"the file listing of commit {self.sha[:10]}"
+
         def listing() -> list[RepoFile]:
-            with self.errors(), api_deadline():
+            with self.errors(), api_deadline(), retried_inside(self.repo, what):
                 return [
                     entry
                     for entry in self.api.list_repo_tree(
@@ -324,7 +327,7 @@ class HubSource:
                     if isinstance(entry, RepoFile)
                 ]
 
-        entries = retried(self.repo, f"the file listing of commit {self.sha[:10]}", listing)
+        entries = retried(self.repo, what, listing)
         write_tree_listing(self.storage_folder, self.sha, entries)
         self._digests.update(digests_of(entries))
         return [entry.path for entry in entries]

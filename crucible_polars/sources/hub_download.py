@@ -66,24 +66,44 @@ def retried(repo: str, what: str, call: Callable[[], T]) -> T:
     return retry_call(call, lambda attempts, reason: HubDownloadError(repo, what, attempts, reason))
 
 
-HF_METADATA_ATTEMPTS = 6
-"""Tries ``huggingface_hub`` makes of a download's metadata request (``HEAD``) on a 5xx:
-the first and 5 retries, backing off from 1 s to 8 s (about 23 s in all)."""
+HF_BACKOFF_ATTEMPTS = 6
+"""Tries ``huggingface_hub`` itself makes of a listing page or a download's ``HEAD`` on a
+transient fault (5xx, 429, timeout, reset): the first and 5 retries, waiting 1 s to 8 s
+(or what ``Retry-After`` asks), about 23 s in all."""
 
 
 @contextmanager
-def _not_retried_twice(repo: str, path: str) -> Iterator[None]:
-    """A 5xx that ``huggingface_hub`` already retried with backoff (on its ``HEAD``, then
-    wrapped in ``LocalEntryNotFoundError``) ends the download at once, naming the file:
-    retrying that on top would make a persistent fault take minutes. A 429 is still retried,
-    as the server's ``Retry-After`` says."""
+def retried_inside(repo: str, what: str, *, wrapped_only: bool = False) -> Iterator[None]:
+    """A transient fault of a request ``huggingface_hub`` already retried with backoff ends
+    at once in a :class:`HubDownloadError` naming ``what``: retrying it again on top would
+    make a persistent fault take minutes.
+
+    Parameters
+    ----------
+    repo, what
+        The repository and what was asked, for the error.
+    wrapped_only
+        Only faults ``huggingface_hub`` wrapped in ``LocalEntryNotFoundError`` (those of a
+        download's ``HEAD``; the body's ``GET`` is not retried by it, so :func:`retried`
+        retries that).
+
+    Examples
+    --------
+    >>> import httpx2
+    >>> try:
+    ...     with retried_inside("org/x", "the file listing"):
+    ...         raise httpx2.ReadTimeout("timed out")
+    ... except HubDownloadError as err:
+    ...     print(err.attempts, err.reason)
+    6 ReadTimeout: timed out
+    """
     try:
         yield
-    except LocalEntryNotFoundError as error:
+    except Exception as error:
         reason = transient_reason(error)
-        if reason is None or not reason.startswith("HTTP 5"):
+        if reason is None or (wrapped_only and not isinstance(error, LocalEntryNotFoundError)):
             raise
-        raise HubDownloadError(repo, path, HF_METADATA_ATTEMPTS, reason) from error
+        raise HubDownloadError(repo, what, HF_BACKOFF_ATTEMPTS, reason) from error
 
 
 @dataclass
@@ -176,7 +196,7 @@ class HubDownloads:
 
         def one(path: str) -> str:
             def download() -> str:
-                with self.errors(path), _not_retried_twice(self.repo, path):
+                with self.errors(path), retried_inside(self.repo, path, wrapped_only=True):
                     local = str(
                         hf_hub_download(
                             self.repo,

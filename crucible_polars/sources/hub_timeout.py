@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import weakref
@@ -29,6 +30,8 @@ from typing import Any
 
 from huggingface_hub import constants
 from huggingface_hub.utils import get_session
+
+from crucible_polars.retry import TransientFault
 
 _DEADLINE: ContextVar[float | None] = ContextVar("crucible_polars_api_deadline", default=None)
 _HOOKED: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -73,7 +76,8 @@ def _install_hook() -> None:
 @contextmanager
 def api_deadline(seconds: float | None = None) -> Iterator[None]:
     """Limit every ``huggingface_hub`` request made in the block (in this thread) that has no
-    timeout of its own to ``seconds`` (default :func:`api_timeout_seconds`).
+    timeout of its own to ``seconds`` (default :func:`api_timeout_seconds`); an answer that
+    is not valid JSON becomes a :class:`~crucible_polars.retry.TransientFault` (retried).
 
     Parameters
     ----------
@@ -89,5 +93,7 @@ def api_deadline(seconds: float | None = None) -> Iterator[None]:
     token = _DEADLINE.set(api_timeout_seconds() if seconds is None else seconds)
     try:
         yield
+    except json.JSONDecodeError as error:  # a cut or garbled answer: worth another try
+        raise TransientFault(f"the Hub's answer was not valid JSON ({error})") from error
     finally:
         _DEADLINE.reset(token)

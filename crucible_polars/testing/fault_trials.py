@@ -4,7 +4,8 @@ A trial loads a dataset while the test Hub injects one fault into one target, th
 what the load returned, what it left in the cache (every cached blob must match the name it
 is stored under), an offline load from that cache, and the same load once the fault is
 lifted. Targets: an LFS data file behind a CDN redirect to another host name, a plain (non
-LFS) data file, and the ``/api`` answers (revision, listing). Faults: ``500``, ``502``,
+LFS) data file, the ``/api`` answers (the first is the revision's), and the tree listing
+alone. Faults: ``500``, ``502``,
 ``503``, ``429`` with ``Retry-After``, a connection reset mid-body, a truncated body, a
 stall, and a body of the right length with one byte changed. Each in download and streaming
 mode, once (transient) or for good (persistent).
@@ -17,7 +18,7 @@ Used by ``tests/test_faults.py`` (one test per trial) and ``benchmarks/fault_tab
 Examples
 --------
 >>> len(all_trials())
-96
+128
 >>> all_trials()[0]
 Trial(target='lfs', fault='500', mode='download', persistent=False)
 """
@@ -43,13 +44,11 @@ import crucible_polars as cp
 from crucible_polars.errors import CrucibleError, OfflineCacheMissError
 from crucible_polars.testing.hub_server import HubServer
 
-TARGETS = ("lfs", "plain", "api")
+TARGETS = ("lfs", "plain", "api", "listing")
 FAULTS = ("500", "502", "503", "429", "reset", "truncated", "stall", "wrong-bytes")
 MODES = ("download", "streaming")
 RESULTS = ("ok", "clear error", "unclear error", "hung", "silent wrong")
 
-LFS_REPO = "faults/lfs-behind-cdn"
-PLAIN_REPO = "faults/plain-file"
 ROWS = 3_000
 STALL_SECONDS = 3.0
 """How long a stalled answer keeps the client waiting (above the timeouts of
@@ -139,31 +138,38 @@ def expected_frame() -> pl.DataFrame:
     return pl.DataFrame({"id": range(ROWS), "text": [f"row {i:05d}" for i in range(ROWS)]})
 
 
-def add_repos(hub: HubServer) -> None:
-    """Add the two repositories of the trials to ``hub`` (once)."""
-    frame = expected_frame()
-    if LFS_REPO not in hub.repo_ids():
-        hub.add_repo(LFS_REPO, {"data/train.parquet": _parquet_bytes(frame)})
-    if PLAIN_REPO not in hub.repo_ids():
-        lines = io.BytesIO()
-        frame.write_ndjson(lines)
-        hub.add_repo(PLAIN_REPO, {"data/train.jsonl": lines.getvalue()})
+def repo_of(trial: Trial) -> str:
+    """The trial's own repository (its own URLs, so nothing a process keeps from an earlier
+    trial's answers can hide this trial's fault)."""
+    return f"faults/{trial.name}"
 
 
-def _repo_of(trial: Trial) -> str:
-    return PLAIN_REPO if trial.target == "plain" else LFS_REPO
+def add_repo(hub: HubServer, trial: Trial) -> str:
+    """Add the trial's repository to ``hub`` (once): the rows of :func:`expected_frame` in an
+    LFS parquet file, or, for the ``plain`` target, in a small (non-LFS) JSON lines file."""
+    repo = repo_of(trial)
+    if repo not in hub.repo_ids():
+        frame = expected_frame()
+        if trial.target == "plain":
+            lines = io.BytesIO()
+            frame.write_ndjson(lines)
+            hub.add_repo(repo, {"data/train.jsonl": lines.getvalue()})
+        else:
+            hub.add_repo(repo, {"data/train.parquet": _parquet_bytes(frame)})
+    return repo
 
 
 def inject(hub: HubServer, trial: Trial) -> None:
     """Queue the trial's fault on ``hub``."""
-    repo = _repo_of(trial)
+    repo = repo_of(trial)
     where = {
         "lfs": f"/cdn-lfs/datasets/{repo}/",
         "plain": f"/datasets/{repo}/resolve/",
-        "api": f"/api/datasets/{repo}/",
+        "api": f"/api/datasets/{repo}",  # the revision (no slash after), listing, info
+        "listing": f"/api/datasets/{repo}/tree/",
     }[trial.target]
     times = 10_000 if trial.persistent else 1
-    body_offset = 40 if trial.target == "api" else 2_000
+    body_offset = 40 if trial.target in ("api", "listing") else 2_000
     fault = trial.fault
     if fault in ("500", "502", "503"):
         hub.fail_next(where, times=times, status=int(fault))
@@ -245,7 +251,7 @@ def offline() -> Iterator[None]:
 
 def run_trial(hub: HubServer, trial: Trial, cache: Path) -> Outcome:
     """Run one trial with a fresh ``cache`` folder (the caller sets :func:`fast_settings`)."""
-    repo = _repo_of(trial)
+    repo = add_repo(hub, trial)
     streaming = trial.mode == "streaming"
     hub.lfs_redirect = True
     hub.clear_faults()
@@ -296,9 +302,29 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def apply_settings(settings: dict[str, str]) -> None:
-    """Set :func:`fast_settings` (or others) in ``os.environ`` and ``huggingface_hub``."""
+    """Set :func:`fast_settings` (or others) in ``os.environ`` and ``huggingface_hub``, and make
+    ``huggingface_hub``'s own backoff waits tiny (:func:`fast_backoff_defaults`)."""
     os.environ.update(settings)
-    if "HF_HUB_DOWNLOAD_TIMEOUT" in settings:
-        constants.HF_HUB_DOWNLOAD_TIMEOUT = float(settings["HF_HUB_DOWNLOAD_TIMEOUT"])  # type: ignore[assignment]
-    if "HF_HUB_ETAG_TIMEOUT" in settings:
-        constants.HF_HUB_ETAG_TIMEOUT = float(settings["HF_HUB_ETAG_TIMEOUT"])  # type: ignore[assignment]
+    for name in ("HF_HUB_DOWNLOAD_TIMEOUT", "HF_HUB_ETAG_TIMEOUT"):
+        if name in settings:
+            setattr(constants, name, float(settings[name]))
+    for function, defaults in fast_backoff_defaults().items():
+        assert function.__kwdefaults__ is not None
+        function.__kwdefaults__.update(defaults)
+
+
+def fast_backoff_defaults() -> dict[Any, dict[str, float]]:
+    """``huggingface_hub``'s backoff helpers with waits of milliseconds instead of 1 s to 8 s
+    (its retries, and waits a ``Retry-After`` asks for, are unchanged).
+
+    Examples
+    --------
+    >>> sorted(f.__name__ for f in fast_backoff_defaults())
+    ['_http_backoff_base', 'http_backoff', 'http_stream_backoff']
+    """
+    from huggingface_hub.utils import _http
+
+    quick = {"base_wait_time": 0.01, "max_wait_time": 0.05}
+    stream = getattr(_http.http_stream_backoff, "__wrapped__", _http.http_stream_backoff)
+    functions = (_http.http_backoff, stream, _http._http_backoff_base)
+    return {f: quick for f in functions if f.__kwdefaults__ is not None}
