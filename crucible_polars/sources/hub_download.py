@@ -72,6 +72,11 @@ transient fault (5xx, 429, timeout, reset): the first and 5 retries, waiting 1 s
 (or what ``Retry-After`` asks), about 23 s in all."""
 
 
+GET_RETRIED = ("HTTP 408", "HTTP 429")
+"""Faults of a download's body that ``huggingface_hub`` retries itself (obeying
+``Retry-After``)."""
+
+
 @contextmanager
 def retried_inside(repo: str, what: str, *, wrapped_only: bool = False) -> Iterator[None]:
     """A transient fault of a request ``huggingface_hub`` already retried with backoff ends
@@ -84,8 +89,9 @@ def retried_inside(repo: str, what: str, *, wrapped_only: bool = False) -> Itera
         The repository and what was asked, for the error.
     wrapped_only
         Only faults ``huggingface_hub`` wrapped in ``LocalEntryNotFoundError`` (those of a
-        download's ``HEAD``; the body's ``GET`` is not retried by it, so :func:`retried`
-        retries that).
+        download's ``HEAD``), and the statuses it retries on the body's ``GET``
+        (:data:`GET_RETRIED`); its other faults (reset, cut, 5xx, timeout) it does not retry,
+        so :func:`retried` does.
 
     Examples
     --------
@@ -101,7 +107,8 @@ def retried_inside(repo: str, what: str, *, wrapped_only: bool = False) -> Itera
         yield
     except Exception as error:
         reason = transient_reason(error)
-        if reason is None or (wrapped_only and not isinstance(error, LocalEntryNotFoundError)):
+        wrapped = isinstance(error, LocalEntryNotFoundError)
+        if reason is None or (wrapped_only and not wrapped and reason not in GET_RETRIED):
             raise
         raise HubDownloadError(repo, what, HF_BACKOFF_ATTEMPTS, reason) from error
 
