@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from crucible_polars.features.media import Audio
+from crucible_polars.features.storage import frame_to_arrow, without_extensions
 from crucible_polars.media.audio import audio_to_torch, decode_audio_fields
 from crucible_polars.media.batch import decode_fields, decode_images_to_array
 from crucible_polars.media.decode import ImageSize
@@ -260,7 +261,7 @@ def to_arrow_table(df: pl.DataFrame, features: Features) -> pa.Table:
     """
     import pyarrow as pa
 
-    table = df.to_arrow()
+    table = frame_to_arrow(df)
     try:
         schema = features.to_arrow_schema()
         return table.select(schema.names).cast(schema)
@@ -347,7 +348,7 @@ def format_batch(
     if format == "torch":
         return to_torch_columns(df, features, first_row, image_size)
     if format == "pandas":
-        return df.to_pandas()
+        return without_extensions(df).to_pandas()
     raise ValueError(f"Unknown format {format!r}. Use one of {list(OUTPUT_FORMATS)}.")
 
 

@@ -26,6 +26,7 @@ from crucible_polars.resolve.patterns import DataFilesSpec
 from crucible_polars.resolve.saved import load_saved_split, saved_splits
 from crucible_polars.resolve.splits import parse_split
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, iterable_from_plan
+from crucible_polars.writers import recover_interrupted_save
 
 DOWNLOAD_MODES = ("reuse_dataset_if_exists", "reuse_cache_if_exists", "force_redownload")
 
@@ -285,6 +286,7 @@ def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
     1
     """
     folder = Path(path).expanduser()
+    recover_interrupted_save(folder.resolve())
     splits = saved_splits(folder)
     if splits is not None:
         return DatasetDict({s: _saved_dataset(folder / s, s) for s in splits})

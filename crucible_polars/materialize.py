@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, take_rows_of
+from crucible_polars.features.storage import frame_to_arrow
 from crucible_polars.plan import Plan, rows_plan
 from crucible_polars.sources.open import cache_root
 
@@ -311,7 +312,7 @@ def _materialize(plan: Plan) -> Plan:
         return _gathered(plan, base.table, plan.gather.indices)
     if not plan.sources and not plan.runs_python():  # rows already in memory
         frame = plan.collect()
-        return rows_plan(frame.to_arrow(), plan.features, plan.sources)
+        return rows_plan(frame_to_arrow(frame), plan.features, plan.sources)
     path = cache_folder() / f"{_fingerprint(plan)}.arrow"
     if not path.is_file():
         _write_ipc(plan, path)
@@ -366,7 +367,7 @@ def _write_ipc(plan: Plan, path: Path) -> None:
         writer = None
         try:
             for frame in plan.batches(65_536, lf=plan.lf):
-                batch = frame.to_arrow()
+                batch = frame_to_arrow(frame)
                 if writer is None:
                     schema = batch.schema
                     writer = pyarrow.ipc.new_file(tmp, schema)

@@ -159,6 +159,17 @@ def server_wait(headers: Mapping[str, str]) -> float | None:
     return None
 
 
+class TransientFault(Exception):
+    """A fault found once an answer had arrived (downloaded bytes that do not match their
+    checksum, say) that another try may well not have: :func:`transient_reason` retries it.
+
+    Examples
+    --------
+    >>> transient_reason(TransientFault("bytes do not match"))
+    'bytes do not match'
+    """
+
+
 def transient_reason(error: BaseException) -> str | None:
     """Why ``error`` is worth retrying, or ``None`` when it is not.
 
@@ -186,6 +197,8 @@ def transient_reason(error: BaseException) -> str | None:
         if isinstance(current, CrucibleError):
             return None
         seen.add(id(current))
+        if isinstance(current, TransientFault):
+            return str(current)
         if isinstance(current, NETWORK_ERRORS):
             return f"{type(current).__name__}: {current}"
         status = _status(current)

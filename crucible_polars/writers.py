@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -38,8 +39,64 @@ DICT_FILE = "dataset_dict.json"
 STATE_FILE = "state.json"
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _temporary_name(target: Path, kind: str) -> Path:
+    """A sibling of ``target`` only this process uses: ``.{name}.{kind}-{pid}-{random}.tmp``."""
+    return target.parent / f".{target.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+
+
+def _leftovers(target: Path, kind: str) -> list[Path]:
+    """Temporary siblings of ``target`` left by processes that are gone (killed mid-save)."""
+    found = []
+    for path in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*.tmp"):
+        pid = path.name[len(target.name) + len(kind) + 3 :].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            found.append(path)
+    return sorted(found)
+
+
+def recover_interrupted_save(target: Path) -> None:
+    """Finish what a save killed between its two renames left: the old folder set aside and
+    no folder at ``target`` (put the old one back), and temporary folders of dead processes
+    (removed).
+
+    Parameters
+    ----------
+    target
+        The folder a save writes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "saved"
+    >>> aside = target.parent / ".saved.old-999999999-0.tmp"
+    >>> aside.mkdir()
+    >>> recover_interrupted_save(target)
+    >>> target.is_dir(), aside.exists()
+    (True, False)
+    """
+    olds = _leftovers(target, "old")
+    if olds and not target.exists():
+        os.replace(olds.pop(), target)
+    for path in [*olds, *_leftovers(target, "new")]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def atomic_write(target: Path, write: Callable[[str], Any], *, is_dir: bool = False) -> None:
     """Write to a temporary sibling, then rename over ``target``; nothing half-written remains.
+
+    A folder replacing an existing one: the old folder is renamed aside, the new one renamed
+    in, then the old one deleted, so a process killed at any point leaves either folder whole
+    (:func:`recover_interrupted_save` puts the old one back if it was killed in between).
 
     Parameters
     ----------
@@ -61,23 +118,29 @@ def atomic_write(target: Path, write: Callable[[str], Any], *, is_dir: bool = Fa
     target = target.expanduser().resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     if is_dir:
-        tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        recover_interrupted_save(target)
+        tmp = _temporary_name(target, "new")
+        tmp.mkdir()
         try:
-            write(tmp)
+            write(str(tmp))
             if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
+                aside = _temporary_name(target, "old")
+                os.replace(target, aside)
+                os.replace(tmp, target)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_file = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        write(tmp)
-        os.replace(tmp, target)
+        write(tmp_file)
+        os.replace(tmp_file, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        Path(tmp_file).unlink(missing_ok=True)
         raise
 
 
@@ -186,6 +249,7 @@ def write_datasets_layout(
         plan.run(partial(write_arrow_stream, shard, str(folder / name), schema))
     saved = {k: v for k, v in info.to_dict().items() if k not in ("split", "num_rows")}
     saved["features"] = plan.features.to_dict()
+    saved["num_rows"] = n  # checked on load (datasets ignores the key)
     (folder / INFO_FILE).write_text(json.dumps(saved, indent=2, default=str))
     state: dict[str, Any] = {
         "_data_files": [{"filename": name} for name in names],

@@ -38,6 +38,7 @@ BUILTINS: dict[str, tuple[type[BaseException], ...]] = {
     "MediaDecodeError": (ValueError,),
     "UnsafeArchiveError": (ValueError,),
     "StreamReadError": (ConnectionError,),
+    "SavedDatasetError": (FileNotFoundError,),
     "HubAccessError": (PermissionError,),
     "HubDownloadError": (ConnectionError,),
     "OfflineCacheMissError": (FileNotFoundError,),
@@ -70,6 +71,7 @@ MEMBERS: dict[type[errors.CrucibleError], set[str]] = {
         "MediaDecodeError",
         "UnsafeArchiveError",
         "StreamReadError",
+        "SavedDatasetError",
     },
     errors.UsageError: {
         "ColumnNotFoundError",

@@ -12,7 +12,7 @@ working::
     ├── DataError   DataFilesNotFoundError (base of DatasetNotFoundError),
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
     │               FeatureCastError, MediaDecodeError (ImageDecodeError, AudioDecodeError),
-    │               UnsafeArchiveError, StreamReadError                       (data.py)
+    │               UnsafeArchiveError, StreamReadError, SavedDatasetError    (data.py)
     └── UsageError  ColumnNotFoundError (also Polars' ColumnNotFoundError),
                     ExtraColumnsError, DuplicateColumnError, ConfigNotFoundError,
                     SplitNotFoundError, FunctionOutputError                   (usage.py)
@@ -41,6 +41,7 @@ from crucible_polars.errors.data import (
     FeatureCastError,
     ImageDecodeError,
     MediaDecodeError,
+    SavedDatasetError,
     SchemaMismatchError,
     StreamReadError,
     UnsafeArchiveError,
@@ -82,6 +83,7 @@ __all__ = [
     "LoadingScriptError",
     "MediaDecodeError",
     "OfflineCacheMissError",
+    "SavedDatasetError",
     "SchemaMismatchError",
     "SplitNotFoundError",
     "StreamReadError",

@@ -266,11 +266,38 @@ class StreamReadError(DataError, ConnectionError):
         )
 
 
+class SavedDatasetError(DataError, FileNotFoundError):
+    """A ``save_to_disk`` folder that does not hold what its ``dataset_info.json`` says
+    (a shard missing, or fewer or more rows): the save was interrupted or files were changed.
+
+    Attributes
+    ----------
+    path : str
+        The folder.
+    reason : str
+        What does not match.
+
+    Examples
+    --------
+    >>> str(SavedDatasetError("/data/saved", "shard data-00001-of-00002.parquet is missing"))[:60]
+    "The saved dataset '/data/saved' is incomplete: shard data-00"
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"The saved dataset {path!r} is incomplete: {reason}. The save was interrupted or "
+            "its files were changed since; save the dataset again (or restore the folder)."
+        )
+
+
 __all__ = [
     "DataFileError",
     "DataFilesNotFoundError",
     "FeatureCastError",
     "ImageDecodeError",
+    "SavedDatasetError",
     "SchemaMismatchError",
     "StreamReadError",
     "UnsafeArchiveError",

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from crucible_polars.errors import DataFileError
 from crucible_polars.features import Features
+from crucible_polars.features.storage import frame_to_arrow, validate_arrow
 from crucible_polars.readers.base import Scan, ScanOptions, unify_schemas
 
 
@@ -64,27 +65,49 @@ def _fsspec_bytes(path: str) -> Any:
         return pa.BufferReader(f.read())
 
 
+def _plain_field(f: pa.Field) -> pa.Field:
+    """``f`` with extension types replaced by their storage and ``ARROW:extension:*``
+    metadata dropped, at every depth (Polars turns either into extension columns)."""
+    metadata = {
+        k: v for k, v in (f.metadata or {}).items() if not k.startswith(b"ARROW:extension:")
+    }
+    return pa.field(f.name, _plain_type(f.type), f.nullable, metadata or None)
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    if isinstance(t, pa.ExtensionType):
+        return _plain_type(t.storage_type)
+    if pa.types.is_fixed_size_list(t):
+        return pa.list_(_plain_field(t.value_field), t.list_size)
+    if pa.types.is_large_list(t):
+        return pa.large_list(_plain_field(t.value_field))
+    if pa.types.is_list(t):
+        return pa.list_(_plain_field(t.value_field))
+    if pa.types.is_struct(t):
+        return pa.struct([_plain_field(t.field(i)) for i in range(t.num_fields)])
+    return t
+
+
 def _storage_schema(schema: pa.Schema) -> pa.Schema:
-    fields = [
-        pa.field(f.name, f.type.storage_type, f.nullable)
-        if isinstance(f.type, pa.ExtensionType)
-        else f
-        for f in schema
-    ]
-    return pa.schema(fields, metadata=schema.metadata)
+    """Extension columns as their storage, at every depth: registered ones (``datasets``
+    imported) by type, unregistered ones by dropping the field metadata Polars reads."""
+    return pa.schema([_plain_field(f) for f in schema], metadata=schema.metadata)
 
 
 def _storage_table(table: pa.Table) -> pa.Table:
+    plain = _storage_schema(table.schema)
+    if plain.equals(table.schema, check_metadata=True):
+        return table
     columns = [
         pa.chunked_array([c.storage for c in col.chunks], type=col.type.storage_type)
         if isinstance(col.type, pa.ExtensionType)
         else col
         for col in table.columns
     ]
-    return pa.Table.from_arrays(columns, schema=_storage_schema(table.schema))
+    return pa.Table.from_arrays(columns, names=table.column_names).cast(plain)
 
 
-def read_ipc(path: str) -> pl.DataFrame:
+def read_ipc(path: str, arrays: dict[str, pa.DataType] | None = None) -> pl.DataFrame:
     """One Arrow IPC file as a Polars frame (extension columns as their storage).
 
     Examples
@@ -96,8 +119,11 @@ def read_ipc(path: str) -> pl.DataFrame:
     [1]
     """
     with open_ipc(path) as reader:
-        table = reader.read_all()
-    frame = pl.from_arrow(_storage_table(table), rechunk=False)
+        table = _storage_table(reader.read_all())
+    for name, arrow_type in (arrays or {}).items():
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, table.column(name).cast(arrow_type))
+    frame = pl.from_arrow(table, rechunk=False)
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -144,22 +170,34 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     [2]
     """
     arrow_schemas = [ipc_schema(f) for f in files]
-    schemas = [polars_schema(s) for s in arrow_schemas]
-    schema = unify_schemas(files, schemas)
-    frames = [_deferred(f, s, schema) for f, s in zip(files, schemas, strict=True)]
-    lf = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     features = Features.from_arrow(arrow_schemas[0])
     wanted = features.to_polars()
-    arrays: dict[str, Any] = {  # Array2D.. are stored as nested lists; Polars has pl.Array
-        name: wanted[name]
-        for name, dtype in schema.items()
-        if isinstance(wanted.get(name), pl.Array) and dtype != wanted[name]
+    # Array2D.. are stored as nested lists; Polars holds pl.Array: cast in Arrow, which keeps
+    # null rows (Polars' list-to-array cast fails on them)
+    arrays = {
+        name: _arrow_type(wanted[name])
+        for name in arrow_schemas[0].names
+        if isinstance(wanted.get(name), pl.Array)
     }
-    return Scan(lf=lf.cast(pl.Schema(arrays)) if arrays else lf, features=features)
+    schemas = [_with_arrays(polars_schema(s), wanted, arrays) for s in arrow_schemas]
+    schema = unify_schemas(files, schemas)
+    frames = [_deferred(f, s, schema, arrays) for f, s in zip(files, schemas, strict=True)]
+    lf = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    return Scan(lf=lf, features=features)
 
 
-def _deferred(path: str, own: pl.Schema, unified: pl.Schema) -> pl.LazyFrame:
-    lf = pl.defer(lambda: read_ipc(path), schema=own)
+def _arrow_type(dtype: pl.DataType) -> pa.DataType:
+    return pl.DataFrame(schema={"x": dtype}).to_arrow().schema.field("x").type
+
+
+def _with_arrays(schema: pl.Schema, wanted: pl.Schema, arrays: dict[str, pa.DataType]) -> pl.Schema:
+    return pl.Schema({n: wanted[n] if n in arrays else d for n, d in schema.items()})
+
+
+def _deferred(
+    path: str, own: pl.Schema, unified: pl.Schema, arrays: dict[str, pa.DataType]
+) -> pl.LazyFrame:
+    lf = pl.defer(lambda: read_ipc(path, arrays), schema=own)
     return lf if own == unified else lf.cast(unified)
 
 
@@ -181,9 +219,9 @@ def write_arrow_stream(
     rows = 0
     with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, arrow_schema) as writer:
         for frame in lf.collect_batches(chunk_size=batch_rows):
-            table = frame.to_arrow().select(arrow_schema.names)
+            table = frame_to_arrow(frame).select(arrow_schema.names)
             table = pa.Table.from_batches(table.cast(arrow_schema).to_batches(), arrow_schema)
-            table.validate(full=True)
+            validate_arrow(table)
             writer.write_table(table)
             rows += frame.height
     return rows

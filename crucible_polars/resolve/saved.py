@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crucible_polars.errors import DataFileError, DataFilesNotFoundError
+from crucible_polars.errors import DataFilesNotFoundError, SavedDatasetError
 from crucible_polars.features import Features
 from crucible_polars.plan import Plan
 from crucible_polars.readers import arrow, scan_files
@@ -66,13 +66,11 @@ def load_saved_split(folder: Path) -> SavedSplit:
         return _parquet_layout(folder, info)
     state = json.loads((folder / STATE_FILE).read_text())
     files = [str(folder / entry["filename"]) for entry in state.get("_data_files", [])]
-    missing = [f for f in files if not Path(f).is_file()]
-    if missing or not files:
-        raise DataFilesNotFoundError(
-            missing[0] if missing else str(folder),
-            f"{STATE_FILE} lists {len(files)} data file(s) and {len(missing)} are missing: the "
-            "folder is incomplete; save it again.",
-        )
+    missing = [Path(f).name for f in files if not Path(f).is_file()]
+    if missing:
+        raise SavedDatasetError(str(folder), f"shard {', '.join(missing)} is missing")
+    if not files:
+        raise SavedDatasetError(str(folder), f"{STATE_FILE} lists no data file")
     scan = arrow.scan(files, {})
     stored = info.pop("features", None)
     features = Features.from_dict(stored) if stored else scan.features
@@ -81,8 +79,8 @@ def load_saved_split(folder: Path) -> SavedSplit:
     rows = sum(arrow.count_rows(f) for f in files)
     expected = info.pop("num_rows", None)
     if expected is not None and expected != rows:
-        raise DataFileError(
-            str(folder), f"holds {rows} rows but {expected} were saved; save it again."
+        raise SavedDatasetError(
+            str(folder), f"its shards hold {rows} rows, {INFO_FILE} records {expected}"
         )
     info.pop("split", None)
     return SavedSplit(Plan(scan.lf, features, num_rows=rows), info, state.get("_split"))

@@ -63,14 +63,17 @@ from crucible_polars.resolve.parquet_branch import (
     parquet_branch_configs,
 )
 from crucible_polars.resolve.patterns import DataFilesSpec, has_extension, match_files
+from crucible_polars.sources.hub_digests import FileDigest, cached_digests, digests_of
 from crucible_polars.sources.hub_download import (
     LIBRARY_NAME,
     REPO_TYPE,
     HubDownloads,
     retried,
+    retried_inside,
     write_tree_listing,
 )
 from crucible_polars.sources.hub_errors import HubContext, translate_hub_errors
+from crucible_polars.sources.hub_timeout import api_deadline
 
 _DATA_EXTENSIONS = [e for exts in FORMAT_EXTENSIONS.values() for e in exts] + [
     ".zip",
@@ -204,6 +207,7 @@ class HubSource:
         self.api = HfApi(endpoint=self.endpoint, token=token, library_name=LIBRARY_NAME)
         self._sha: str | None = None
         self._files: list[str] | None = None
+        self._digests: dict[str, FileDigest] = {}
         self._texts: dict[str, str | None] = {}
         self._downloads: HubDownloads | None = None
         self._gated_or_private: bool | None = None
@@ -250,7 +254,8 @@ class HubSource:
         if self.revision == PARQUET_REVISION:  # only ever probed (see parquet_branch)
             return []
         try:
-            refs = self.api.list_repo_refs(self.repo, repo_type=REPO_TYPE)
+            with api_deadline():
+                refs = self.api.list_repo_refs(self.repo, repo_type=REPO_TYPE)
         except (HfHubHTTPError, OSError):
             return []
         return [b.name for b in refs.branches] + [t.name for t in refs.tags]
@@ -265,7 +270,7 @@ class HubSource:
             what = f"the commit of revision {self.revision or 'main'!r}"
 
             def resolve() -> Any:
-                with self.errors():
+                with self.errors(), api_deadline():
                     return self.api.resolve_revision(
                         self.repo,
                         repo_type=REPO_TYPE,
@@ -303,14 +308,17 @@ class HubSource:
             cached = get_cached_repo_tree(
                 self.repo, repo_type=REPO_TYPE, revision=self.sha, cache_dir=self.cache_dir
             )
+            self._digests.update(cached_digests(self.storage_folder, self.sha))
             return [entry.path for entry in cached]
         except CachedRepoTreeNotFoundError as err:
             if constants.is_offline_mode():
                 what = f"the file listing of commit {self.sha[:10]}"
                 raise OfflineCacheMissError(self.repo, [what]) from err
 
+        what = f"the file listing of commit {self.sha[:10]}"
+
         def listing() -> list[RepoFile]:
-            with self.errors():
+            with self.errors(), api_deadline(), retried_inside(self.repo, what):
                 return [
                     entry
                     for entry in self.api.list_repo_tree(
@@ -319,8 +327,9 @@ class HubSource:
                     if isinstance(entry, RepoFile)
                 ]
 
-        entries = retried(self.repo, f"the file listing of commit {self.sha[:10]}", listing)
+        entries = retried(self.repo, what, listing)
         write_tree_listing(self.storage_folder, self.sha, entries)
+        self._digests.update(digests_of(entries))
         return [entry.path for entry in entries]
 
     def read_text(self, path: str) -> str | None:
@@ -391,6 +400,7 @@ class HubSource:
                 self.endpoint,
                 self.force_download,
                 self.errors,
+                self._digests,  # filled by the listing, which every load makes first
             )
         return self._downloads
 
@@ -402,7 +412,7 @@ class HubSource:
         if self._gated_or_private is None:
 
             def ask() -> Any:
-                with self.errors():
+                with self.errors(), api_deadline():
                     return self.api.dataset_info(
                         self.repo, revision=self.sha, expand=["gated", "private"]
                     )

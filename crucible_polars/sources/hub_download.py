@@ -15,8 +15,8 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -26,10 +26,13 @@ from huggingface_hub import (
     hf_hub_download,
     try_to_load_from_cache,
 )
+from huggingface_hub.errors import LocalEntryNotFoundError
 from huggingface_hub.hf_api import RepoFile
 
 from crucible_polars.errors import HubDownloadError, OfflineCacheMissError
-from crucible_polars.retry import retry_call
+from crucible_polars.retry import TransientFault, retry_call, transient_reason
+from crucible_polars.sources.hub_digests import FileDigest, check_file, discard_cached
+from crucible_polars.sources.hub_timeout import api_timeout_seconds
 
 try:  # not public: see write_tree_listing; tests/test_hub_retries.py fails if it moves
     from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
@@ -63,6 +66,53 @@ def retried(repo: str, what: str, call: Callable[[], T]) -> T:
     return retry_call(call, lambda attempts, reason: HubDownloadError(repo, what, attempts, reason))
 
 
+HF_BACKOFF_ATTEMPTS = 6
+"""Tries ``huggingface_hub`` itself makes of a listing page or a download's ``HEAD`` on a
+transient fault (5xx, 429, timeout, reset): the first and 5 retries, waiting 1 s to 8 s
+(or what ``Retry-After`` asks), about 23 s in all."""
+
+
+GET_RETRIED = ("HTTP 408", "HTTP 429")
+"""Faults of a download's body that ``huggingface_hub`` retries itself (obeying
+``Retry-After``)."""
+
+
+@contextmanager
+def retried_inside(repo: str, what: str, *, wrapped_only: bool = False) -> Iterator[None]:
+    """A transient fault of a request ``huggingface_hub`` already retried with backoff ends
+    at once in a :class:`HubDownloadError` naming ``what``: retrying it again on top would
+    make a persistent fault take minutes.
+
+    Parameters
+    ----------
+    repo, what
+        The repository and what was asked, for the error.
+    wrapped_only
+        Only faults ``huggingface_hub`` wrapped in ``LocalEntryNotFoundError`` (those of a
+        download's ``HEAD``), and the statuses it retries on the body's ``GET``
+        (:data:`GET_RETRIED`); its other faults (reset, cut, 5xx, timeout) it does not retry,
+        so :func:`retried` does.
+
+    Examples
+    --------
+    >>> import httpx2
+    >>> try:
+    ...     with retried_inside("org/x", "the file listing"):
+    ...         raise httpx2.ReadTimeout("timed out")
+    ... except HubDownloadError as err:
+    ...     print(err.attempts, err.reason)
+    6 ReadTimeout: timed out
+    """
+    try:
+        yield
+    except Exception as error:
+        reason = transient_reason(error)
+        wrapped = isinstance(error, LocalEntryNotFoundError)
+        if reason is None or (wrapped_only and not wrapped and reason not in GET_RETRIED):
+            raise
+        raise HubDownloadError(repo, what, HF_BACKOFF_ATTEMPTS, reason) from error
+
+
 @dataclass
 class HubDownloads:
     """Downloads of one repository's files at one commit (each file fetched once).
@@ -84,6 +134,10 @@ class HubDownloads:
     errors
         ``errors(path)``: a context manager turning ``huggingface_hub`` errors about ``path``
         into :mod:`crucible_polars.errors` (``HubSource.errors``).
+    digests
+        ``{path: FileDigest}`` from the tree listing: a downloaded file that does not match
+        its entry is removed from the cache and downloaded again (then a
+        :class:`~crucible_polars.errors.HubDownloadError` naming it).
 
     Examples
     --------
@@ -101,6 +155,7 @@ class HubDownloads:
     endpoint: str
     force_download: bool
     errors: Callable[[str | None], AbstractContextManager[None]]
+    digests: Mapping[str, FileDigest] = field(default_factory=dict)
     fetched: dict[str, str] = field(default_factory=dict)
 
     def download(self, paths: Sequence[str]) -> list[str]:
@@ -148,8 +203,8 @@ class HubDownloads:
 
         def one(path: str) -> str:
             def download() -> str:
-                with self.errors(path):
-                    return str(
+                with self.errors(path), retried_inside(self.repo, path, wrapped_only=True):
+                    local = str(
                         hf_hub_download(
                             self.repo,
                             path,
@@ -160,8 +215,14 @@ class HubDownloads:
                             endpoint=self.endpoint,
                             force_download=self.force_download,
                             library_name=LIBRARY_NAME,
+                            etag_timeout=api_timeout_seconds(),
                         )
                     )
+                wrong = check_file(local, self.digests.get(path))
+                if wrong is not None:
+                    discard_cached(local)
+                    raise TransientFault(f"the downloaded bytes are wrong: {wrong}")
+                return local
 
             return retried(self.repo, path, download)
 

@@ -1,4 +1,10 @@
-"""Faults injected into a test Hub's answers (:meth:`HubServer.fail_next`)."""
+"""Faults injected into a test Hub's answers (:meth:`HubServer.fail_next`).
+
+Before the answer: an error status (with ``Retry-After`` if asked) or a stall (no answer for
+some seconds). In the body: the connection cut after some bytes, or one byte changed (the
+right length, the wrong content). The request handler applies them; the routes never see
+them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from dataclasses import dataclass
 
 @dataclass
 class Fault:
-    """One injection rule: ``status`` answers, or a body cut after ``after_bytes`` bytes.
+    """One injection rule: ``status`` answers, a stall, a body cut after ``after_bytes``
+    bytes, or a body with the byte at ``corrupt_at`` changed.
 
     Attributes
     ----------
@@ -20,12 +27,29 @@ class Fault:
         Cut the connection after this many body bytes (when ``status`` is ``None``).
     status : int or None
         Answer this error status instead of the real answer.
+    retry_after : int or None
+        With ``status``: the ``Retry-After`` header (seconds) of the error answer.
+    stall : float
+        Seconds to wait before answering at all (then the real answer).
+    corrupt_at : int or None
+        Change the body byte at this offset (the length stays right).
+    reset : bool
+        Cut with a connection reset (``RST``) rather than a clean close.
     """
 
     substring: str
     remaining: int
     after_bytes: int | None
     status: int | None
+    retry_after: int | None = None
+    stall: float = 0.0
+    corrupt_at: int | None = None
+    reset: bool = False
+
+    @property
+    def before_answer(self) -> bool:
+        """Whether the rule acts before the answer (status, stall) rather than on its body."""
+        return self.status is not None or self.stall > 0
 
 
 class FaultQueue:
@@ -46,7 +70,16 @@ class FaultQueue:
         self._faults: list[Fault] = []
 
     def add(
-        self, substring: str, *, times: int = 1, after_bytes: int = 0, status: int | None = None
+        self,
+        substring: str,
+        *,
+        times: int = 1,
+        after_bytes: int = 0,
+        status: int | None = None,
+        retry_after: int | None = None,
+        stall: float = 0.0,
+        corrupt_at: int | None = None,
+        reset: bool = False,
     ) -> None:
         """Queue a rule for the next ``times`` requests whose decoded path contains ``substring``.
 
@@ -60,6 +93,14 @@ class FaultQueue:
             Without ``status``: body bytes sent before the connection is cut.
         status : int, optional
             Error status answered instead.
+        retry_after : int, optional
+            With ``status``: the error answer's ``Retry-After`` (seconds).
+        stall : float, default 0
+            Seconds without an answer before the real answer.
+        corrupt_at : int, optional
+            Body offset of a byte to change (instead of a cut; the length stays right).
+        reset : bool, default False
+            Cut with a connection reset rather than a clean close.
 
         Examples
         --------
@@ -67,10 +108,23 @@ class FaultQueue:
         >>> faults.add("/x", after_bytes=10)
         >>> faults.take("/x", status=False).after_bytes
         10
+        >>> faults.add("/y", stall=0.5)
+        >>> faults.take("/y", status=True).stall
+        0.5
         """
+        cut = status is None and not stall and corrupt_at is None
         with self._lock:
             self._faults.append(
-                Fault(substring, times, None if status is not None else after_bytes, status)
+                Fault(
+                    substring,
+                    times,
+                    after_bytes if cut else None,
+                    status,
+                    retry_after,
+                    stall if status is None else 0.0,
+                    corrupt_at if status is None else None,
+                    reset,
+                )
             )
 
     def take(self, path: str, *, status: bool) -> Fault | None:
@@ -81,8 +135,8 @@ class FaultQueue:
         path : str
             The decoded request path.
         status : bool
-            ``True`` for error-status rules (checked before answering), ``False`` for
-            truncation rules (checked when a body is sent).
+            ``True`` for rules checked before answering (error status, stall), ``False``
+            for body rules (cut, changed byte), checked when a body is sent.
 
         Examples
         --------
@@ -91,7 +145,7 @@ class FaultQueue:
         """
         with self._lock:
             for fault in self._faults:
-                if (fault.status is not None) == status and fault.substring in path:
+                if fault.before_answer == status and fault.substring in path:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)

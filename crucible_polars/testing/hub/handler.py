@@ -12,8 +12,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import socketserver
+import struct
 import threading
+import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -169,9 +172,12 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         exchange = _Exchange(self._read(method))
         try:
             fault = backend.faults.take(exchange.request.path, status=True)
+            if fault is not None and fault.stall > 0:
+                time.sleep(fault.stall)  # then answer for real (if the client still waits)
             if fault is not None and fault.status is not None:
                 exchange.trace.route = "fault"
-                failure = HubError(fault.status, f"Injected failure ({fault.status})")
+                wait = [("Retry-After", str(fault.retry_after))] if fault.retry_after else []
+                failure = HubError(fault.status, f"Injected failure ({fault.status})", None, wait)
                 response = error_response(failure)
             else:
                 response = backend.api.answer(exchange.request, exchange.trace)
@@ -225,7 +231,10 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         fault = self.server.backend.faults.take(exchange.request.path, status=False)
         limit = fault.after_bytes if fault is not None else None
-        iterator = iter(response.chunks)
+        chunks = response.chunks
+        if fault is not None and fault.corrupt_at is not None:
+            chunks = _with_byte_changed(chunks, fault.corrupt_at)
+        iterator = iter(chunks)
         chunk = next(iterator, None)
         while chunk is not None:
             following = next(iterator, None)
@@ -237,7 +246,13 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self._save(exchange)
                 with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                    if fault is not None and fault.reset:  # a TCP RST rather than a FIN
+                        self.wfile.flush()
+                        linger = struct.pack("ii", 1, 0)
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                        self.connection.close()
+                    else:
+                        self.connection.shutdown(socket.SHUT_RDWR)
                 return
             if following is None:  # count the last chunk before the client can see it
                 exchange.bytes_sent += len(chunk)
@@ -251,3 +266,24 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(chunk)
             exchange.bytes_sent += len(chunk)
             chunk = following
+
+
+def _with_byte_changed(chunks: Iterable[bytes], offset: int) -> Iterator[bytes]:
+    """``chunks`` with the byte at ``offset`` (or the last one, if the body is shorter)
+    changed: the same length, the wrong content."""
+    seen = 0
+    pending: bytes | None = None
+    done = False
+    for chunk in chunks:
+        if pending is not None:
+            yield pending
+        if not done and seen <= offset < seen + len(chunk):
+            i = offset - seen
+            chunk = chunk[:i] + bytes([chunk[i] ^ 0x01]) + chunk[i + 1 :]
+            done = True
+        seen += len(chunk)
+        pending = chunk
+    if pending:
+        if not done:
+            pending = pending[:-1] + bytes([pending[-1] ^ 0x01])
+        yield pending

@@ -273,6 +273,10 @@ class HubServer:
         *,
         times: int = 1,
         status: int | None = None,
+        retry_after: int | None = None,
+        stall: float = 0.0,
+        corrupt_at: int | None = None,
+        reset: bool = False,
     ) -> None:
         """Inject faults into the next ``times`` requests whose decoded path matches.
 
@@ -280,9 +284,21 @@ class HubServer:
         matching response that has a body (``HEAD`` requests are not affected), while the
         headers announced the full length: the client sees a truncated body. With ``status``
         (e.g. ``500``, ``503``, ``429``), the next matching requests are answered with that
-        error status instead.
+        error status instead (with ``Retry-After: retry_after`` if given). With ``stall``,
+        the answer comes only after that many seconds. With ``corrupt_at``, the body byte at
+        that offset is changed (the length stays right: only a checksum can tell). With
+        ``reset``, a cut is a connection reset rather than a clean close.
         """
-        self.faults.add(path_substring, times=times, after_bytes=after_bytes, status=status)
+        self.faults.add(
+            path_substring,
+            times=times,
+            after_bytes=after_bytes,
+            status=status,
+            retry_after=retry_after,
+            stall=stall,
+            corrupt_at=corrupt_at,
+            reset=reset,
+        )
 
     def clear_faults(self) -> None:
         """Drop pending :meth:`fail_next` rules."""
