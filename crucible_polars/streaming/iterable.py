@@ -40,6 +40,7 @@ from crucible_polars.streaming.pipeline import (
     TakeStep,
     build,
     describe,
+    shard_total,
 )
 from crucible_polars.streaming.state import (
     Position,
@@ -176,15 +177,17 @@ class IterableDataset(ColumnTransforms):
 
     @property
     def num_shards(self) -> int:
-        """Shards the stream can be divided into without splitting files (or plan ranges).
+        """Shards the stream can be divided into without splitting files (or plan ranges),
+        after :meth:`shard` and ``split_dataset_by_node``, counted as ``datasets`` counts them.
 
         Examples
         --------
         >>> import crucible_polars as cp
-        >>> cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset(num_shards=2).num_shards
-        2
+        >>> ds = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset(num_shards=3)
+        >>> ds.num_shards, ds.shard(2, 0).num_shards
+        (3, 2)
         """
-        return self._source.num_shards
+        return shard_total(self._source.num_shards, self._steps)
 
     n_shards = num_shards
 
@@ -277,15 +280,18 @@ class IterableDataset(ColumnTransforms):
     def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDataset:
         """Part ``index`` of ``num_shards`` disjoint parts that together hold every row.
 
-        Whole files go to each part when their number divides evenly, else parquet row
-        groups when those divide evenly, else every ``num_shards``-th row.
+        As in ``datasets``, each part is made of whole files (shards): with
+        ``contiguous=True`` a block of consecutive files, the first ``num_shards % n`` parts
+        one file longer; with ``contiguous=False`` every ``num_shards``-th file. With fewer
+        files than parts (where ``datasets`` fails), parquet row groups are divided the same
+        way, else rows: contiguous blocks of rows, or every ``num_shards``-th row.
 
         Examples
         --------
         >>> import crucible_polars as cp
         >>> ds = cp.Dataset.from_dict({"a": list(range(5))}).to_iterable_dataset()
-        >>> [r["a"] for r in ds.shard(2, 1)]
-        [1, 3]
+        >>> [r["a"] for r in ds.shard(2, 1)], [r["a"] for r in ds.shard(2, 1, contiguous=False)]
+        ([3, 4], [1, 3])
         """
         from crucible_polars.streaming.sharding import ShardSpec
 

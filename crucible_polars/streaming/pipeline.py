@@ -35,7 +35,7 @@ from crucible_polars.streaming.nodes import (
     TakeNode,
 )
 from crucible_polars.streaming.pushdown import Transform
-from crucible_polars.streaming.sharding import ShardSpec
+from crucible_polars.streaming.sharding import ShardSpec, shard_count
 from crucible_polars.streaming.source import SourceNode, StreamSource
 from crucible_polars.udf import (
     FunctionCall,
@@ -242,8 +242,70 @@ class ShardStep:
         return f"shard({self.num_shards},{self.index})"
 
 
-Step = ExprStep | FunctionStep | TakeStep | SkipStep | ShuffleStep | BatchStep | ShardStep
-_TRANSPARENT = (ExprStep, FunctionStep, ShuffleStep, BatchStep)
+@dataclass(frozen=True)
+class NodeStep:
+    """``split_dataset_by_node``: applies to the whole pipeline, wherever it was recorded."""
+
+    world_size: int
+    rank: int
+
+    def label(self) -> str:
+        return f"node({self.world_size},{self.rank})"
+
+
+Step = (
+    ExprStep | FunctionStep | TakeStep | SkipStep | ShuffleStep | BatchStep | ShardStep | NodeStep
+)
+_TRANSPARENT = (ExprStep, FunctionStep, ShuffleStep, BatchStep, NodeStep)
+
+
+def node_split(steps: Sequence[Step]) -> tuple[int, int] | None:
+    """``(world_size, rank)`` of the ``split_dataset_by_node`` calls, composed as ``datasets``
+    composes them (``None``: not split).
+
+    Examples
+    --------
+    >>> node_split([NodeStep(2, 1), NodeStep(3, 2)])
+    (6, 5)
+    """
+    split = None
+    for step in steps:
+        if isinstance(step, NodeStep):
+            world, rank = split or (1, 0)
+            split = (step.world_size * world, step.world_size * rank + step.rank)
+    return split
+
+
+def shard_total(count: int, steps: Sequence[Step]) -> int:
+    """The number of shards left of ``count`` after the ``shard`` and ``split_dataset_by_node``
+    steps (as ``datasets`` counts them).
+
+    Examples
+    --------
+    >>> shard_total(5, [ShardStep(2, 1)]), shard_total(4, [NodeStep(2, 0)])
+    (2, 2)
+    >>> shard_total(3, [NodeStep(2, 0)])  # rows are skipped across the stream instead
+    3
+    """
+    for step in steps:
+        if isinstance(step, ShardStep):
+            count = shard_count(count, ShardSpec(step.num_shards, step.index, step.contiguous))
+    split = node_split(steps)
+    if split is not None and count % split[0] == 0:
+        count //= split[0]
+    return count
+
+
+def _order_seed(steps: Sequence[Step], epoch: int) -> int | None:
+    """The seed of the file order: the last ``shuffle`` before any ``take``/``skip`` (as in
+    ``datasets``, a shuffle after them keeps the files in order under the rows they count)."""
+    seed = None
+    for step in steps:
+        if isinstance(step, (TakeStep, SkipStep)):
+            break
+        if isinstance(step, ShuffleStep):
+            seed = step.seed
+    return None if seed is None else epoch_seed(seed, epoch)
 
 
 def describe(steps: Sequence[Step]) -> str:
@@ -277,7 +339,7 @@ def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) ->
     """The nodes of one iteration over ``source`` through ``steps``."""
     chain: list[Transform] = []
     first = 0  # the leading expressions (and shards) fuse into the source
-    while first < len(steps) and isinstance(steps[first], (ExprStep, ShardStep)):
+    while first < len(steps) and isinstance(steps[first], (ExprStep, ShardStep, NodeStep)):
         step = steps[first]
         if isinstance(step, ExprStep):
             chain.append(step.transform)
@@ -290,15 +352,24 @@ def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) ->
             pushed.append(transparent)
             if transparent:
                 shards.append(ShardSpec(step.num_shards, step.index, step.contiguous))
-            else:
-                transparent = False
         elif not isinstance(step, _TRANSPARENT):
             transparent = False
+    # split_dataset_by_node: every world_size-th unit when they divide evenly, else every
+    # world_size-th element of the whole pipeline's output (equal work for every rank).
+    split = node_split(steps)
+    stepped = None
+    if split is not None:
+        count = len(source.base_units())
+        for spec in shards:
+            count = shard_count(count, spec)
+        if count % split[0] == 0:
+            shards.append(ShardSpec(split[0], split[1], contiguous=False))
+        else:
+            stepped = split
     if context.worker is not None and transparent:
-        shards.append(ShardSpec(context.worker[0], context.worker[1], False, even=False))
-    shuffles = [s for s in steps if isinstance(s, ShuffleStep)]
-    order_seed = epoch_seed(shuffles[-1].seed, context.epoch) if shuffles else None
+        shards.append(ShardSpec(context.worker[0], context.worker[1], contiguous=False))
     keeps_rows = all(s.name != "filter" for s in steps[:first] if isinstance(s, ExprStep))
+    order_seed = _order_seed(steps, context.epoch)
     node: Node = SourceNode(source, chain, shards, order_seed, keeps_rows)
     shard_number = 0
     for position, step in enumerate(steps):
@@ -306,7 +377,7 @@ def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) ->
             if not pushed[shard_number]:
                 node = StepNode(node, step.num_shards, step.index)
             shard_number += 1
-        elif position < first:
+        elif position < first or isinstance(step, NodeStep):
             continue
         elif isinstance(step, ExprStep):
             node = ExprNode(node, [step.transform])
@@ -320,6 +391,8 @@ def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) ->
             node = ShuffleNode(node, step.buffer_size, epoch_seed(step.seed, context.epoch))
         elif isinstance(step, BatchStep):
             node = RebatchNode(node, step.batch_size, step.drop_last_batch, batched_output=True)
+    if stepped is not None:
+        node = StepNode(node, stepped[0], stepped[1])
     if context.worker is not None and not transparent:
         node = StepNode(node, context.worker[0], context.worker[1])
     context.pushed = pushed

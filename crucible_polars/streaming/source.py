@@ -211,17 +211,23 @@ class StreamSource:
     def _meta(self, index: int) -> Any:
         return read_meta(self.files[index], self.storage_options, self.token)
 
+    def unit_rows(self, units: Sequence[Unit]) -> list[int] | None:
+        """Rows of each unit, when they are whole files or row ranges (``None`` otherwise)."""
+        if any(u.row_groups is not None or u.step != 1 for u in units):
+            return None
+        counts = self.file_rows(sorted({u.file for u in units}))
+        rows = dict(zip(sorted({u.file for u in units}), counts, strict=True))
+        return [
+            max(0, min(rows[u.file], u.stop if u.stop is not None else rows[u.file]) - u.start)
+            for u in units
+        ]
+
     def plan_units(self, shards: Sequence[ShardSpec], order_seed: int | None = None) -> list[Unit]:
         """This consumer's units: divided by ``shards`` in turn, then shuffled by the seed."""
         units = self.base_units()
         for spec in shards:
             units = assign(
-                units,
-                spec.num_shards,
-                spec.index,
-                contiguous=spec.contiguous,
-                even=spec.even,
-                split_row_groups=self.split_row_groups,
+                units, spec, split_row_groups=self.split_row_groups, unit_rows=self.unit_rows
             )
         if order_seed is not None and len(units) > 1:
             order = np.random.default_rng(order_seed).permutation(len(units))
