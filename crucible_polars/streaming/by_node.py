@@ -58,7 +58,7 @@ def split_dataset_by_node(dataset: T, rank: int, world_size: int) -> T:
         raise ValueError(f"rank must be in [0, {world_size - 1}], got {rank!r}.")
     if isinstance(dataset, IterableDataset):
         split: Any = dataset._derive(NodeStep(world_size, rank))
-        return split  # type: ignore[no-any-return]
+        return split
     shard: Any = getattr(dataset, "shard", None)
     if shard is None:
         raise TypeError(f"Cannot split a {type(dataset).__name__} by node.")
