@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from crucible_polars.streaming.nodes import Node
+    from crucible_polars.streaming.pipeline import Head
     from crucible_polars.streaming.source import StreamSource
 
 ROWS_AT_ONCE = 4_096
@@ -92,7 +93,7 @@ class IterableDataset(ColumnTransforms):
 
     def __init__(
         self,
-        source: StreamSource,
+        source: StreamSource | Head,
         features: Features | None,
         *,
         steps: Sequence[Step] = (),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -335,18 +335,42 @@ class BuildContext:
     pushed: list[bool] = field(default_factory=list)
 
 
-def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) -> Node:
-    """The nodes of one iteration over ``source`` through ``steps``."""
+class Head(Protocol):
+    """The head of a pipeline that is not files: several streams joined (see ``mixing``)."""
+
+    @property
+    def format(self) -> str: ...
+
+    @property
+    def files(self) -> tuple[str, ...]: ...
+
+    @property
+    def num_shards(self) -> int: ...
+
+    def node(self, epoch: int) -> Node:
+        """The head node of one iteration in ``epoch``."""
+        ...
+
+
+def build(source: StreamSource | Head, steps: Sequence[Step], context: BuildContext) -> Node:
+    """The nodes of one iteration over ``source`` through ``steps``.
+
+    Over files, leading expressions fuse into the reads and shards divide the files; over a
+    :class:`Head` (joined streams) every step is a node after it, and shards step the rows.
+    """
+    files = isinstance(source, StreamSource)
     chain: list[Transform] = []
     first = 0  # the leading expressions (and shards) fuse into the source
-    while first < len(steps) and isinstance(steps[first], (ExprStep, ShardStep, NodeStep)):
+    while (
+        files and first < len(steps) and isinstance(steps[first], (ExprStep, ShardStep, NodeStep))
+    ):
         step = steps[first]
         if isinstance(step, ExprStep):
             chain.append(step.transform)
         first += 1
     shards: list[ShardSpec] = []
     pushed: list[bool] = []
-    transparent = True
+    transparent = files
     for step in steps:
         if isinstance(step, ShardStep):
             pushed.append(transparent)
@@ -358,7 +382,9 @@ def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) ->
     # world_size-th element of the whole pipeline's output (equal work for every rank).
     split = node_split(steps)
     stepped = None
-    if split is not None:
+    if split is not None and not isinstance(source, StreamSource):
+        stepped = split
+    elif split is not None and isinstance(source, StreamSource):
         count = len(source.base_units())
         for spec in shards:
             count = shard_count(count, spec)
@@ -370,7 +396,10 @@ def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) ->
         shards.append(ShardSpec(context.worker[0], context.worker[1], contiguous=False))
     keeps_rows = all(s.name != "filter" for s in steps[:first] if isinstance(s, ExprStep))
     order_seed = _order_seed(steps, context.epoch)
-    node: Node = SourceNode(source, chain, shards, order_seed, keeps_rows)
+    if isinstance(source, StreamSource):
+        node: Node = SourceNode(source, chain, shards, order_seed, keeps_rows)
+    else:
+        node = source.node(context.epoch)
     shard_number = 0
     for position, step in enumerate(steps):
         if isinstance(step, ShardStep):
