@@ -140,3 +140,29 @@ def test_shard_with_more_parts_than_files(data: dict[str, list[str]]) -> None:
         parts = [ids(ours.shard(5, i)) for i in range(5)]
         assert [i for part in parts for i in part] == list(range(ROWS))
         assert all(parts)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_operations_after_batch(data: dict[str, list[str]], layout: str) -> None:
+    """As in datasets, batch() makes each batch one row of lists: what follows sees batches."""
+
+    def check(op: Callable[[Any], Any]) -> None:
+        ours, theirs = both(data, layout, op)
+        assert [dict(r) for r in ours] == [dict(r) for r in theirs]
+
+    check(lambda ds: ds.batch(4).skip(2))
+    check(lambda ds: ds.batch(4).take(3))
+    check(lambda ds: ds.batch(4, drop_last_batch=True).skip(1))
+    check(lambda ds: ds.batch(4).map(lambda b: {"n": len(b["id"])}))
+    check(lambda ds: ds.batch(4).filter(lambda b: sum(b["id"]) % 2 == 0))
+    check(lambda ds: ds.batch(3).batch(2))
+    check(lambda ds: ds.batch(4).map(lambda b: {"n": [len(x) for x in b["id"]]}, batched=True))
+    check(lambda ds: ds.map(lambda b: b, batched=True, batch_size=None, drop_last_batch=True))
+    check(
+        lambda ds: ds.map(
+            lambda b: {"n": [len(b["id"])] * len(b["id"])}, batched=True, batch_size=None
+        )
+    )
+    ours, theirs = both(data, layout, lambda ds: ds.batch(4).shuffle(seed=0, buffer_size=3))
+    flat = sorted(i for b in ours for i in b["id"])
+    assert flat == sorted(i for b in theirs for i in b["id"]) == list(range(ROWS))

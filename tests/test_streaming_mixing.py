@@ -102,8 +102,6 @@ def test_mixing_errors(files: dict[str, list[str]]) -> None:
         cp.interleave_datasets(streams, stopping_strategy="never")
     with pytest.raises(ValueError, match="probabilities"):
         cp.interleave_datasets(streams, probabilities=[0.5, 0.5])
-    with pytest.raises(ValueError, match="batch"):
-        list(cp.concatenate_datasets([streams[0].batch(2), streams[0].batch(3)]))
     with pytest.raises(NotImplementedError, match="axis=1"):
         cp.concatenate_datasets(streams, axis=1)
 

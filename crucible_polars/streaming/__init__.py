@@ -11,7 +11,8 @@ Modules: ``ranges`` (byte access with retries), ``parquet`` and ``lines`` (reade
 ``source`` (units of work, read-ahead), ``nodes`` (resumable pipeline steps), ``pipeline``
 (steps to nodes), ``sharding`` (dividing units), ``iterable`` (the public class; its column
 transforms in ``iterable_columns``, its resume state in ``state``), ``iterable_dict``,
-``build`` (from a load plan or a Dataset), ``distributed`` (DataLoader workers), ``by_node``.
+``transforms`` (picklable expression steps), ``mixing`` (streams joined), ``build`` (from
+a load plan or a Dataset), ``distributed`` (DataLoader workers), ``by_node`` (ranks).
 
 Examples
 --------

@@ -138,9 +138,6 @@ class IterableDataset(ColumnTransforms):
         source = f"{self._source.format}[{len(self._source.files)}]"
         return ">".join([source, describe(self._steps)]) if self._steps else source
 
-    def _batched(self) -> bool:
-        return any(isinstance(s, BatchStep) for s in self._steps)
-
     # ------------------------------------------------------------------ inspect
     @property
     def features(self) -> Features | None:
@@ -261,7 +258,9 @@ class IterableDataset(ColumnTransforms):
         return self._derive(ShuffleStep(int(seed), int(buffer_size)))
 
     def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDataset:
-        """Group rows into batches (``{column: list}``) of ``batch_size``.
+        """Group rows into batches of ``batch_size``: as in ``datasets``, each batch becomes
+        one row whose values are lists (``{column: list}``), so ``take``, ``skip``,
+        ``shuffle``, ``map``, ``filter`` and ``batch`` after it count and see batches.
 
         Examples
         --------
@@ -271,8 +270,6 @@ class IterableDataset(ColumnTransforms):
         """
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
-        if self._batched():
-            raise ValueError("batch() was already applied to this dataset.")
         features = None
         if self._features is not None:
             features = Features({k: List(v) for k, v in self._features.items()})
@@ -336,14 +333,7 @@ class IterableDataset(ColumnTransforms):
     def _output(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, Features]:
         if self._format_columns is not None:
             frame = frame.select(self._format_columns)
-        return frame, _features_for(frame, self._features_at_output())
-
-    def _features_at_output(self) -> Features | None:
-        if self._features is None or not self._batched():
-            return self._features
-        return Features(
-            {k: v.feature if isinstance(v, List) else v for k, v in self._features.items()}
-        )
+        return frame, _features_for(frame, self._features)
 
     def _rows(self, frame: pl.DataFrame, first_row: int) -> list[Any]:
         frame, features = self._output(frame)
@@ -367,15 +357,9 @@ class IterableDataset(ColumnTransforms):
         return copy.deepcopy(cursor)
 
     def __iter__(self) -> Iterator[Any]:
-        """Rows (dicts, images decoded) or, after :meth:`batch`, batches."""
+        """Rows (dicts, images decoded); after :meth:`batch`, each row is a batch."""
         node = self._build()
         cursor = self._start()
-        if node.batched:
-            for frame, after in node.frames(cursor["state"] if cursor else None):
-                self._live = Position(after, 0, 0, after)
-                out, features = self._output(frame)
-                yield format_batch(out, features, self._format)
-            return
         ordinal = cursor["skip"] if cursor else 0
         size = ROWS_AT_ONCE
         for frame, before, skipped, after in cursor_rows(node, cursor):
@@ -401,8 +385,6 @@ class IterableDataset(ColumnTransforms):
         >>> [b["a"].tolist() for b in ds.iter(2, format="numpy")]
         [[1, 2], [3]]
         """
-        if self._batched():
-            raise ValueError("iter(batch_size) on a batched dataset: iterate it directly.")
         fmt = check_format(format) if format is not None else self._format
         node = RebatchNode(self._build(), int(batch_size), drop_last_batch)
         cursor = self._start()

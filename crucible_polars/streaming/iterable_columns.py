@@ -24,10 +24,8 @@ import polars as pl
 
 from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import Features, feature_to_polars
-from crucible_polars.streaming.pipeline import (
-    ExprStep,
-    FunctionStep,
-    Step,
+from crucible_polars.streaming.pipeline import ExprStep, FunctionStep, Step
+from crucible_polars.streaming.transforms import (
     lazy_cast,
     lazy_drop,
     lazy_filter,

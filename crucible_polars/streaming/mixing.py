@@ -94,12 +94,6 @@ class MixedSource:
     def node(self, epoch: int) -> Node:
         """The joined nodes of every input, for one iteration in ``epoch``."""
         nodes = [build(i.source, i.steps, BuildContext(epoch)) for i in self.inputs]
-        for position, node in enumerate(nodes):
-            if node.batched:
-                raise ValueError(
-                    f"Input {position} of {self.kind}_datasets was batched with batch(): "
-                    f"{self.kind} the datasets first, then call batch() on the result."
-                )
         if self.kind == "concatenate":
             return ConcatNode(nodes, self.features)
         seed = None if self.seed is None else epoch_seed(self.seed, epoch)
@@ -116,8 +110,6 @@ def _aligned(frame: pl.DataFrame, features: Features | None) -> pl.DataFrame:
 
 class ConcatNode:
     """The inputs one after the other; the state is ``{"input": k, "up": state of input k}``."""
-
-    batched = False
 
     def __init__(self, inputs: Sequence[Node], features: Features | None) -> None:
         self.inputs = list(inputs)
@@ -215,8 +207,6 @@ class _Picker:
 
 class InterleaveNode:
     """Rows of the inputs interleaved (see the module docstring)."""
-
-    batched = False
 
     def __init__(
         self,

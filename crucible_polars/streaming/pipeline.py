@@ -62,119 +62,6 @@ class ExprStep:
         return self.name
 
 
-# The transforms of expression steps are module-level functions (bound with functools.partial),
-# so datasets pickle into DataLoader workers started with "spawn" or "forkserver".
-def lazy_filter(lf: pl.LazyFrame, expr: pl.Expr) -> pl.LazyFrame:
-    """``lf.filter(expr)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    expr
-        A boolean expression.
-
-    Examples
-    --------
-    >>> lazy_filter(pl.LazyFrame({"a": [1, 2]}), pl.col("a") > 1).collect()["a"].to_list()
-    [2]
-    """
-    return lf.filter(expr)
-
-
-def lazy_with_columns(
-    lf: pl.LazyFrame, exprs: tuple[Any, ...], named: dict[str, pl.Expr]
-) -> pl.LazyFrame:
-    """``lf.with_columns(*exprs, **named)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    exprs, named
-        The expressions, positional and named.
-
-    Examples
-    --------
-    >>> lazy_with_columns(pl.LazyFrame({"a": [1]}), (), {"b": pl.col("a") + 1}).collect_schema()
-    Schema([('a', Int64), ('b', Int64)])
-    """
-    return lf.with_columns(*exprs, **named)
-
-
-def lazy_select(lf: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
-    """``lf.select(names)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    names
-        The columns to keep.
-
-    Examples
-    --------
-    >>> lazy_select(pl.LazyFrame({"a": [1], "b": [2]}), ["b"]).collect_schema().names()
-    ['b']
-    """
-    return lf.select(names)
-
-
-def lazy_drop(lf: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
-    """``lf.drop(names)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    names
-        The columns to drop.
-
-    Examples
-    --------
-    >>> lazy_drop(pl.LazyFrame({"a": [1], "b": [2]}), ["a"]).collect_schema().names()
-    ['b']
-    """
-    return lf.drop(names)
-
-
-def lazy_rename(lf: pl.LazyFrame, mapping: dict[str, str]) -> pl.LazyFrame:
-    """``lf.rename(mapping)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    mapping
-        ``{old: new}`` column names.
-
-    Examples
-    --------
-    >>> lazy_rename(pl.LazyFrame({"a": [1]}), {"a": "z"}).collect_schema().names()
-    ['z']
-    """
-    return lf.rename(mapping)
-
-
-def lazy_cast(lf: pl.LazyFrame, features: Features) -> pl.LazyFrame:
-    """The frame cast to ``features``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    features
-        The target Features.
-
-    Examples
-    --------
-    >>> from crucible_polars.features import Value
-    >>> lazy_cast(pl.LazyFrame({"a": [1]}), Features({"a": Value("string")})).collect_schema()
-    Schema([('a', String)])
-    """
-    return cast_lazyframe(lf, features)
-
-
 @dataclass(frozen=True)
 class FunctionStep:
     """A Python function: ``map`` or ``filter``, row by row or batched."""
@@ -313,6 +200,17 @@ def describe(steps: Sequence[Step]) -> str:
     return ">".join(step.label() for step in steps)
 
 
+def implode(batch: pl.DataFrame, first_row: int) -> pl.DataFrame:
+    """A batch of rows as one row of lists (what ``batch()`` yields, as in ``datasets``).
+
+    Examples
+    --------
+    >>> implode(pl.DataFrame({"a": [1, 2]}), 0).to_dicts()
+    [{'a': [1, 2]}]
+    """
+    return batch.select(pl.all().implode())
+
+
 def epoch_seed(seed: int, epoch: int) -> int:
     """The seed a shuffle uses in ``epoch`` (its own seed in epoch 0).
 
@@ -419,7 +317,7 @@ def build(source: StreamSource | Head, steps: Sequence[Step], context: BuildCont
         elif isinstance(step, ShuffleStep):
             node = ShuffleNode(node, step.buffer_size, epoch_seed(step.seed, context.epoch))
         elif isinstance(step, BatchStep):
-            node = RebatchNode(node, step.batch_size, step.drop_last_batch, batched_output=True)
+            node = RebatchNode(node, step.batch_size, step.drop_last_batch, implode)
     if stepped is not None:
         node = StepNode(node, stepped[0], stepped[1])
     if context.worker is not None and not transparent:
@@ -483,10 +381,6 @@ class _FunctionRunner:
 
 def function_node(upstream: Node, step: FunctionStep) -> Node:
     """The node running a Python ``map``/``filter`` step."""
-    if upstream.batched:
-        raise ValueError(
-            f"{step.label()} after batch() is not supported: apply map/filter before batch()."
-        )
     runner = _FunctionRunner(step)
     transform = runner.map if step.kind == "map" else runner.filter
     if not step.batched:

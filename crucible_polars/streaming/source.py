@@ -335,8 +335,6 @@ class SourceNode:
         Whether ``chain`` keeps every row (no filter): then :meth:`seek` can jump.
     """
 
-    batched = False
-
     def __init__(
         self,
         source: StreamSource,
