@@ -166,3 +166,32 @@ def test_operations_after_batch(data: dict[str, list[str]], layout: str) -> None
     ours, theirs = both(data, layout, lambda ds: ds.batch(4).shuffle(seed=0, buffer_size=3))
     flat = sorted(i for b in ours for i in b["id"])
     assert flat == sorted(i for b in theirs for i in b["id"]) == list(range(ROWS))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_repeat_and_add_column(data: dict[str, list[str]], layout: str) -> None:
+    def check(op: Callable[[Any], Any]) -> None:
+        ours, theirs = both(data, layout, op)
+        assert [dict(r) for r in ours] == [dict(r) for r in theirs]
+
+    check(lambda ds: ds.repeat(3).skip(10).take(20))
+    check(lambda ds: ds.take(4).repeat(None).take(10))
+    check(lambda ds: ds.take(0).repeat(None))
+    check(lambda ds: ds.repeat(0))
+    check(lambda ds: ds.skip(3).add_column("n", list(range(100, 100 + ROWS - 3))))
+    check(
+        lambda ds: ds.add_column("n", [f"v{i}" for i in range(ROWS)]).filter(lambda r: r["id"] % 2)
+    )
+    ours, _ = pair(data, layout)
+    with pytest.raises(IndexError, match="add_column"):
+        list(ours.add_column("n", [1, 2]))
+    for stop in (0, 7, 20, 40):  # resume through repeat
+        full = ids(ours.shuffle(seed=2, buffer_size=4).repeat(3))
+        stream = ours.shuffle(seed=2, buffer_size=4).repeat(3)
+        iterator = iter(stream)
+        head = [int(r["id"]) for _, r in zip(range(stop), iterator, strict=False)]
+        state = stream.state_dict()
+        iterator.close()
+        again = ours.shuffle(seed=2, buffer_size=4).repeat(3)
+        again.load_state_dict(state)
+        assert head + ids(again) == full

@@ -33,6 +33,7 @@ from crucible_polars.streaming.nodes import RebatchNode, cursor_rows
 from crucible_polars.streaming.pipeline import (
     BatchStep,
     BuildContext,
+    RepeatStep,
     ShardStep,
     ShuffleStep,
     SkipStep,
@@ -256,6 +257,20 @@ class IterableDataset(ColumnTransforms):
         if int(buffer_size) < 1:
             raise ValueError(f"buffer_size must be a positive integer, got {buffer_size}.")
         return self._derive(ShuffleStep(int(seed), int(buffer_size)))
+
+    def repeat(self, num_times: int | None) -> IterableDataset:
+        """The stream ``num_times`` times over (``None``: forever), as in ``datasets``.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> [r["a"] for r in ds.repeat(2)], [r["a"] for r in ds.repeat(None).take(5)]
+        ([1, 2, 1, 2], [1, 2, 1, 2, 1])
+        """
+        if num_times is not None and int(num_times) < 0:
+            raise ValueError(f"repeat(num_times) needs num_times >= 0 or None, got {num_times}.")
+        return self._derive(RepeatStep(None if num_times is None else int(num_times)))
 
     def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDataset:
         """Group rows into batches of ``batch_size``: as in ``datasets``, each batch becomes

@@ -198,6 +198,28 @@ class RowsNode:
             yield out, {"up": after, "n": ordinal}
 
 
+class RepeatNode:
+    """The upstream ``times`` times over (``None``: forever, unless it yields no rows); the
+    state is ``{"rep": repetition, "up": upstream state}``."""
+
+    def __init__(self, upstream: Node, times: int | None) -> None:
+        self.upstream = upstream
+        self.times = times
+
+    def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
+        """Frames from ``state``."""
+        rep = int(state["rep"]) if state else 0
+        up = state["up"] if state else None
+        while self.times is None or rep < self.times:
+            rows = 0
+            for frame, after in self.upstream.frames(up):
+                rows += frame.height
+                yield frame, {"rep": rep, "up": after}
+            if self.times is None and rows == 0 and up is None:
+                return  # an empty stream repeated forever is empty
+            rep, up = rep + 1, None
+
+
 class _CountingNode:
     """Base of nodes that count rows (batches, after ``batch()``: each is one row)."""
 

@@ -28,6 +28,7 @@ from crucible_polars.streaming.nodes import (
     ExprNode,
     Node,
     RebatchNode,
+    RepeatNode,
     RowsNode,
     ShuffleNode,
     SkipNode,
@@ -130,6 +131,27 @@ class ShardStep:
 
 
 @dataclass(frozen=True)
+class RowsStep:
+    """A transform of every frame that knows each row's position (``add_column``)."""
+
+    name: str
+    transform: Callable[[pl.DataFrame, int], pl.DataFrame]
+
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class RepeatStep:
+    """Everything before it, ``times`` times (``None``: forever)."""
+
+    times: int | None
+
+    def label(self) -> str:
+        return f"repeat({self.times})"
+
+
+@dataclass(frozen=True)
 class NodeStep:
     """``split_dataset_by_node``: applies to the whole pipeline, wherever it was recorded."""
 
@@ -141,7 +163,16 @@ class NodeStep:
 
 
 Step = (
-    ExprStep | FunctionStep | TakeStep | SkipStep | ShuffleStep | BatchStep | ShardStep | NodeStep
+    ExprStep
+    | FunctionStep
+    | TakeStep
+    | SkipStep
+    | ShuffleStep
+    | BatchStep
+    | ShardStep
+    | NodeStep
+    | RowsStep
+    | RepeatStep
 )
 _TRANSPARENT = (ExprStep, FunctionStep, ShuffleStep, BatchStep, NodeStep)
 
@@ -318,6 +349,10 @@ def build(source: StreamSource | Head, steps: Sequence[Step], context: BuildCont
             node = ShuffleNode(node, step.buffer_size, epoch_seed(step.seed, context.epoch))
         elif isinstance(step, BatchStep):
             node = RebatchNode(node, step.batch_size, step.drop_last_batch, implode)
+        elif isinstance(step, RowsStep):
+            node = RowsNode(node, step.transform)
+        elif isinstance(step, RepeatStep):
+            node = RepeatNode(node, step.times)
     if stepped is not None:
         node = StepNode(node, stepped[0], stepped[1])
     if context.worker is not None and not transparent:

@@ -127,3 +127,28 @@ def lazy_cast(lf: pl.LazyFrame, features: Features) -> pl.LazyFrame:
     Schema([('a', String)])
     """
     return cast_lazyframe(lf, features)
+
+
+class AddColumn:
+    """Adds ``values`` as column ``name``: row ``i`` of the stream gets ``values[i]`` (a row
+    transform ``(frame, first_row) -> frame``, picklable).
+
+    Examples
+    --------
+    >>> add = AddColumn("b", pl.Series([10, 20, 30]))
+    >>> add(pl.DataFrame({"a": [1, 2]}), 1)["b"].to_list()
+    [20, 30]
+    """
+
+    def __init__(self, name: str, values: pl.Series) -> None:
+        self.name = name
+        self.values = values
+
+    def __call__(self, frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
+        if first_row + frame.height > self.values.len():
+            raise IndexError(
+                f"add_column({self.name!r}): the column has {self.values.len()} values, but "
+                f"the stream has more rows (row {first_row + frame.height - 1}): give one "
+                "value per row."
+            )
+        return frame.with_columns(self.values.slice(first_row, frame.height).alias(self.name))
