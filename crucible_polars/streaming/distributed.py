@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 
 def register_with_torch(cls: type) -> None:
@@ -36,6 +37,48 @@ def register_with_torch(cls: type) -> None:
 
 
 _registered: set[type] = set()
+
+
+class SharedEpoch:
+    """An epoch number that the persistent workers of a DataLoader see change.
+
+    Once torch is imported (at the latest when the dataset is pickled into the workers) the
+    value lives in a shared-memory torch tensor, as in ``datasets``; without torch it is an
+    ``int``.
+
+    Examples
+    --------
+    >>> epoch = SharedEpoch(0); epoch.set(3); epoch.get()
+    3
+    """
+
+    def __init__(self, value: int = 0) -> None:
+        self._value = int(value)
+        self._tensor: Any = None
+        self._share()
+
+    def _share(self) -> None:
+        torch = sys.modules.get("torch")
+        if torch is not None and self._tensor is None:
+            self._tensor = torch.tensor(self._value, dtype=torch.int64).share_memory_()
+
+    def get(self) -> int:
+        """The epoch."""
+        return int(self._tensor.item()) if self._tensor is not None else self._value
+
+    def set(self, value: int) -> None:
+        """Set the epoch (seen by every process sharing it)."""
+        self._value = int(value)
+        self._share()
+        if self._tensor is not None:
+            self._tensor.fill_(self._value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._share()  # pickled into DataLoader workers: share before leaving
+        return {"_value": self.get(), "_tensor": self._tensor}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._value, self._tensor = state["_value"], state["_tensor"]
 
 
 def dataloader_worker() -> tuple[int, int] | None:

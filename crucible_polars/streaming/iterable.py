@@ -27,7 +27,11 @@ import polars as pl
 from crucible_polars.features import Features, List
 from crucible_polars.formatting import check_format, format_batch, format_row, to_python_rows
 from crucible_polars.info import DatasetInfo
-from crucible_polars.streaming.distributed import dataloader_worker, register_with_torch
+from crucible_polars.streaming.distributed import (
+    SharedEpoch,
+    dataloader_worker,
+    register_with_torch,
+)
 from crucible_polars.streaming.iterable_columns import ColumnTransforms
 from crucible_polars.streaming.nodes import RebatchNode, cursor_rows
 from crucible_polars.streaming.pipeline import (
@@ -111,7 +115,7 @@ class IterableDataset(ColumnTransforms):
         self._split = split
         self._format = check_format(format)
         self._format_columns = list(format_columns) if format_columns is not None else None
-        self._epoch = epoch
+        self._epoch = SharedEpoch(epoch)
         self._state: dict[str, Any] | None = None
         self._live: Position | None = None
         self._starting_state: dict[str, Any] | None = None
@@ -127,7 +131,7 @@ class IterableDataset(ColumnTransforms):
             "split": self._split,
             "format": self._format,
             "format_columns": self._format_columns,
-            "epoch": self._epoch,
+            "epoch": self.epoch,
         }
         kwargs.update(changes)
         return IterableDataset(
@@ -193,7 +197,7 @@ class IterableDataset(ColumnTransforms):
     @property
     def epoch(self) -> int:
         """The epoch set by :meth:`set_epoch`."""
-        return self._epoch
+        return self._epoch.get()
 
     def __repr__(self) -> str:
         names = list(self._features) if self._features is not None else "Unknown"
@@ -314,6 +318,9 @@ class IterableDataset(ColumnTransforms):
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch: ``shuffle`` orders change with it, the same on every run.
 
+        As in ``datasets``, once torch is imported the epoch lives in shared memory, so the
+        persistent workers of a DataLoader see the new epoch too.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -322,7 +329,7 @@ class IterableDataset(ColumnTransforms):
         >>> [r["a"] for r in ds] != first
         True
         """
-        self._epoch = int(epoch)
+        self._epoch.set(int(epoch))
 
     # ------------------------------------------------------------------ output
     def with_format(
@@ -363,11 +370,11 @@ class IterableDataset(ColumnTransforms):
         ]
 
     def _build(self) -> Node:
-        return build(self._source, self._steps, BuildContext(self._epoch, dataloader_worker()))
+        return build(self._source, self._steps, BuildContext(self.epoch, dataloader_worker()))
 
     def _start(self) -> dict[str, Any] | None:
-        cursor = starting_cursor(self._starting_state, self._epoch)
-        self._state = new_state(self._signature(), self._epoch, cursor)
+        cursor = starting_cursor(self._starting_state, self.epoch)
+        self._state = new_state(self._signature(), self.epoch, cursor)
         self._live = None if cursor is None else Position(cursor["state"], cursor["skip"], 1, None)
         return copy.deepcopy(cursor)
 
@@ -422,7 +429,7 @@ class IterableDataset(ColumnTransforms):
         True
         """
         if self._state is None:
-            return new_state(self._signature(), self._epoch, None)
+            return new_state(self._signature(), self.epoch, None)
         state = dict(self._state)
         if self._live is not None:
             state["cursor"] = self._live.cursor()
@@ -448,7 +455,7 @@ class IterableDataset(ColumnTransforms):
         [{'a': 2}, {'a': 3}]
         """
         state = checked_state(state_dict, self._signature())
-        self._epoch = int(state.get("epoch", 0))
+        self._epoch.set(int(state.get("epoch", 0)))
         self._starting_state = copy.deepcopy(state)
         self._state = copy.deepcopy(state)
         self._live = None

@@ -346,7 +346,10 @@ def build(source: StreamSource | Head, steps: Sequence[Step], context: BuildCont
         elif isinstance(step, SkipStep):
             node = SkipNode(node, step.n)
         elif isinstance(step, ShuffleStep):
-            node = ShuffleNode(node, step.buffer_size, epoch_seed(step.seed, context.epoch))
+            seed = epoch_seed(step.seed, context.epoch)
+            if context.worker is not None and transparent:  # each worker its own stream
+                seed = epoch_seed(seed, context.worker[1] + 1)
+            node = ShuffleNode(node, step.buffer_size, seed)
         elif isinstance(step, BatchStep):
             node = RebatchNode(node, step.batch_size, step.drop_last_batch, implode)
         elif isinstance(step, RowsStep):
