@@ -8,6 +8,9 @@ For each engine, in a fresh interpreter per run (times measured after the import
 * ``full pass (batches)``: every row in batches of 10,000 rows, in each engine's own columnar
   format (Polars DataFrames for crucible_polars and Polars, Arrow tables for ``datasets``;
   ``format="arrow"`` costs crucible_polars a conversion to ``datasets``' exact Arrow types);
+* ``numpy batches``: a full pass over the parquet file in numpy batches of 10,000 rows
+  (``iter(batch_size=10_000, format="numpy")``; for Polars, ``collect_batches`` and the same
+  conversion), of the numeric columns and of all columns;
 
 over the shared 2M-row table (``_common.synthetic_frame``: ``id``, ``label``, ``score``,
 ``text``, ``tokens``) as parquet and as JSON lines; then ``first 10k rows`` from the test Hub
@@ -24,6 +27,7 @@ Usage::
     python benchmarks/bench_streaming.py                  # 2M rows, 3 repeats, 1 and 5 GB
     python benchmarks/bench_streaming.py --quick          # 100k rows, 1 repeat, no big files
     python benchmarks/bench_streaming.py --big-gb 1 5 10  # other big-file sizes
+    python benchmarks/bench_streaming.py --numpy-only     # only the numpy-batches pass
 """
 
 from __future__ import annotations
@@ -57,6 +61,13 @@ CHILD: dict[str, str] = {
                 ds = cp.load_dataset(source, split="train", streaming=True)
             else:
                 ds = cp.load_dataset(fmt, data_files=source, split="train", streaming=True)
+            if task.startswith("numpy"):
+                if task == "numpy-numeric":
+                    ds = ds.select_columns(NUMERIC)
+                n = 0
+                for batch in ds.iter(batch_size=BATCH, format="numpy"):
+                    n += len(batch["id"])
+                return n, None
             if task == "first":
                 rows = list(itertools.islice(ds, FIRST))
                 return len(rows), rows[-1]["id"]
@@ -78,6 +89,13 @@ CHILD: dict[str, str] = {
                 ds = datasets.load_dataset(source, split="train", streaming=True)
             else:
                 ds = datasets.load_dataset(fmt, data_files=source, split="train", streaming=True)
+            if task.startswith("numpy"):
+                if task == "numpy-numeric":
+                    ds = ds.select_columns(NUMERIC)
+                n = 0
+                for batch in ds.with_format("numpy").iter(batch_size=BATCH):
+                    n += len(batch["id"])
+                return n, None
             if task == "first":
                 rows = list(itertools.islice(ds, FIRST))
                 return len(rows), rows[-1]["id"]
@@ -94,8 +112,19 @@ CHILD: dict[str, str] = {
     """,
     "polars": """
         import polars as pl
+        from crucible_polars.formatting import series_to_numpy  # numpy batches: same conversion
         def run(source, fmt, task):
             lf = pl.scan_parquet(source) if fmt == "parquet" else pl.scan_ndjson(source)
+            if task.startswith("numpy"):
+                # the same conversion as the others: datasets' numpy format (strings as <U
+                # arrays, ragged lists as object arrays of arrays; numbers: Series.to_numpy)
+                if task == "numpy-numeric":
+                    lf = lf.select(NUMERIC)
+                n = 0
+                for frame in lf.collect_batches(chunk_size=BATCH):
+                    batch = {c: series_to_numpy(frame[c]) for c in frame.columns}
+                    n += len(batch["id"])
+                return n, None
             if task == "first":
                 rows = []
                 for frame in lf.collect_batches():
@@ -120,6 +149,7 @@ CHILD: dict[str, str] = {
 RUNNER = """
 import itertools, json, os, sys, time
 FIRST, BATCH = {first}, {batch}
+NUMERIC = ["id", "label", "score"]
 {engine_code}
 source, fmt, task = sys.argv[1:4]
 t0 = time.perf_counter()
@@ -198,6 +228,38 @@ def local_section(rows: int, repeats: int) -> None:
                 ],
             )
         )
+
+
+NUMPY_TASKS = {"numpy-numeric": "numeric columns", "numpy-all": "all columns"}
+
+
+def numpy_section(rows: int, repeats: int) -> None:
+    """A full pass in numpy batches of 10k rows over the parquet file."""
+    path = synthetic_files(rows, formats=("parquet",))["parquet"]
+    env = dict(os.environ)
+    results: dict[str, dict[str, float]] = {}
+    for task, title in NUMPY_TASKS.items():
+        seconds = {}
+        answers = set()
+        for engine in ENGINES:
+            result = median_run(engine, str(path), "parquet", task, repeats, env)
+            seconds[engine] = result["seconds"]
+            answers.add(result["rows"])
+        if len(answers) != 1:
+            raise RuntimeError(f"numpy {task}: engines disagree: {answers}")
+        results[f"numpy batches, {title}"] = seconds
+        print(f"  numpy {title}: {seconds}", file=sys.stderr, flush=True)
+    print(f"\n### Full pass in numpy batches of 10k rows, parquet, {rows:,} rows\n")
+    print(
+        ratio_table(
+            results,
+            ENGINES,
+            [
+                Ratio("crucible_polars", "polars", at_most=1.3),
+                Ratio("datasets", "crucible_polars", at_least=8),
+            ],
+        )
+    )
 
 
 def hub_section(rows: int, repeats: int) -> None:
@@ -295,12 +357,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-gb", type=float, nargs="*", default=[1.0, 5.0])
     parser.add_argument("--quick", action="store_true", help="100k rows, 1 repeat, no big files")
     parser.add_argument("--skip-hub", action="store_true")
+    parser.add_argument("--numpy-only", action="store_true", help="only the numpy-batches pass")
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.repeats, args.big_gb = 100_000, 1, []
     machine = platform.processor() or platform.machine()
     print(f"## bench_streaming.py: {machine}, {os.cpu_count()} cores, data in {DATA_DIR}")
-    local_section(args.rows, args.repeats)
+    if not args.numpy_only:
+        local_section(args.rows, args.repeats)
+    numpy_section(args.rows, args.repeats)
+    if args.numpy_only:
+        return 0
     if not args.skip_hub:
         hub_section(args.rows, args.repeats)
     if args.big_gb:

@@ -2,6 +2,8 @@
 
 The row logic is :mod:`crucible_polars.ops.combine` and :mod:`crucible_polars.ops.interleave`
 (over plans); this module checks the arguments and carries info, split and output format.
+Streams (:class:`~crucible_polars.IterableDataset`) are joined by
+:mod:`crucible_polars.streaming.mixing`.
 
 Examples
 --------
@@ -16,14 +18,17 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from crucible_polars.dataset import Dataset
 from crucible_polars.info import DatasetInfo
 from crucible_polars.ops.combine import concatenate_plans
 from crucible_polars.ops.interleave import interleave_plans
+from crucible_polars.streaming.iterable import IterableDataset
+from crucible_polars.streaming.mixing import concatenate_iterable, interleave_iterable
 
 
-def _check_datasets(dsets: Sequence[object]) -> None:
+def _check_datasets(dsets: Sequence[object]) -> list[Dataset]:
     for i, ds in enumerate(dsets):
         if not isinstance(ds, Dataset):
             raise ValueError(
@@ -31,15 +36,16 @@ def _check_datasets(dsets: Sequence[object]) -> None:
                 f"{type(ds).__name__}."
                 + (f" Pick one of its splits {list(ds)}." if isinstance(ds, Mapping) else "")
             )
+    return [ds for ds in dsets if isinstance(ds, Dataset)]
 
 
 def concatenate_datasets(
-    dsets: Sequence[Dataset],
+    dsets: Sequence[Dataset] | Sequence[IterableDataset],
     axis: int = 0,
     *,
     info: DatasetInfo | None = None,
     split: str | None = None,
-) -> Dataset:
+) -> Any:
     """Concatenate datasets: rows (``axis=0``) or columns (``axis=1``), as ``datasets`` does.
 
     Along rows, the Features are aligned like ``datasets``: columns missing from a dataset
@@ -73,10 +79,17 @@ def concatenate_datasets(
     """
     if not dsets:
         raise ValueError("Unable to concatenate an empty list of datasets.")
-    _check_datasets(dsets)
-    plan = concatenate_plans([ds.plan for ds in dsets], axis)
-    first = dsets[0]
-    kept = [ds for ds in dsets if ds.plan.known_rows() != 0] or [first]
+    if any(isinstance(ds, IterableDataset) for ds in dsets):
+        if axis != 0:
+            raise NotImplementedError(
+                "concatenate_datasets(axis=1) of IterableDatasets is not supported: "
+                "concatenate Datasets along columns, then call to_iterable_dataset()."
+            )
+        return concatenate_iterable(dsets, info=info, split=split)  # type: ignore[arg-type]
+    tables = _check_datasets(dsets)
+    plan = concatenate_plans([ds.plan for ds in tables], axis)
+    first = tables[0]
+    kept = [ds for ds in tables if ds.plan.known_rows() != 0] or [first]
     formats = {_format_of(ds) for ds in kept}
     same = len(formats) == 1
     fmt, columns = _format_of(kept[0])
@@ -96,14 +109,14 @@ def _format_of(ds: Dataset) -> tuple[str | None, tuple[str, ...] | None]:
 
 
 def interleave_datasets(
-    datasets: Sequence[Dataset],
+    datasets: Sequence[Dataset] | Sequence[IterableDataset],
     probabilities: Sequence[float] | None = None,
     seed: int | None = None,
     stopping_strategy: str = "first_exhausted",
     *,
     info: DatasetInfo | None = None,
     split: str | None = None,
-) -> Dataset:
+) -> Any:
     """Interleave the rows of several datasets into one, in ``datasets``' order for a seed.
 
     Parameters
@@ -137,9 +150,18 @@ def interleave_datasets(
     """
     if not datasets:
         raise ValueError("Unable to interleave an empty list of datasets.")
-    _check_datasets(datasets)
-    plan = interleave_plans([ds.plan for ds in datasets], probabilities, seed, stopping_strategy)
-    combined = concatenate_datasets(list(datasets), info=info, split=split)
+    if any(isinstance(ds, IterableDataset) for ds in datasets):
+        return interleave_iterable(
+            datasets,  # type: ignore[arg-type]
+            probabilities,
+            seed,
+            stopping_strategy,
+            info=info,
+            split=split,
+        )
+    tables = _check_datasets(datasets)
+    plan = interleave_plans([ds.plan for ds in tables], probabilities, seed, stopping_strategy)
+    combined = concatenate_datasets(tables, info=info, split=split)
     fmt, columns = _format_of(combined)
     return Dataset.from_plan(
         plan,

@@ -82,17 +82,18 @@ def test_ranks_are_disjoint_and_cover(
     assert max(sizes) - min(sizes) <= 100  # balanced: same files / row groups / rows
 
 
-def test_whole_files_or_row_groups_when_they_divide(layouts: dict[str, list[str]]) -> None:
-    four = _load(layouts["4 files"])
+def test_whole_files_when_they_divide_else_rows_across_the_stream(
+    layouts: dict[str, list[str]],
+) -> None:
+    four = _load(layouts["4 files"])  # as in datasets: every world_size-th file
     units = _units(cp.split_dataset_by_node(four, 1, 2))
-    assert [(u.file, u.row_groups, u.step) for u in units] == [(2, None, 1), (3, None, 1)]
-    three = _load(layouts["3 files"])  # 3 files for 4 ranks: 12 row groups, 3 each
-    units = _units(cp.split_dataset_by_node(three, 3, 4))
-    assert [(u.file, u.row_groups) for u in units] == [(2, (1,)), (2, (2,)), (2, (3,))]
-    single = _load(layouts["1 row group"])  # 1 row group for 3 ranks: every third row
-    units = _units(cp.split_dataset_by_node(single, 2, 3))
-    assert [(u.step, u.offset) for u in units] == [(3, 2)]
-    assert [r["id"] for r in cp.split_dataset_by_node(single, 2, 3).take(3)] == [2, 5, 8]
+    assert [(u.file, u.row_groups, u.step) for u in units] == [(1, None, 1), (3, None, 1)]
+    three = _load(layouts["3 files"])  # 3 files for 4 ranks: every 4th row of the stream
+    parts = [[r["id"] for r in cp.split_dataset_by_node(three, rank, 4)] for rank in range(4)]
+    assert parts == [list(range(rank, N_ROWS, 4)) for rank in range(4)]
+    single = _load(layouts["1 row group"])
+    # as in datasets, the split applies to the whole pipeline: take(9) first, then every 3rd
+    assert [r["id"] for r in cp.split_dataset_by_node(single, 2, 3).take(9)] == [2, 5, 8]
 
 
 def test_shard_after_transforms_and_before_shuffle(layouts: dict[str, list[str]]) -> None:

@@ -58,8 +58,23 @@ def align_features(features_list: Sequence[Features]) -> Features:
     return Features(merged)
 
 
-def _with_columns_of(lf: pl.LazyFrame, features: Features) -> pl.LazyFrame:
-    """``lf`` with exactly the columns of ``features`` (missing ones null), cast to them."""
+def with_columns_of(lf: pl.LazyFrame, features: Features) -> pl.LazyFrame:
+    """``lf`` with exactly the columns of ``features`` (missing ones null), cast to them.
+
+    Parameters
+    ----------
+    lf
+        The frame.
+    features
+        The columns wanted, in order, and their types.
+
+    Examples
+    --------
+    >>> lf = pl.LazyFrame({"a": [1]})
+    >>> features = Features({"b": Value("string"), "a": Value("float64")})
+    >>> with_columns_of(lf, features).collect().row(0)
+    (None, 1.0)
+    """
     schema = lf.collect_schema()
     exprs = []
     for name, feature in features.items():
@@ -114,7 +129,7 @@ def concatenate_plans(plans: Sequence[Plan], axis: int = 0) -> Plan:
     counts = [plan.known_rows() for plan in plans]
     if axis == 0:
         features = align_features([plan.features for plan in plans])
-        lf = pl.concat([_with_columns_of(plan.lf, features) for plan in plans], how="vertical")
+        lf = pl.concat([with_columns_of(plan.lf, features) for plan in plans], how="vertical")
         total = sum(c for c in counts if c is not None) if None not in counts else None
     else:
         check_unique_names(

@@ -11,7 +11,8 @@ Modules: ``ranges`` (byte access with retries), ``parquet`` and ``lines`` (reade
 ``source`` (units of work, read-ahead), ``nodes`` (resumable pipeline steps), ``pipeline``
 (steps to nodes), ``sharding`` (dividing units), ``iterable`` (the public class; its column
 transforms in ``iterable_columns``, its resume state in ``state``), ``iterable_dict``,
-``build`` (from a load plan or a Dataset), ``distributed``.
+``transforms`` (picklable expression steps), ``mixing`` (streams joined), ``build`` (from
+a load plan or a Dataset), ``distributed`` (DataLoader workers), ``by_node`` (ranks).
 
 Examples
 --------
@@ -24,7 +25,7 @@ Examples
 from __future__ import annotations
 
 from crucible_polars.streaming.build import iterable_from_dataset_plan, iterable_from_plan
-from crucible_polars.streaming.distributed import split_dataset_by_node
+from crucible_polars.streaming.by_node import split_dataset_by_node
 from crucible_polars.streaming.iterable import IterableDataset
 from crucible_polars.streaming.iterable_dict import IterableDatasetDict
 

@@ -1,4 +1,4 @@
-"""Splitting a dataset between the processes of a distributed run and DataLoader workers.
+"""DataLoader workers: registering with torch, finding the worker, refusing unsafe forks.
 
 A streaming dataset passes ``isinstance(ds, torch.utils.data.IterableDataset)`` once torch
 is imported (a virtual subclass: torch stays an optional dependency). Inside a DataLoader
@@ -12,52 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, TypeVar
-
-T = TypeVar("T")
-
-
-def split_dataset_by_node(dataset: T, rank: int, world_size: int) -> T:
-    """The part of ``dataset`` for the process at ``rank`` among ``world_size`` processes.
-
-    The parts are pairwise disjoint and together hold every row. A streaming
-    :class:`~crucible_polars.IterableDataset` gives each rank whole files when their number
-    divides evenly by ``world_size``, else whole parquet row groups when those divide evenly,
-    else every ``world_size``-th row (each rank then reads all files, keeping its rows): ranks
-    get the same amount of work, so none waits at the end of an epoch. A
-    :class:`~crucible_polars.Dataset` gives each rank a contiguous block of rows, as
-    ``datasets`` does. Shuffle with the same ``seed`` on every rank.
-
-    Parameters
-    ----------
-    dataset
-        An ``IterableDataset`` or a ``Dataset``.
-    rank
-        This process's rank, in ``[0, world_size)``.
-    world_size
-        The number of processes.
-
-    Raises
-    ------
-    ValueError
-        ``rank`` out of range, or ``world_size`` not positive.
-
-    Examples
-    --------
-    >>> import crucible_polars as cp
-    >>> ds = cp.Dataset.from_dict({"a": list(range(5))}).to_iterable_dataset()
-    >>> [[r["a"] for r in cp.split_dataset_by_node(ds, rank, 2)] for rank in range(2)]
-    [[0, 2, 4], [1, 3]]
-    """
-    if not isinstance(world_size, int) or world_size < 1:
-        raise ValueError(f"world_size must be a positive integer, got {world_size!r}.")
-    if not isinstance(rank, int) or not 0 <= rank < world_size:
-        raise ValueError(f"rank must be in [0, {world_size - 1}], got {rank!r}.")
-    shard: Any = getattr(dataset, "shard", None)
-    if shard is None:
-        raise TypeError(f"Cannot split a {type(dataset).__name__} by node.")
-    result: T = shard(num_shards=world_size, index=rank, contiguous=True)
-    return result
+from typing import Any
 
 
 def register_with_torch(cls: type) -> None:
@@ -82,6 +37,48 @@ def register_with_torch(cls: type) -> None:
 
 
 _registered: set[type] = set()
+
+
+class SharedEpoch:
+    """An epoch number that the persistent workers of a DataLoader see change.
+
+    Once torch is imported (at the latest when the dataset is pickled into the workers) the
+    value lives in a shared-memory torch tensor, as in ``datasets``; without torch it is an
+    ``int``.
+
+    Examples
+    --------
+    >>> epoch = SharedEpoch(0); epoch.set(3); epoch.get()
+    3
+    """
+
+    def __init__(self, value: int = 0) -> None:
+        self._value = int(value)
+        self._tensor: Any = None
+        self._share()
+
+    def _share(self) -> None:
+        torch = sys.modules.get("torch")
+        if torch is not None and self._tensor is None:
+            self._tensor = torch.tensor(self._value, dtype=torch.int64).share_memory_()
+
+    def get(self) -> int:
+        """The epoch."""
+        return int(self._tensor.item()) if self._tensor is not None else self._value
+
+    def set(self, value: int) -> None:
+        """Set the epoch (seen by every process sharing it)."""
+        self._value = int(value)
+        self._share()
+        if self._tensor is not None:
+            self._tensor.fill_(self._value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._share()  # pickled into DataLoader workers: share before leaving
+        return {"_value": self.get(), "_tensor": self._tensor}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._value, self._tensor = state["_value"], state["_tensor"]
 
 
 def dataloader_worker() -> tuple[int, int] | None:

@@ -28,12 +28,17 @@ from crucible_polars.features import Features, List
 from crucible_polars.formatting import check_format, format_batch, format_row, to_python_rows
 from crucible_polars.info import DatasetInfo
 from crucible_polars.integrations.ray_data import iterable_to_ray
-from crucible_polars.streaming.distributed import dataloader_worker, register_with_torch
+from crucible_polars.streaming.distributed import (
+    SharedEpoch,
+    dataloader_worker,
+    register_with_torch,
+)
 from crucible_polars.streaming.iterable_columns import ColumnTransforms
 from crucible_polars.streaming.nodes import RebatchNode, cursor_rows
 from crucible_polars.streaming.pipeline import (
     BatchStep,
     BuildContext,
+    RepeatStep,
     ShardStep,
     ShuffleStep,
     SkipStep,
@@ -41,6 +46,7 @@ from crucible_polars.streaming.pipeline import (
     TakeStep,
     build,
     describe,
+    shard_total,
 )
 from crucible_polars.streaming.state import (
     Position,
@@ -53,6 +59,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from crucible_polars.streaming.nodes import Node
+    from crucible_polars.streaming.pipeline import Head
     from crucible_polars.streaming.source import StreamSource
 
 ROWS_AT_ONCE = 4_096
@@ -92,7 +99,7 @@ class IterableDataset(ColumnTransforms):
 
     def __init__(
         self,
-        source: StreamSource,
+        source: StreamSource | Head,
         features: Features | None,
         *,
         steps: Sequence[Step] = (),
@@ -109,7 +116,7 @@ class IterableDataset(ColumnTransforms):
         self._split = split
         self._format = check_format(format)
         self._format_columns = list(format_columns) if format_columns is not None else None
-        self._epoch = epoch
+        self._epoch = SharedEpoch(epoch)
         self._state: dict[str, Any] | None = None
         self._live: Position | None = None
         self._starting_state: dict[str, Any] | None = None
@@ -125,7 +132,7 @@ class IterableDataset(ColumnTransforms):
             "split": self._split,
             "format": self._format,
             "format_columns": self._format_columns,
-            "epoch": self._epoch,
+            "epoch": self.epoch,
         }
         kwargs.update(changes)
         return IterableDataset(
@@ -136,9 +143,6 @@ class IterableDataset(ColumnTransforms):
         """The source (format and number of files) and the steps, as stored in states."""
         source = f"{self._source.format}[{len(self._source.files)}]"
         return ">".join([source, describe(self._steps)]) if self._steps else source
-
-    def _batched(self) -> bool:
-        return any(isinstance(s, BatchStep) for s in self._steps)
 
     # ------------------------------------------------------------------ inspect
     @property
@@ -177,22 +181,24 @@ class IterableDataset(ColumnTransforms):
 
     @property
     def num_shards(self) -> int:
-        """Shards the stream can be divided into without splitting files (or plan ranges).
+        """Shards the stream can be divided into without splitting files (or plan ranges),
+        after :meth:`shard` and ``split_dataset_by_node``, counted as ``datasets`` counts them.
 
         Examples
         --------
         >>> import crucible_polars as cp
-        >>> cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset(num_shards=2).num_shards
-        2
+        >>> ds = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset(num_shards=3)
+        >>> ds.num_shards, ds.shard(2, 0).num_shards
+        (3, 2)
         """
-        return self._source.num_shards
+        return shard_total(self._source.num_shards, self._steps)
 
     n_shards = num_shards
 
     @property
     def epoch(self) -> int:
         """The epoch set by :meth:`set_epoch`."""
-        return self._epoch
+        return self._epoch.get()
 
     def __repr__(self) -> str:
         names = list(self._features) if self._features is not None else "Unknown"
@@ -257,8 +263,24 @@ class IterableDataset(ColumnTransforms):
             raise ValueError(f"buffer_size must be a positive integer, got {buffer_size}.")
         return self._derive(ShuffleStep(int(seed), int(buffer_size)))
 
+    def repeat(self, num_times: int | None) -> IterableDataset:
+        """The stream ``num_times`` times over (``None``: forever), as in ``datasets``.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> [r["a"] for r in ds.repeat(2)], [r["a"] for r in ds.repeat(None).take(5)]
+        ([1, 2, 1, 2], [1, 2, 1, 2, 1])
+        """
+        if num_times is not None and int(num_times) < 0:
+            raise ValueError(f"repeat(num_times) needs num_times >= 0 or None, got {num_times}.")
+        return self._derive(RepeatStep(None if num_times is None else int(num_times)))
+
     def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDataset:
-        """Group rows into batches (``{column: list}``) of ``batch_size``.
+        """Group rows into batches of ``batch_size``: as in ``datasets``, each batch becomes
+        one row whose values are lists (``{column: list}``), so ``take``, ``skip``,
+        ``shuffle``, ``map``, ``filter`` and ``batch`` after it count and see batches.
 
         Examples
         --------
@@ -268,8 +290,6 @@ class IterableDataset(ColumnTransforms):
         """
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
-        if self._batched():
-            raise ValueError("batch() was already applied to this dataset.")
         features = None
         if self._features is not None:
             features = Features({k: List(v) for k, v in self._features.items()})
@@ -278,15 +298,18 @@ class IterableDataset(ColumnTransforms):
     def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDataset:
         """Part ``index`` of ``num_shards`` disjoint parts that together hold every row.
 
-        Whole files go to each part when their number divides evenly, else parquet row
-        groups when those divide evenly, else every ``num_shards``-th row.
+        As in ``datasets``, each part is made of whole files (shards): with
+        ``contiguous=True`` a block of consecutive files, the first ``num_shards % n`` parts
+        one file longer; with ``contiguous=False`` every ``num_shards``-th file. With fewer
+        files than parts (where ``datasets`` fails), parquet row groups are divided the same
+        way, else rows: contiguous blocks of rows, or every ``num_shards``-th row.
 
         Examples
         --------
         >>> import crucible_polars as cp
         >>> ds = cp.Dataset.from_dict({"a": list(range(5))}).to_iterable_dataset()
-        >>> [r["a"] for r in ds.shard(2, 1)]
-        [1, 3]
+        >>> [r["a"] for r in ds.shard(2, 1)], [r["a"] for r in ds.shard(2, 1, contiguous=False)]
+        ([3, 4], [1, 3])
         """
         from crucible_polars.streaming.sharding import ShardSpec
 
@@ -296,6 +319,9 @@ class IterableDataset(ColumnTransforms):
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch: ``shuffle`` orders change with it, the same on every run.
 
+        As in ``datasets``, once torch is imported the epoch lives in shared memory, so the
+        persistent workers of a DataLoader see the new epoch too.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -304,7 +330,7 @@ class IterableDataset(ColumnTransforms):
         >>> [r["a"] for r in ds] != first
         True
         """
-        self._epoch = int(epoch)
+        self._epoch.set(int(epoch))
 
     def to_ray(self, *, decode: bool = False) -> Any:
         """A ``ray.data.Dataset`` with one read task per shard (whole files when loaded from
@@ -345,14 +371,7 @@ class IterableDataset(ColumnTransforms):
     def _output(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, Features]:
         if self._format_columns is not None:
             frame = frame.select(self._format_columns)
-        return frame, _features_for(frame, self._features_at_output())
-
-    def _features_at_output(self) -> Features | None:
-        if self._features is None or not self._batched():
-            return self._features
-        return Features(
-            {k: v.feature if isinstance(v, List) else v for k, v in self._features.items()}
-        )
+        return frame, _features_for(frame, self._features)
 
     def _rows(self, frame: pl.DataFrame, first_row: int) -> list[Any]:
         frame, features = self._output(frame)
@@ -367,24 +386,18 @@ class IterableDataset(ColumnTransforms):
         ]
 
     def _build(self) -> Node:
-        return build(self._source, self._steps, BuildContext(self._epoch, dataloader_worker()))
+        return build(self._source, self._steps, BuildContext(self.epoch, dataloader_worker()))
 
     def _start(self) -> dict[str, Any] | None:
-        cursor = starting_cursor(self._starting_state, self._epoch)
-        self._state = new_state(self._signature(), self._epoch, cursor)
+        cursor = starting_cursor(self._starting_state, self.epoch)
+        self._state = new_state(self._signature(), self.epoch, cursor)
         self._live = None if cursor is None else Position(cursor["state"], cursor["skip"], 1, None)
         return copy.deepcopy(cursor)
 
     def __iter__(self) -> Iterator[Any]:
-        """Rows (dicts, images decoded) or, after :meth:`batch`, batches."""
+        """Rows (dicts, images decoded); after :meth:`batch`, each row is a batch."""
         node = self._build()
         cursor = self._start()
-        if node.batched:
-            for frame, after in node.frames(cursor["state"] if cursor else None):
-                self._live = Position(after, 0, 0, after)
-                out, features = self._output(frame)
-                yield format_batch(out, features, self._format)
-            return
         ordinal = cursor["skip"] if cursor else 0
         size = ROWS_AT_ONCE
         for frame, before, skipped, after in cursor_rows(node, cursor):
@@ -410,8 +423,6 @@ class IterableDataset(ColumnTransforms):
         >>> [b["a"].tolist() for b in ds.iter(2, format="numpy")]
         [[1, 2], [3]]
         """
-        if self._batched():
-            raise ValueError("iter(batch_size) on a batched dataset: iterate it directly.")
         fmt = check_format(format) if format is not None else self._format
         node = RebatchNode(self._build(), int(batch_size), drop_last_batch)
         cursor = self._start()
@@ -434,7 +445,7 @@ class IterableDataset(ColumnTransforms):
         True
         """
         if self._state is None:
-            return new_state(self._signature(), self._epoch, None)
+            return new_state(self._signature(), self.epoch, None)
         state = dict(self._state)
         if self._live is not None:
             state["cursor"] = self._live.cursor()
@@ -460,7 +471,7 @@ class IterableDataset(ColumnTransforms):
         [{'a': 2}, {'a': 3}]
         """
         state = checked_state(state_dict, self._signature())
-        self._epoch = int(state.get("epoch", 0))
+        self._epoch.set(int(state.get("epoch", 0)))
         self._starting_state = copy.deepcopy(state)
         self._state = copy.deepcopy(state)
         self._live = None

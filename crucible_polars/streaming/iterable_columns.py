@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
-from crucible_polars.errors import ColumnNotFoundError
+from crucible_polars.errors import ColumnNotFoundError, DuplicateColumnError
 from crucible_polars.features import Features, feature_to_polars
-from crucible_polars.streaming.pipeline import (
-    ExprStep,
-    FunctionStep,
-    Step,
+from crucible_polars.streaming.pipeline import ExprStep, FunctionStep, RowsStep, Step
+from crucible_polars.streaming.transforms import (
+    AddColumn,
     lazy_cast,
     lazy_drop,
     lazy_filter,
@@ -228,6 +227,35 @@ class ColumnTransforms:
             fmt=self._format,
         )
         return self._derive(step, Features(features) if features else None)
+
+    def add_column(self, name: str, column: Sequence[Any] | Any) -> IterableDataset:
+        """Add a column: row ``i`` of the stream gets ``column[i]`` (a list, array or Series).
+
+        A stream with more rows than values fails at the first row without one.
+
+        Parameters
+        ----------
+        name
+            The new column's name.
+        column
+            The values, one per row.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> list(ds.add_column("b", ["x", "y"]))
+        [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+        """
+        if self._features is not None and name in self._features:
+            raise DuplicateColumnError([name], "add_column")
+        values = pl.Series(name, column)
+        features = None
+        if self._features is not None:
+            features = Features(
+                {**self._features, **Features.from_polars(pl.Schema({name: values.dtype}))}
+            )
+        return self._derive(RowsStep(f"add_column({name})", AddColumn(name, values)), features)
 
     def select_columns(self, column_names: str | Sequence[str]) -> IterableDataset:
         """Keep only these columns (projection reaches the reads).

@@ -214,7 +214,7 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         >>> import crucible_polars as cp
         >>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
         >>> list(IterableDatasetDict(t=stream).shard(2, 1)["t"])
-        [{'a': 2}]
+        [{'a': 3}]
         """
         return self._apply("shard", num_shards, index, contiguous=contiguous)
 

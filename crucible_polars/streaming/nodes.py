@@ -19,7 +19,6 @@ state (frame boundaries may differ), which holds because each node is determinis
 Examples
 --------
 >>> class Frames:
-...     batched = False
 ...     def frames(self, state):
 ...         start = state or 0
 ...         for i in range(start, 6, 2):
@@ -48,8 +47,6 @@ ORD = "__crucible_ord__"
 class Node(Protocol):
     """A step of a pipeline: frames from a state, each with the state after it."""
 
-    batched: bool
-
     def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
         """Frames from ``state`` (``None``: the start)."""
         ...
@@ -66,7 +63,6 @@ def cursor_rows(
     Examples
     --------
     >>> class Two:
-    ...     batched = False
     ...     def frames(self, state):
     ...         yield pl.DataFrame({"x": [0, 1, 2]}), "end"
     >>> steps = cursor_rows(Two(), {"state": None, "skip": 2})
@@ -126,7 +122,6 @@ class ExprNode:
     def __init__(self, upstream: Node, chain: Sequence[Transform]) -> None:
         self.upstream = upstream
         self.chain = list(chain)
-        self.batched = upstream.batched
 
     def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
         """Frames from ``state``."""
@@ -145,7 +140,6 @@ class RebatchNode:
         size: int,
         drop_last: bool = False,
         transform: Callable[[pl.DataFrame, int], pl.DataFrame] | None = None,
-        batched_output: bool = False,
     ) -> None:
         if size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {size}.")
@@ -153,7 +147,6 @@ class RebatchNode:
         self.size = size
         self.drop_last = drop_last
         self.transform = transform
-        self.batched = batched_output
 
     def _state(self, cursor: dict[str, Any], ordinal: int) -> State:
         return cursor if self.transform is None else {**cursor, "n": ordinal}
@@ -195,7 +188,6 @@ class RowsNode:
     def __init__(self, upstream: Node, transform: Callable[[pl.DataFrame, int], pl.DataFrame]):
         self.upstream = upstream
         self.transform = transform
-        self.batched = upstream.batched
 
     def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
         """Frames from ``state``."""
@@ -206,15 +198,33 @@ class RowsNode:
             yield out, {"up": after, "n": ordinal}
 
 
+class RepeatNode:
+    """The upstream ``times`` times over (``None``: forever, unless it yields no rows); the
+    state is ``{"rep": repetition, "up": upstream state}``."""
+
+    def __init__(self, upstream: Node, times: int | None) -> None:
+        self.upstream = upstream
+        self.times = times
+
+    def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
+        """Frames from ``state``."""
+        rep = int(state["rep"]) if state else 0
+        up = state["up"] if state else None
+        while self.times is None or rep < self.times:
+            rows = 0
+            for frame, after in self.upstream.frames(up):
+                rows += frame.height
+                yield frame, {"rep": rep, "up": after}
+            if self.times is None and rows == 0 and up is None:
+                return  # an empty stream repeated forever is empty
+            rep, up = rep + 1, None
+
+
 class _CountingNode:
-    """Base of nodes that count elements (rows, or batches after ``batch()``)."""
+    """Base of nodes that count rows (batches, after ``batch()``: each is one row)."""
 
     def __init__(self, upstream: Node) -> None:
         self.upstream = upstream
-        self.batched = upstream.batched
-
-    def _size(self, frame: pl.DataFrame) -> int:
-        return 1 if self.batched else frame.height
 
 
 class TakeNode(_CountingNode):
@@ -230,10 +240,9 @@ class TakeNode(_CountingNode):
         if done >= self.n:
             return
         for frame, after in self.upstream.frames(state["up"] if state else None):
-            size = self._size(frame)
+            size = frame.height
             if done + size >= self.n:
-                if not self.batched:
-                    frame = frame.head(self.n - done)
+                frame = frame.head(self.n - done)
                 yield frame, {"up": after, "n": self.n}
                 return
             done += size
@@ -249,7 +258,7 @@ class SkipNode(_CountingNode):
 
     def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
         """Frames from ``state``; jumps over the skipped rows when the upstream can seek."""
-        if state is None and self.n and not self.batched:
+        if state is None and self.n:
             seek = getattr(self.upstream, "seek", None)
             jumped = seek(self.n) if seek is not None else None
             if jumped is not None:
@@ -257,7 +266,7 @@ class SkipNode(_CountingNode):
         done = int(state["n"]) if state else 0
         for frame, after in self.upstream.frames(state["up"] if state else None):
             if done < self.n:
-                size = self._size(frame)
+                size = frame.height
                 drop = min(self.n - done, size)
                 done += drop
                 if drop == size:
@@ -279,13 +288,9 @@ class StepNode(_CountingNode):
         """Frames from ``state``."""
         ordinal = int(state["n"]) if state else 0
         for frame, after in self.upstream.frames(state["up"] if state else None):
-            size = self._size(frame)
+            size = frame.height
             first = (self.offset - ordinal) % self.step
             ordinal += size
-            if self.batched:
-                if first == 0:
-                    yield frame, {"up": after, "n": ordinal}
-                continue
             yield frame.gather_every(self.step, first), {"up": after, "n": ordinal}
 
 
@@ -306,13 +311,9 @@ def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
 class ShuffleNode:
     """A shuffle buffer of ``buffer_size`` rows (see the module docstring)."""
 
-    batched = False
-
     def __init__(self, upstream: Node, buffer_size: int, seed: int) -> None:
         if buffer_size < 1:
             raise ValueError(f"buffer_size must be a positive integer, got {buffer_size}.")
-        if upstream.batched:
-            raise ValueError("shuffle() after batch() is not supported: shuffle before batching.")
         self.upstream = upstream
         self.size = buffer_size
         self.seed = seed

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -28,6 +28,7 @@ from crucible_polars.streaming.nodes import (
     ExprNode,
     Node,
     RebatchNode,
+    RepeatNode,
     RowsNode,
     ShuffleNode,
     SkipNode,
@@ -35,7 +36,7 @@ from crucible_polars.streaming.nodes import (
     TakeNode,
 )
 from crucible_polars.streaming.pushdown import Transform
-from crucible_polars.streaming.sharding import ShardSpec
+from crucible_polars.streaming.sharding import ShardSpec, shard_count
 from crucible_polars.streaming.source import SourceNode, StreamSource
 from crucible_polars.udf import (
     FunctionCall,
@@ -60,119 +61,6 @@ class ExprStep:
 
     def label(self) -> str:
         return self.name
-
-
-# The transforms of expression steps are module-level functions (bound with functools.partial),
-# so datasets pickle into DataLoader workers started with "spawn" or "forkserver".
-def lazy_filter(lf: pl.LazyFrame, expr: pl.Expr) -> pl.LazyFrame:
-    """``lf.filter(expr)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    expr
-        A boolean expression.
-
-    Examples
-    --------
-    >>> lazy_filter(pl.LazyFrame({"a": [1, 2]}), pl.col("a") > 1).collect()["a"].to_list()
-    [2]
-    """
-    return lf.filter(expr)
-
-
-def lazy_with_columns(
-    lf: pl.LazyFrame, exprs: tuple[Any, ...], named: dict[str, pl.Expr]
-) -> pl.LazyFrame:
-    """``lf.with_columns(*exprs, **named)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    exprs, named
-        The expressions, positional and named.
-
-    Examples
-    --------
-    >>> lazy_with_columns(pl.LazyFrame({"a": [1]}), (), {"b": pl.col("a") + 1}).collect_schema()
-    Schema([('a', Int64), ('b', Int64)])
-    """
-    return lf.with_columns(*exprs, **named)
-
-
-def lazy_select(lf: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
-    """``lf.select(names)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    names
-        The columns to keep.
-
-    Examples
-    --------
-    >>> lazy_select(pl.LazyFrame({"a": [1], "b": [2]}), ["b"]).collect_schema().names()
-    ['b']
-    """
-    return lf.select(names)
-
-
-def lazy_drop(lf: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
-    """``lf.drop(names)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    names
-        The columns to drop.
-
-    Examples
-    --------
-    >>> lazy_drop(pl.LazyFrame({"a": [1], "b": [2]}), ["a"]).collect_schema().names()
-    ['b']
-    """
-    return lf.drop(names)
-
-
-def lazy_rename(lf: pl.LazyFrame, mapping: dict[str, str]) -> pl.LazyFrame:
-    """``lf.rename(mapping)``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    mapping
-        ``{old: new}`` column names.
-
-    Examples
-    --------
-    >>> lazy_rename(pl.LazyFrame({"a": [1]}), {"a": "z"}).collect_schema().names()
-    ['z']
-    """
-    return lf.rename(mapping)
-
-
-def lazy_cast(lf: pl.LazyFrame, features: Features) -> pl.LazyFrame:
-    """The frame cast to ``features``, as a picklable transform.
-
-    Parameters
-    ----------
-    lf
-        The frame.
-    features
-        The target Features.
-
-    Examples
-    --------
-    >>> from crucible_polars.features import Value
-    >>> lazy_cast(pl.LazyFrame({"a": [1]}), Features({"a": Value("string")})).collect_schema()
-    Schema([('a', String)])
-    """
-    return cast_lazyframe(lf, features)
 
 
 @dataclass(frozen=True)
@@ -242,13 +130,116 @@ class ShardStep:
         return f"shard({self.num_shards},{self.index})"
 
 
-Step = ExprStep | FunctionStep | TakeStep | SkipStep | ShuffleStep | BatchStep | ShardStep
-_TRANSPARENT = (ExprStep, FunctionStep, ShuffleStep, BatchStep)
+@dataclass(frozen=True)
+class RowsStep:
+    """A transform of every frame that knows each row's position (``add_column``)."""
+
+    name: str
+    transform: Callable[[pl.DataFrame, int], pl.DataFrame]
+
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class RepeatStep:
+    """Everything before it, ``times`` times (``None``: forever)."""
+
+    times: int | None
+
+    def label(self) -> str:
+        return f"repeat({self.times})"
+
+
+@dataclass(frozen=True)
+class NodeStep:
+    """``split_dataset_by_node``: applies to the whole pipeline, wherever it was recorded."""
+
+    world_size: int
+    rank: int
+
+    def label(self) -> str:
+        return f"node({self.world_size},{self.rank})"
+
+
+Step = (
+    ExprStep
+    | FunctionStep
+    | TakeStep
+    | SkipStep
+    | ShuffleStep
+    | BatchStep
+    | ShardStep
+    | NodeStep
+    | RowsStep
+    | RepeatStep
+)
+_TRANSPARENT = (ExprStep, FunctionStep, ShuffleStep, BatchStep, NodeStep)
+
+
+def node_split(steps: Sequence[Step]) -> tuple[int, int] | None:
+    """``(world_size, rank)`` of the ``split_dataset_by_node`` calls, composed as ``datasets``
+    composes them (``None``: not split).
+
+    Examples
+    --------
+    >>> node_split([NodeStep(2, 1), NodeStep(3, 2)])
+    (6, 5)
+    """
+    split = None
+    for step in steps:
+        if isinstance(step, NodeStep):
+            world, rank = split or (1, 0)
+            split = (step.world_size * world, step.world_size * rank + step.rank)
+    return split
+
+
+def shard_total(count: int, steps: Sequence[Step]) -> int:
+    """The number of shards left of ``count`` after the ``shard`` and ``split_dataset_by_node``
+    steps (as ``datasets`` counts them).
+
+    Examples
+    --------
+    >>> shard_total(5, [ShardStep(2, 1)]), shard_total(4, [NodeStep(2, 0)])
+    (2, 2)
+    >>> shard_total(3, [NodeStep(2, 0)])  # rows are skipped across the stream instead
+    3
+    """
+    for step in steps:
+        if isinstance(step, ShardStep):
+            count = shard_count(count, ShardSpec(step.num_shards, step.index, step.contiguous))
+    split = node_split(steps)
+    if split is not None and count % split[0] == 0:
+        count //= split[0]
+    return count
+
+
+def _order_seed(steps: Sequence[Step], epoch: int) -> int | None:
+    """The seed of the file order: the last ``shuffle`` before any ``take``/``skip`` (as in
+    ``datasets``, a shuffle after them keeps the files in order under the rows they count)."""
+    seed = None
+    for step in steps:
+        if isinstance(step, (TakeStep, SkipStep)):
+            break
+        if isinstance(step, ShuffleStep):
+            seed = step.seed
+    return None if seed is None else epoch_seed(seed, epoch)
 
 
 def describe(steps: Sequence[Step]) -> str:
     """A short signature of the steps (stored in states to catch mismatched pipelines)."""
     return ">".join(step.label() for step in steps)
+
+
+def implode(batch: pl.DataFrame, first_row: int) -> pl.DataFrame:
+    """A batch of rows as one row of lists (what ``batch()`` yields, as in ``datasets``).
+
+    Examples
+    --------
+    >>> implode(pl.DataFrame({"a": [1, 2]}), 0).to_dicts()
+    [{'a': [1, 2]}]
+    """
+    return batch.select(pl.all().implode())
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -273,40 +264,78 @@ class BuildContext:
     pushed: list[bool] = field(default_factory=list)
 
 
-def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) -> Node:
-    """The nodes of one iteration over ``source`` through ``steps``."""
+class Head(Protocol):
+    """The head of a pipeline that is not files: several streams joined (see ``mixing``)."""
+
+    @property
+    def format(self) -> str: ...
+
+    @property
+    def files(self) -> tuple[str, ...]: ...
+
+    @property
+    def num_shards(self) -> int: ...
+
+    def node(self, epoch: int) -> Node:
+        """The head node of one iteration in ``epoch``."""
+        ...
+
+
+def build(source: StreamSource | Head, steps: Sequence[Step], context: BuildContext) -> Node:
+    """The nodes of one iteration over ``source`` through ``steps``.
+
+    Over files, leading expressions fuse into the reads and shards divide the files; over a
+    :class:`Head` (joined streams) every step is a node after it, and shards step the rows.
+    """
+    files = isinstance(source, StreamSource)
     chain: list[Transform] = []
     first = 0  # the leading expressions (and shards) fuse into the source
-    while first < len(steps) and isinstance(steps[first], (ExprStep, ShardStep)):
+    while (
+        files and first < len(steps) and isinstance(steps[first], (ExprStep, ShardStep, NodeStep))
+    ):
         step = steps[first]
         if isinstance(step, ExprStep):
             chain.append(step.transform)
         first += 1
     shards: list[ShardSpec] = []
     pushed: list[bool] = []
-    transparent = True
+    transparent = files
     for step in steps:
         if isinstance(step, ShardStep):
             pushed.append(transparent)
             if transparent:
                 shards.append(ShardSpec(step.num_shards, step.index, step.contiguous))
-            else:
-                transparent = False
         elif not isinstance(step, _TRANSPARENT):
             transparent = False
+    # split_dataset_by_node: every world_size-th unit when they divide evenly, else every
+    # world_size-th element of the whole pipeline's output (equal work for every rank).
+    split = node_split(steps)
+    stepped = None
+    if split is not None and not isinstance(source, StreamSource):
+        stepped = split
+    elif split is not None and isinstance(source, StreamSource):
+        count = len(source.base_units())
+        for spec in shards:
+            count = shard_count(count, spec)
+        if count % split[0] == 0:
+            shards.append(ShardSpec(split[0], split[1], contiguous=False))
+        else:
+            stepped = split
     if context.worker is not None and transparent:
-        shards.append(ShardSpec(context.worker[0], context.worker[1], False, even=False))
-    shuffles = [s for s in steps if isinstance(s, ShuffleStep)]
-    order_seed = epoch_seed(shuffles[-1].seed, context.epoch) if shuffles else None
+        shards.append(ShardSpec(context.worker[0], context.worker[1], contiguous=False))
     keeps_rows = all(s.name != "filter" for s in steps[:first] if isinstance(s, ExprStep))
-    node: Node = SourceNode(source, chain, shards, order_seed, keeps_rows)
+    order_seed = _order_seed(steps, context.epoch)
+    if isinstance(source, StreamSource):
+        node: Node = SourceNode(source, chain, shards, order_seed, keeps_rows)
+    else:
+        node = source.node(context.epoch)
     shard_number = 0
     for position, step in enumerate(steps):
         if isinstance(step, ShardStep):
             if not pushed[shard_number]:
                 node = StepNode(node, step.num_shards, step.index)
             shard_number += 1
-        elif position < first:
+        elif position < first or isinstance(step, NodeStep):
             continue
         elif isinstance(step, ExprStep):
             node = ExprNode(node, [step.transform])
@@ -317,9 +346,18 @@ def build(source: StreamSource, steps: Sequence[Step], context: BuildContext) ->
         elif isinstance(step, SkipStep):
             node = SkipNode(node, step.n)
         elif isinstance(step, ShuffleStep):
-            node = ShuffleNode(node, step.buffer_size, epoch_seed(step.seed, context.epoch))
+            seed = epoch_seed(step.seed, context.epoch)
+            if context.worker is not None and transparent:  # each worker its own stream
+                seed = epoch_seed(seed, context.worker[1] + 1)
+            node = ShuffleNode(node, step.buffer_size, seed)
         elif isinstance(step, BatchStep):
-            node = RebatchNode(node, step.batch_size, step.drop_last_batch, batched_output=True)
+            node = RebatchNode(node, step.batch_size, step.drop_last_batch, implode)
+        elif isinstance(step, RowsStep):
+            node = RowsNode(node, step.transform)
+        elif isinstance(step, RepeatStep):
+            node = RepeatNode(node, step.times)
+    if stepped is not None:
+        node = StepNode(node, stepped[0], stepped[1])
     if context.worker is not None and not transparent:
         node = StepNode(node, context.worker[0], context.worker[1])
     context.pushed = pushed
@@ -381,10 +419,6 @@ class _FunctionRunner:
 
 def function_node(upstream: Node, step: FunctionStep) -> Node:
     """The node running a Python ``map``/``filter`` step."""
-    if upstream.batched:
-        raise ValueError(
-            f"{step.label()} after batch() is not supported: apply map/filter before batch()."
-        )
     runner = _FunctionRunner(step)
     transform = runner.map if step.kind == "map" else runner.filter
     if not step.batched:

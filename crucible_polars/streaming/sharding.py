@@ -4,28 +4,37 @@ A :class:`Unit` is a piece of one file: all of it, some of its parquet row group
 range, and optionally every ``step``-th row of those. Dividing a stream between ``n``
 consumers picks, in order of preference:
 
-1. whole units (files) per consumer, when their number divides evenly (or, for DataLoader
-   workers, whenever there are at least as many units as workers: workers need no balance);
+1. whole units (files) per consumer, when there are at least as many units as consumers
+   (``datasets``' rule: contiguous blocks of units, the first ones one unit longer, or every
+   ``n``-th unit with ``contiguous=False``);
 2. parquet row groups per consumer, under the same condition on the number of row groups;
-3. rows interleaved: consumer ``i`` keeps rows ``i, i + n, i + 2n, ...`` of every unit.
+3. rows: contiguous blocks of rows (``contiguous=True``, when the row counts can be known),
+   else interleaved: consumer ``i`` keeps rows ``i, i + n, i + 2n, ...`` of every unit.
 
 Every choice gives consumers that are pairwise disjoint and together cover every row.
+(``split_dataset_by_node`` divides whole units only when their number divides evenly, and
+otherwise steps through the whole stream: see :mod:`crucible_polars.streaming.pipeline`.)
 
 Examples
 --------
 >>> units = [Unit(0), Unit(1), Unit(2)]
->>> [u.file for u in assign(units, 3, 1)]
+>>> [u.file for u in assign(units, ShardSpec(3, 1))]
 [1]
->>> [(u.file, u.step, u.offset) for u in assign(units, 2, 1)]
-[(0, 2, 1), (1, 2, 1), (2, 2, 1)]
+>>> [[u.file for u in assign(units, ShardSpec(2, i))] for i in range(2)]
+[[0, 1], [2]]
+>>> [(u.file, u.step, u.offset) for u in assign(units, ShardSpec(4, 1, contiguous=False))]
+[(0, 4, 1), (1, 4, 1), (2, 4, 1)]
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import polars as pl
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,6 @@ class ShardSpec:
     num_shards: int
     index: int
     contiguous: bool = True
-    even: bool = True  # whole units/row groups only when they divide evenly
 
     def __post_init__(self) -> None:
         if not isinstance(self.num_shards, int) or self.num_shards < 1:
@@ -137,49 +145,71 @@ class ShardSpec:
             )
 
 
-def _pick(units: Sequence[Unit], n: int, i: int, contiguous: bool) -> list[Unit]:
+def _pick(items: Sequence[T], n: int, i: int, contiguous: bool) -> list[T]:
     if not contiguous:
-        return list(units[i::n])
-    div, mod = divmod(len(units), n)
+        return list(items[i::n])
+    div, mod = divmod(len(items), n)
     start = div * i + min(i, mod)
-    return list(units[start : start + div + (1 if i < mod else 0)])
+    return list(items[start : start + div + (1 if i < mod else 0)])
 
 
-def _divides(count: int, n: int, even: bool) -> bool:
-    return count > 0 and (count % n == 0 if even else count >= n)
+def _row_blocks(
+    units: Sequence[Unit], counts: Sequence[int], num_shards: int, index: int
+) -> list[Unit]:
+    """Contiguous block ``index`` of ``num_shards`` of the rows of ``units``."""
+    div, mod = divmod(sum(counts), num_shards)
+    start = div * index + min(index, mod)
+    return slice_units(units, counts, start, start + div + (1 if index < mod else 0))
 
 
 def assign(
     units: Sequence[Unit],
-    num_shards: int,
-    index: int,
+    spec: ShardSpec,
     *,
-    contiguous: bool = True,
-    even: bool = True,
     split_row_groups: Callable[[Sequence[Unit]], list[Unit] | None] | None = None,
+    unit_rows: Callable[[Sequence[Unit]], list[int] | None] | None = None,
 ) -> list[Unit]:
-    """The units of part ``index`` of ``num_shards`` (see the module docstring).
+    """The units of part ``spec.index`` of ``spec.num_shards`` (see the module docstring).
 
     ``split_row_groups`` turns units into one unit per parquet row group (``None`` when the
-    format has no row groups); it is called only if whole units do not divide.
+    format has no row groups); ``unit_rows`` gives the row count of each unit (``None`` when
+    not known); they are called only if there are fewer whole units than parts.
 
     Examples
     --------
-    >>> [u.file for u in assign([Unit(0), Unit(1), Unit(2), Unit(3)], 2, 0)]
+    >>> [u.file for u in assign([Unit(0), Unit(1), Unit(2), Unit(3)], ShardSpec(2, 0))]
     [0, 1]
-    >>> [u.file for u in assign([Unit(0), Unit(1), Unit(2)], 2, 1, even=False)]
-    [2]
+    >>> [(u.start, u.stop) for u in assign([Unit(0)], ShardSpec(2, 1), unit_rows=lambda u: [5])]
+    [(3, 5)]
     """
-    spec = ShardSpec(num_shards, index, contiguous, even)
-    if spec.num_shards == 1:
+    num_shards, index = spec.num_shards, spec.index
+    if num_shards == 1:
         return list(units)
-    if _divides(len(units), num_shards, even):
-        return _pick(units, num_shards, index, contiguous)
+    if len(units) >= num_shards:
+        return _pick(units, num_shards, index, spec.contiguous)
     if split_row_groups is not None:
         pieces = split_row_groups(units)
-        if pieces is not None and _divides(len(pieces), num_shards, even):
-            return _pick(pieces, num_shards, index, contiguous)
+        if pieces is not None and len(pieces) >= num_shards:
+            return _pick(pieces, num_shards, index, spec.contiguous)
+    if spec.contiguous and unit_rows is not None:
+        counts = unit_rows(units)
+        if counts is not None:
+            return _row_blocks(units, counts, num_shards, index)
     return [replace(u, step=u.step * num_shards, offset=u.offset + u.step * index) for u in units]
+
+
+def shard_count(count: int, spec: ShardSpec) -> int:
+    """The number of shards left in part ``spec.index`` of ``count`` shards (``1`` when there
+    were fewer shards than parts: the part is then made of row groups or rows).
+
+    Examples
+    --------
+    >>> [shard_count(5, ShardSpec(3, i)) for i in range(3)], shard_count(2, ShardSpec(3, 0))
+    ([2, 2, 1], 1)
+    """
+    if count < spec.num_shards:
+        return 1
+    return len(_pick(range(count), spec.num_shards, spec.index, spec.contiguous))
 
 
 def row_group_units(unit: Unit, bounds: Sequence[tuple[int, int]]) -> list[Unit]:
