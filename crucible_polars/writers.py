@@ -23,6 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import fsspec
+import polars as pl
 import pyarrow as pa
 
 from crucible_polars.info import DatasetInfo
@@ -124,6 +126,59 @@ def write_parquet_file(
     )
 
 
+def _read_missing_bytes(pairs: pl.Series) -> pl.Series:
+    """For ``{bytes, path}`` values without bytes, the bytes of the file at ``path``."""
+    data = pairs.struct.field("bytes").to_list()
+    paths = pairs.struct.field("path").to_list()
+    out: list[bytes | None] = []
+    for value, path in zip(data, paths, strict=True):
+        if value is None and path is not None:
+            try:
+                with fsspec.open(path, "rb") as file:
+                    value = file.read()
+            except OSError as error:
+                raise FileNotFoundError(
+                    f"save_to_disk embeds image files and cannot read {path!r}: {error}"
+                ) from error
+        out.append(value)
+    return pl.Series(out, dtype=pl.Binary)
+
+
+def embed_image_files(plan: Plan) -> Plan:
+    """``plan`` with the files of its ``Image`` columns read into their ``bytes`` field and
+    the path shortened to the file name, as ``datasets`` embeds them when saving, so the
+    saved copy stands alone (lazy: files are read while writing).
+
+    Examples
+    --------
+    >>> import tempfile, polars as pl
+    >>> from crucible_polars.features import Features, Image
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.png")
+    >>> _ = open(path, "wb").write(b"png")
+    >>> frame = pl.DataFrame({"img": [{"bytes": None, "path": path}]})
+    >>> plan = embed_image_files(Plan.from_frame(frame, Features({"img": Image()})))
+    >>> plan.collect()["img"].to_list()
+    [{'bytes': b'png', 'path': 'x.png'}]
+    """
+    names = plan.features.image_columns()
+    if not names:
+        return plan
+    exprs = []
+    for name in names:
+        field = pl.col(name).struct.field
+        data = pl.struct(field("bytes"), field("path")).map_batches(
+            _read_missing_bytes, return_dtype=pl.Binary
+        )
+        base = field("path").str.replace(r"^.*[/\\]", "")
+        exprs.append(
+            pl.when(pl.col(name).is_null())
+            .then(None)
+            .otherwise(pl.struct(data.alias("bytes"), base.alias("path")))
+            .alias(name)
+        )
+    return plan.derive(plan.lf.with_columns(exprs), plan.features, num_rows=plan.known_rows())
+
+
 def write_dataset_folder(
     plan: Plan, info: DatasetInfo, split: str | None, folder: Path, num_shards: int = 1
 ) -> None:
@@ -148,6 +203,7 @@ def write_dataset_folder(
     ['data-00000-of-00001.parquet', 'dataset_info.json']
     """
     folder.mkdir(parents=True, exist_ok=True)
+    plan = embed_image_files(plan)
     schema = parquet_arrow_schema(plan, info)
     n = plan.row_count()
     shards = max(1, min(num_shards, n)) if n else 1

@@ -11,6 +11,7 @@ import polars as pl
 
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
+from crucible_polars.features.encode import encode_frame
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
 
@@ -51,7 +52,8 @@ class DatasetConstructors(DatasetState):
         2
         """
         if features is not None:
-            frame = pl.DataFrame(dict(mapping), schema=features.to_polars(), strict=False)
+            features = Features(features)
+            frame = encode_frame(mapping, features)
             return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
         return cls.from_polars(pl.DataFrame(dict(mapping)), **kwargs)
 
@@ -68,7 +70,9 @@ class DatasetConstructors(DatasetState):
         [1, 2]
         """
         if features is not None:
-            frame = pl.DataFrame(list(rows), schema=features.to_polars(), strict=False)
+            features = Features(features)
+            columns = {name: [row.get(name) for row in rows] for name in features}
+            frame = encode_frame(columns, features)
             return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
         return cls.from_polars(pl.DataFrame(list(rows), infer_schema_length=None), **kwargs)
 
@@ -112,16 +116,23 @@ class DatasetConstructors(DatasetState):
         >>> Dataset.from_generator(rows, gen_kwargs={"n": 3})["sq"]
         [0, 1, 4]
         """
-        schema = features.to_polars() if features is not None else None
+        if features is not None:
+            features = Features(features)
+
+        def to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+            if features is None:
+                return pl.DataFrame(rows, infer_schema_length=None)
+            return encode_frame({n: [r.get(n) for r in rows] for n in features}, features)
+
         frames: list[pl.DataFrame] = []
         pending: list[dict[str, Any]] = []
         for row in generator(**(gen_kwargs or {})):
             pending.append(row)
             if len(pending) >= batch_size:
-                frames.append(pl.DataFrame(pending, schema=schema, infer_schema_length=None))
+                frames.append(to_frame(pending))
                 pending = []
         if pending or not frames:
-            frames.append(pl.DataFrame(pending, schema=schema, infer_schema_length=None))
+            frames.append(to_frame(pending))
         frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
         if features is not None:
             return cls.from_plan(Plan.from_frame(frame, features), **kwargs)

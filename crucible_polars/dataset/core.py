@@ -108,7 +108,7 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         >>> Dataset.from_dict({"a": ["x"]}).features
         Features({'a': Value('string')})
         """
-        return self._plan.features
+        return self._plan.features.copy()  # a copy, as datasets: editing it changes nothing
 
     @property
     def info(self) -> DatasetInfo:

@@ -26,6 +26,7 @@ import polars as pl
 
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
+from crucible_polars.features.encode import encode_frame
 from crucible_polars.ops import columns
 from crucible_polars.ops.map_filter import filter_with_function, map_with_function
 from crucible_polars.plan import carry_features
@@ -258,6 +259,31 @@ class DatasetTransforms(DatasetState):
         {'a': 2, 'b': 1.5}
         """
         return self._with(columns.add_column(self._plan, name, column, feature))
+
+    def add_item(self, item: Mapping[str, Any]) -> Dataset:
+        """Append one row, encoded with this dataset's features (ClassLabel names to ids,
+        images to ``{bytes, path}``), as ``datasets.Dataset.add_item``.
+
+        Examples
+        --------
+        >>> from crucible_polars import ClassLabel, Dataset, Features
+        >>> features = Features({"label": ClassLabel(names=["neg", "pos"])})
+        >>> Dataset.from_dict({"label": [0]}, features=features).add_item({"label": "pos"})["label"]
+        [0, 1]
+        """
+        features = self._plan.features
+        extra = [name for name in item if name not in features]
+        if extra:
+            raise ValueError(
+                f"add_item: columns {extra} are not in the dataset {list(features)}; add them "
+                "with add_column first or drop them from the item."
+            )
+        row = encode_frame({name: [item.get(name)] for name in features}, features)
+        lf = pl.concat([self._plan.lf, row.lazy()], how="vertical_relaxed")
+        known = self._plan.known_rows()
+        return self._with(
+            self._plan.derive(lf, features, num_rows=None if known is None else known + 1)
+        )
 
     def cast(self, features: Features) -> Dataset:
         """Cast every column to ``features``; a value that does not fit fails the query with
