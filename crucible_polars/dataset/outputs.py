@@ -19,7 +19,6 @@ from crucible_polars.formatting import check_format, format_batch, to_python_row
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from crucible_polars.dataset.core import Dataset
 
 
 class DatasetOutputs(DatasetState):
@@ -60,39 +59,10 @@ class DatasetOutputs(DatasetState):
         lf = plan.lf.select(list(features))
         offset = 0
         for frame in plan.batches(batch_size, drop_last_batch=drop_last_batch, lf=lf):
-            yield plan.run(partial(format_batch, frame, features, fmt, offset, image_size))
+            yield plan.run(
+                partial(self._format_frame, frame, features, fmt, offset, image_size=image_size)
+            )
             offset += frame.height
-
-    def with_format(
-        self,
-        type: str | None = None,
-        columns: Sequence[str] | None = None,
-        *,
-        format: str | None = None,
-    ) -> Dataset:
-        """Set the output format of indexing and iteration (``None`` resets to python).
-
-        Parameters
-        ----------
-        type
-            ``"python"`` (or ``None``), ``"numpy"``, ``"torch"``, ``"arrow"``, ``"polars"``
-            (``datasets``' name for this argument).
-        columns
-            Only these columns in the output.
-        format
-            Another name for ``type``.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> Dataset.from_dict({"a": [1, 2]}).with_format("numpy")["a"]
-        array([1, 2])
-        """
-        if type is not None and format is not None and type != format:
-            raise TypeError(f"with_format got type={type!r} and format={format!r}; give one.")
-        if columns is not None:
-            columns = self._plan.check_columns(columns)
-        return self._with(self._plan, format=check_format(type or format), format_columns=columns)
 
     # ------------------------------------------------------------------ outputs
     def to_polars(self) -> pl.DataFrame:
