@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crucible_polars.dataset.saved import read_saved_split, saved_split_names
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
 from crucible_polars.features.encode import encode_frame
@@ -194,3 +195,100 @@ class DatasetConstructors(DatasetState):
         """
         built = load_files("csv", path_or_paths, kwargs)
         return cls.from_plan(built.plan, info=built.info, split=built.split)
+
+    @classmethod
+    def from_text(
+        cls,
+        path_or_paths: str | os.PathLike[str] | Sequence[str],
+        *,
+        keep_linebreaks: bool = False,
+        **kwargs: Any,
+    ) -> Dataset:
+        """Scan text files lazily, one row per line in a ``text`` column (as ``datasets``).
+
+        Keyword arguments (``split``, ``features``, ...) go to
+        :func:`~crucible_polars.load_dataset`; ``split`` defaults to ``"train"``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+        >>> _ = open(path, "w").write("hello\\nworld\\n")
+        >>> Dataset.from_text(path)["text"]
+        ['hello', 'world']
+        """
+        if keep_linebreaks:
+            raise NotImplementedError(
+                "from_text(keep_linebreaks=True) is not supported: lines are read without "
+                "their line break; add it back with "
+                'ds.with_columns(pl.col("text") + "\\n") if you need it.'
+            )
+        built = load_files("text", path_or_paths, kwargs)
+        return cls.from_plan(built.plan, info=built.info, split=built.split)
+
+    @classmethod
+    def from_pandas(
+        cls,
+        df: Any,
+        features: Features | None = None,
+        preserve_index: bool | None = None,
+        **kwargs: Any,
+    ) -> Dataset:
+        """Build a dataset from a pandas DataFrame, as ``datasets`` does (through Arrow: a
+        non-default index is kept as ``__index_level_0__`` unless ``preserve_index=False``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_pandas(pd.DataFrame({"a": [1, 2]}))["a"]
+        [1, 2]
+        """
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(df, preserve_index=preserve_index)
+        ds = cls.from_arrow(table.replace_schema_metadata(None), **kwargs)
+        return ds.cast(Features(features)) if features is not None else ds
+
+    @classmethod
+    def load_from_disk(
+        cls,
+        dataset_path: str | os.PathLike[str],
+        keep_in_memory: bool | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> Dataset:
+        """Load one split written by :meth:`save_to_disk` (lazily: the shards are scanned).
+
+        Parameters
+        ----------
+        dataset_path
+            The folder.
+        keep_in_memory
+            ``True`` reads the shards into memory now (as :meth:`cache` would).
+        storage_options
+            Not supported (local folders only); give ``None``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import tempfile
+        >>> folder = os.path.join(tempfile.mkdtemp(), "saved")
+        >>> Dataset.from_dict({"a": [1, 2]}).save_to_disk(folder)
+        >>> Dataset.load_from_disk(folder)["a"]
+        [1, 2]
+        """
+        if storage_options:
+            raise NotImplementedError(
+                "load_from_disk(storage_options=...) is not supported: copy the folder "
+                "locally first."
+            )
+        if saved_split_names(dataset_path) is not None:
+            raise ValueError(
+                f"{os.fspath(dataset_path)!r} holds a DatasetDict; use "
+                "DatasetDict.load_from_disk or cp.load_from_disk."
+            )
+        plan, info, split = read_saved_split(dataset_path)
+        if keep_in_memory:
+            plan = Plan.from_frame(plan.collect(), plan.features)
+        return cls.from_plan(plan, info=info, split=split)
