@@ -153,7 +153,7 @@ class DatasetConstructors(DatasetState):
         >>> from crucible_polars import Dataset
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
-        >>> Dataset.from_dict({"a": [1, 2]}).to_parquet(path)
+        >>> _ = Dataset.from_dict({"a": [1, 2]}).to_parquet(path)
         >>> Dataset.from_parquet(path, columns=["a"])["a"]
         [1, 2]
         """
@@ -171,7 +171,7 @@ class DatasetConstructors(DatasetState):
         >>> from crucible_polars import Dataset
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.jsonl")
-        >>> Dataset.from_dict({"a": [1, 2]}).to_json(path)
+        >>> _ = Dataset.from_dict({"a": [1, 2]}).to_json(path)
         >>> Dataset.from_json(path)["a"]
         [1, 2]
         """
@@ -189,7 +189,7 @@ class DatasetConstructors(DatasetState):
         >>> from crucible_polars import Dataset
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.csv")
-        >>> Dataset.from_dict({"a": [1, 2]}).to_csv(path)
+        >>> _ = Dataset.from_dict({"a": [1, 2]}).to_csv(path)
         >>> Dataset.from_csv(path)["a"]
         [1, 2]
         """

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from crucible_polars.dataset.core import Dataset
 
 
+_DATASET_CLASS: list[Any] = []  # the Dataset class, recorded when it is defined
+
+
 class DatasetState:
     """The state shared by the mixins of :class:`~crucible_polars.Dataset` (not public)."""
 
@@ -36,6 +39,27 @@ class DatasetState:
     _format_kwargs: Mapping[str, Any] = MappingProxyType({})
     _output_all_columns: bool = False
     _transform: Callable[[dict[str, list[Any]]], Any] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__name__ == "Dataset" and cls.__module__ == "crucible_polars.dataset.core":
+            _DATASET_CLASS.append(cls)
+
+    @staticmethod
+    def new_dataset(
+        plan: Plan, *, info: DatasetInfo | None = None, split: str | None = None
+    ) -> Dataset:
+        """A :class:`~crucible_polars.Dataset` over ``plan``, for modules that cannot import
+        the class (``DatasetDict``, which ``Dataset.train_test_split`` returns).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> DatasetState.new_dataset(Plan.from_frame(pl.DataFrame({"a": [1]})))["a"]
+        [1]
+        """
+        made: Dataset = _DATASET_CLASS[0].from_plan(plan, info=info, split=split)
+        return made
 
     @classmethod
     def from_plan(
