@@ -52,10 +52,14 @@ def _png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
 
 
 def _images(values: list[dict[str, object]]) -> cp.Dataset:
+    # Built from a Polars frame: from_dict encodes (and refuses an empty struct, as datasets).
     n = len(values)
-    return cp.Dataset.from_dict(
+    frame = pl.DataFrame(
         {"image": values, "i": list(range(n))},
-        features=cp.Features({"image": cp.Image(), "i": cp.Value("int64")}),
+        schema={"image": pl.Struct({"bytes": pl.Binary, "path": pl.String}), "i": pl.Int64},
+    )
+    return cp.Dataset.from_polars(
+        frame, features=cp.Features({"image": cp.Image(), "i": cp.Value("int64")})
     )
 
 

@@ -229,6 +229,13 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetFormats, DatasetOutputs, Da
             plan.check_columns(key)
             return self._format_column(plan.collect(plan.lf.select(key)), key)
         features = self._output_features()
+        if isinstance(key, (bool, np.bool_)):
+            raise TypeError(
+                "dataset index must be int, str, slice or collection of int, "
+                f"not {type(key).__name__}"
+            )
+        if hasattr(key, "to_numpy") and not isinstance(key, np.ndarray):
+            key = key.to_numpy()  # a pandas or Polars Series of positions
         if isinstance(key, (int, np.integer)):
             index = int(key)
             n = plan.row_count()
@@ -268,6 +275,12 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetFormats, DatasetOutputs, Da
         """The rows at ``keys`` as one batch in the output format."""
         plan = self._plan
         n = plan.row_count()
+        bad_type = next((i for i in keys if not isinstance(i, (int, np.integer, np.bool_))), None)
+        if bad_type is not None:
+            raise TypeError(
+                f"dataset index must be int, str, slice or collection of int, got {bad_type!r} "
+                "in the collection"
+            )
         indices = np.asarray([int(i) for i in keys], dtype=np.int64)
         bad = indices[(indices < -n) | (indices >= n)]
         if bad.size:

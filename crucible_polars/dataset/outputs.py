@@ -107,6 +107,18 @@ class DatasetOutputs(DatasetState):
             return (finish(frame) for frame in self._batches(batch_size))
         return finish(self._plan.collect())
 
+    def head(self, n: int = 5) -> pl.DataFrame:
+        """The first ``n`` rows as a Polars DataFrame (Polars' ``head``; only those rows are
+        read). Images stay ``{bytes, path}`` structs.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2, 3]}).head(2)["a"].to_list()
+        [1, 2]
+        """
+        return self._plan.collect(self._plan.lf.head(n))
+
     def to_pandas(
         self, batch_size: int | None = None, batched: bool = False
     ) -> pd.DataFrame | Iterator[pd.DataFrame]:

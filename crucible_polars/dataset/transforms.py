@@ -43,7 +43,7 @@ class DatasetTransforms(DatasetState):
     def filter(
         self,
         function: pl.Expr | Callable[..., Any],
-        *,
+        *predicates: pl.Expr,
         with_indices: bool = False,
         with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
@@ -79,6 +79,13 @@ class DatasetTransforms(DatasetState):
         >>> ds.filter(pl.col("a") >= 2)["a"], ds.filter(lambda row: row["a"] != 2)["a"]
         ([2, 3], [1, 3])
         """
+        if predicates:  # Polars' filter(p1, p2): all must hold
+            if not all(isinstance(p, pl.Expr) for p in (function, *predicates)):
+                raise TypeError(
+                    "filter takes one function, or Polars expressions: "
+                    "ds.filter(pl.col('a') > 1, pl.col('b') < 2)."
+                )
+            function = pl.all_horizontal(function, *predicates)
         if isinstance(function, pl.Expr):
             if with_indices or with_rank or input_columns or batched or fn_kwargs or options:
                 raise TypeError("An expression filter takes no function options.")
@@ -309,6 +316,10 @@ class DatasetTransforms(DatasetState):
         """
         self._plan.check_columns(column)
         features = self._plan.features.copy()
+        if isinstance(feature, pl.DataType) or (
+            isinstance(feature, type) and issubclass(feature, pl.DataType)
+        ):  # a Polars habit: cast_column("label", pl.Int8) means Value("int8")
+            feature = Features.from_polars({column: feature})[column]
         features[column] = feature
         return self.cast(features)
 

@@ -220,13 +220,11 @@ def _cast_class_label(
         return _guard(result, bad, text, message, pl.Int64())
     if src.is_integer() or isinstance(src, pl.Boolean):
         ids_expr = expr.cast(pl.Int64, strict=True)
-        bad = (ids_expr < -1) | (ids_expr >= n)
+        bad = ids_expr >= n  # negative ids (-1, -100 "ignore") pass, as in datasets
         return _guard(ids_expr, bad, ids_expr, message, pl.Int64())
     if src.is_float() or src.is_decimal():
         number = expr.cast(pl.Float64)
-        bad = number.is_not_null() & (
-            number.is_nan() | (number != number.floor()) | (number < -1) | (number >= n)
-        )
+        bad = number.is_not_null() & (number.is_nan() | (number != number.floor()) | (number >= n))
         result = pl.when(bad).then(None).otherwise(number).cast(pl.Int64, strict=True)
         return _guard(result, bad, number, message, pl.Int64())
     raise _structural_error(column, path, src, feature)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -120,14 +121,17 @@ def cast(plan: Plan, features: Features) -> Plan:
     Float32
     """
     source = plan.lf
-
-    def diagnose(error: BaseException) -> CrucibleError | None:
-        return find_cast_error(source, features)
-
+    diagnose = partial(_diagnose_cast, source, features)  # a partial pickles; a closure not
     lf = cast_lazyframe(source, features)
     return plan.derive(
         lf, Features(features), num_rows=plan.known_rows(), diagnose=(*plan.diagnose, diagnose)
     )
+
+
+def _diagnose_cast(
+    source: pl.LazyFrame, features: Features, error: BaseException
+) -> CrucibleError | None:
+    return find_cast_error(source, features)
 
 
 def add_column(plan: Plan, name: str, column: Any, feature: FeatureType | None = None) -> Plan:
