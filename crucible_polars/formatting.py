@@ -188,6 +188,11 @@ def to_numpy_columns(
     array([1, 2])
     """
     images = _decoded_numpy(df, features, first_row, image_size)
+    for name, value in images.items():
+        if isinstance(value, list):  # images of several shapes: an object array, as datasets
+            column = np.empty(len(value), dtype=object)
+            column[:] = value
+            images[name] = column
     return {
         name: images[name] if name in images else numpy_column(df[name], format_kwargs)
         for name in df.columns

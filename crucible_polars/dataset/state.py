@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -36,7 +35,7 @@ class DatasetState:
     _format: str
     _format_columns: list[str] | None
     # Defaults at class level, so every way of making a dataset has them.
-    _format_kwargs: Mapping[str, Any] = MappingProxyType({})
+    _format_kwargs: Mapping[str, Any] = {}  # never mutated: replaced by a new dict
     _output_all_columns: bool = False
     _transform: Callable[[dict[str, list[Any]]], Any] | None = None
 
@@ -143,7 +142,7 @@ class DatasetState:
         return {
             "format": check_format(type),
             "format_columns": None if columns is None else list(columns),
-            "format_kwargs": MappingProxyType(dict(format_kwargs)),
+            "format_kwargs": dict(format_kwargs),
             "output_all_columns": bool(output_all_columns),
             "transform": transform,
         }

@@ -107,6 +107,16 @@ def encode_nested_example(feature: FeatureType, value: Any) -> Any:
     if isinstance(feature, (List, LargeList)):
         if isinstance(value, (str, bytes)) or not isinstance(value, (SequenceABC, np.ndarray)):
             raise TypeError(f"Expected a list for {feature!r}, got {value!r}")
+        # As datasets: encode the items only when the first non-null one changes.
+        first = next((v for v in value if v is not None), None)
+        if first is None:
+            return list(value)
+        try:
+            changed = bool(encode_nested_example(feature.feature, first) != first)
+        except ValueError:  # comparing arrays
+            changed = True
+        if not changed:
+            return list(value)
         return [encode_nested_example(feature.feature, v) for v in value]
     if isinstance(feature, Image):
         return encode_image(value)
@@ -203,9 +213,17 @@ def encode_column(values: Any, feature: FeatureType, name: str) -> pl.Series:
             raise type(error)(
                 f"Column {name!r}, row {row}: cannot encode {shown} as {feature!r}: {error}"
             ) from error
+    dtype = feature_to_polars(feature)
     try:
-        return pl.Series(name, encoded, dtype=feature_to_polars(feature), strict=True)
+        return pl.Series(name, encoded, dtype=dtype, strict=True)
     except (TypeError, OverflowError, pl.exceptions.PolarsError) as error:
+        for row, value in enumerate(encoded):  # name the first value that does not fit
+            try:
+                pl.Series(name, [value], dtype=dtype, strict=True)
+            except (TypeError, OverflowError, pl.exceptions.PolarsError):
+                raise ValueError(
+                    f"Column {name!r}, row {row}: {value!r} does not fit {feature!r}"
+                ) from error
         raise ValueError(f"Column {name!r} does not fit {feature!r}: {error}") from error
 
 
