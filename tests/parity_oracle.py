@@ -44,8 +44,8 @@ def assert_same(ours: Any, theirs: Any, where: str = "") -> None:
     dtype, lists, dicts, PIL images with one size, mode and pixels."""
     import torch
 
-    if type(theirs).__name__ == "Column":  # datasets' lazy column: compare as a list
-        theirs = list(theirs)
+    if type(theirs).__name__ == "Column":  # datasets' lazy column: compare what it formats
+        theirs = theirs[:]
     if isinstance(theirs, np.ndarray):
         assert isinstance(ours, np.ndarray), f"{where}: {type(ours)} is not an ndarray"
         assert (ours.dtype, ours.shape) == (theirs.dtype, theirs.shape), (

@@ -190,6 +190,11 @@ class DatasetState:
         features = self._plan.features
         in_format = self._format_columns is None or name in self._format_columns
         if not in_format:
+            if not self._output_all_columns:
+                raise KeyError(
+                    f"Column {name!r} is not in the output format's columns "
+                    f"{self._format_columns}; add it there or pass output_all_columns=True."
+                )
             return to_python_columns(frame, features)[name]
         if self._transform is not None:
             batch = self._transform(to_python_columns(frame, features))
