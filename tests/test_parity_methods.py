@@ -214,3 +214,20 @@ def test_repeat_and_habits(pair: tuple[cp.Dataset, hf.Dataset]) -> None:
         lambda: cp.load_dataset("csv", data_files=csv, split="train")[:],
         lambda: hf.load_dataset("csv", data_files=str(csv), split="train")[:],
     )
+
+
+def test_notebook_html_is_readable() -> None:
+    features = cp.Features(
+        {
+            "label": cp.ClassLabel(names=[f"class_{i}" for i in range(1000)]),
+            "x": cp.Value("float32"),
+            "text": cp.Value("string"),
+        }
+    )
+    data: dict[str, list[Any]] = {"label": [3, 999], "x": [0.1, 1 / 3], "text": ["long " * 80, "b"]}
+    page = cp.Dataset.from_dict(data, features=features)._repr_html_()
+    assert "ClassLabel (1000 classes)" in page and "class_500" not in page  # one-line header
+    assert "3 <span" in page and "class_3" in page  # the name beside the id
+    assert "0.1<" in page and "0.333333<" in page and "0.10000000149" not in page
+    assert "text-align:left" in page  # long text reads left to right
+    assert page.count("long") < 40  # truncated
