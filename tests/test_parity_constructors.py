@@ -273,3 +273,20 @@ def test_pickle_and_deepcopy_of_any_dataset() -> None:
     for variant in variants:
         assert_same(pickle.loads(pickle.dumps(variant))[:], variant[:])
         assert_same(copy.deepcopy(variant)[:], variant[:])
+
+
+def test_cast_column_image_of_pixel_arrays() -> None:
+    rgb = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    gray = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    for arrays in ([rgb, rgb], [gray, None]):
+        data = {"x": arrays}
+        ours, theirs = cp.Dataset.from_dict(data), hf.Dataset.from_dict(data)
+        assert ours.features.to_dict() == theirs.features.to_dict()
+        for where, a, b in both_ways(ours, theirs):
+            got, expected = a.cast_column("x", cp.Image())["x"], b.cast_column("x", hf.Image())["x"]
+            if arrays[0].ndim == 3:
+                assert_same(got, expected, where)
+            else:  # datasets reads the pixels back as int64 (mode "I"); we keep uint8 ("L")
+                assert got[0].mode == "L" and expected[0].mode == "I"
+                assert_same(np.asarray(got[0]).tolist(), np.asarray(expected[0]).tolist())
+                assert got[1] is None and expected[1] is None

@@ -12,7 +12,7 @@ import polars as pl
 from crucible_polars.dataset.saved import read_saved_split, saved_split_names
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
-from crucible_polars.features.encode import encode_frame
+from crucible_polars.features.encode import column_series, encode_frame
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
 
@@ -56,7 +56,8 @@ class DatasetConstructors(DatasetState):
             features = Features(features)
             frame = encode_frame(mapping, features)
             return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
-        return cls.from_polars(pl.DataFrame(dict(mapping)), **kwargs)
+        columns = {name: column_series(name, values) for name, values in mapping.items()}
+        return cls.from_polars(pl.DataFrame(columns), **kwargs)
 
     @classmethod
     def from_list(

@@ -29,7 +29,7 @@ from ..errors import ColumnNotFoundError, ExtraColumnsError, FeatureCastError
 from .arrays import ArrayXD
 from .class_label import ClassLabel
 from .features import Features
-from .media import Audio, Image
+from .media import Audio, Image, encode_image_arrays
 from .nested import (
     FeatureType,
     Json,
@@ -147,6 +147,8 @@ def _cast_expr(
             return pl.when(expr.is_not_null()).then(
                 pl.struct(bytes_expr.alias("bytes"), path_expr.alias("path"))
             )
+        if isinstance(feature, Image) and isinstance(src, (pl.List, pl.Array)):  # pixel arrays
+            return expr.map_batches(encode_image_arrays, return_dtype=feature_to_polars(feature))
         if not isinstance(src, pl.Struct):
             raise _structural_error(column, path, src, feature)
     if isinstance(feature, _STORED_AS_STORAGE):  # Image/Audio given a struct, the others any dtype

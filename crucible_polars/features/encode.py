@@ -35,6 +35,7 @@ from .nested import FeatureType, Json, LargeList, List, feature_to_polars
 from .value import Value
 
 __all__ = [
+    "column_series",
     "encode_column",
     "encode_frame",
     "encode_image",
@@ -283,3 +284,25 @@ def encode_frame(columns: Mapping[str, Any], features: Mapping[str, FeatureType]
         )
     series = [encode_column(columns[name], features[name], name) for name in features]
     return pl.DataFrame(series)
+
+
+def column_series(name: str, values: Any) -> pl.Series | Any:
+    """``values`` as a Polars series when they are numpy arrays (one per row, as ``datasets``
+    takes them: nested lists of the arrays' dtype); other values are returned as they are.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> column_series("x", [np.zeros((2, 2), dtype=np.uint8)]).dtype
+    List(List(UInt8))
+    """
+    if not isinstance(values, (list, tuple)):
+        return values
+    first = next((v for v in values if v is not None), None)
+    if not isinstance(first, np.ndarray) or first.ndim == 0 or first.dtype == object:
+        return values
+    dtype: pl.DataType = pl.Series(first.reshape(-1)[:0]).dtype
+    for _ in range(first.ndim):
+        dtype = pl.List(dtype)
+    rows = [None if v is None else np.asarray(v).tolist() for v in values]
+    return pl.Series(name, rows, dtype=dtype, strict=False)

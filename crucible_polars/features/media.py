@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from .base import FeatureBase
 
-__all__ = ["Audio", "Image", "encode_image"]
+__all__ = ["Audio", "Image", "encode_image", "encode_image_arrays"]
 
 _BYTES_PATH_ARROW = pa.struct({"bytes": pa.binary(), "path": pa.string()})
 
@@ -106,6 +106,26 @@ def encode_image(value: Any) -> dict[str, Any]:
         f"Cannot encode a {type(value).__name__} as an Image: give a path, bytes, a numpy "
         "array, a PIL image or a {'bytes': ..., 'path': ...} dict."
     )
+
+
+def encode_image_arrays(series: pl.Series) -> pl.Series:
+    """A column of pixel arrays (nested lists) as image structs, each encoded by
+    :func:`encode_image` with the column's numeric dtype.
+
+    Examples
+    --------
+    >>> column = pl.Series([[[0, 255], [255, 0]]], dtype=pl.List(pl.List(pl.UInt8)))
+    >>> sorted(encode_image_arrays(column).struct.fields)
+    ['bytes', 'path']
+    """
+    leaf = series.dtype
+    while isinstance(leaf, (pl.List, pl.Array)):
+        leaf = leaf.inner  # type: ignore[assignment]
+    dtype = pl.Series([], dtype=leaf).to_numpy().dtype
+    values = [
+        None if v is None else encode_image(np.asarray(v, dtype=dtype)) for v in series.to_list()
+    ]
+    return pl.Series(series.name, values, dtype=_bytes_path_polars())
 
 
 @dataclass
