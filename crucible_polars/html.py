@@ -96,7 +96,8 @@ def feature_label(feature: Any, width: int = 40) -> str:
         return feature.dtype
     if isinstance(feature, (List, LargeList)):
         inner = feature_label(feature.feature, width)
-        return f"list[{inner}]" if feature.length == -1 else f"array[{inner}, {feature.length}]"
+        length = getattr(feature, "length", -1)
+        return f"list[{inner}]" if length == -1 else f"array[{inner}, {length}]"
     text = "struct{" + ", ".join(feature) + "}" if isinstance(feature, dict) else repr(feature)
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -247,9 +247,7 @@ def torch_column(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> 
     options = dict(kwargs or {})
     regular = _vectorized(series)
     if regular is not None:
-        default = {np.int64: torch.int64, np.float32: torch.float32}.get(
-            _default_dtype(regular)  # type: ignore[arg-type]
-        )
+        default = {np.int64: torch.int64, np.float32: torch.float32}.get(_default_dtype(regular))
         if regular.dtype in (np.uint16, np.uint32):
             regular = regular.astype(np.int64)
         tensor = torch.from_numpy(np.ascontiguousarray(regular).copy())

@@ -100,7 +100,9 @@ class DatasetOutputs(DatasetState):
 
         def finish(frame: pl.DataFrame) -> pl.DataFrame:
             if schema_overrides:
-                frame = frame.cast(dict(schema_overrides))
+                frame = frame.with_columns(
+                    pl.col(name).cast(dtype) for name, dtype in schema_overrides.items()
+                )
             return frame.rechunk() if rechunk else frame
 
         if batched:

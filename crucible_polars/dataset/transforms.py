@@ -80,12 +80,13 @@ class DatasetTransforms(DatasetState):
         ([2, 3], [1, 3])
         """
         if predicates:  # Polars' filter(p1, p2): all must hold
-            if not all(isinstance(p, pl.Expr) for p in (function, *predicates)):
+            exprs = [p for p in (function, *predicates) if isinstance(p, pl.Expr)]
+            if len(exprs) != 1 + len(predicates):
                 raise TypeError(
                     "filter takes one function, or Polars expressions: "
                     "ds.filter(pl.col('a') > 1, pl.col('b') < 2)."
                 )
-            function = pl.all_horizontal(function, *predicates)
+            function = pl.all_horizontal(exprs)
         if isinstance(function, pl.Expr):
             if with_indices or with_rank or input_columns or batched or fn_kwargs or options:
                 raise TypeError("An expression filter takes no function options.")
@@ -319,7 +320,7 @@ class DatasetTransforms(DatasetState):
         if isinstance(feature, pl.DataType) or (
             isinstance(feature, type) and issubclass(feature, pl.DataType)
         ):  # a Polars habit: cast_column("label", pl.Int8) means Value("int8")
-            feature = Features.from_polars({column: feature})[column]
+            feature = Features.from_polars([(column, feature)])[column]
         features[column] = feature
         return self.cast(features)
 

@@ -161,7 +161,7 @@ def _fast_series(values: Any, feature: FeatureType, name: str) -> pl.Series | No
     if isinstance(feature, Value) and not (dtype.is_numeric() or dtype in (pl.String, pl.Boolean)):
         return None
     if isinstance(feature, (List, LargeList, dict)) and _needs_python(feature):
-        leaf = feature
+        leaf: Any = feature
         while isinstance(leaf, (List, LargeList)):
             leaf = leaf.feature
         if not isinstance(leaf, Value):

@@ -329,6 +329,7 @@ def flatten(plan: Plan, max_depth: int = 16) -> Plan:
         exprs: list[pl.Expr] = []
         for name, dtype in schema.items():
             if name in structs:
+                assert isinstance(dtype, pl.Struct)
                 exprs.extend(
                     pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
                     for f in dtype.fields
