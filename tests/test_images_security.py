@@ -112,7 +112,7 @@ def test_truncated_jpeg_names_row_and_file(tmp_path: Path) -> None:
     assert images[2] is None and images[0].size == (64, 64)
     with image_decode_errors("warn"), pytest.warns(UserWarning):
         arrays = ds.to_numpy()["image"]
-    assert isinstance(arrays, list) and arrays[2] is None and arrays[1].shape == (64, 64, 3)
+    assert len(arrays) == 3 and arrays[2] is None and arrays[1].shape == (64, 64, 3)
 
 
 def test_corrupt_and_missing_images(tmp_path: Path) -> None:
