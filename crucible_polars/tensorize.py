@@ -13,6 +13,8 @@ This module does the same: a vectorized path for flat and regular numeric column
 Examples
 --------
 >>> import polars as pl
+
+from crucible_polars.media.nested import consolidate
 >>> nested = pl.Series([[[1.0, 2.0], [3.0, 4.0]]] * 3, dtype=pl.List(pl.List(pl.Float32)))
 >>> numpy_column(nested).shape
 (3, 2, 2)
@@ -28,6 +30,8 @@ from typing import Any
 import numpy as np
 import PIL.Image
 import polars as pl
+
+from crucible_polars.media.nested import consolidate
 
 __all__ = ["extract_numpy", "numpy_column", "numpy_rows", "torch_column", "torch_rows"]
 
@@ -103,19 +107,6 @@ def _default_dtype(array: np.ndarray) -> Any:
 # -- numpy ----------------------------------------------------------------------------------
 
 
-def _np_consolidate(column: list[Any]) -> Any:
-    if column and all(
-        isinstance(x, (np.ndarray, np.number, np.bool_))
-        and x.shape == column[0].shape
-        and x.dtype == column[0].dtype
-        for x in column
-    ):
-        return np.stack(column)
-    out = np.empty(len(column), dtype=object)
-    out[:] = column
-    return out
-
-
 def _np_tensorize(value: Any, kwargs: Mapping[str, Any]) -> Any:
     if value is None or isinstance(value, (str, bytes)):
         return value
@@ -136,9 +127,9 @@ def _np_recursive(value: Any, kwargs: Mapping[str, Any]) -> Any:
     if isinstance(value, dict):
         return {k: _np_recursive(v, kwargs) for k, v in value.items()}
     if isinstance(value, np.ndarray) and value.dtype == object:
-        return _np_consolidate([_np_recursive(v, kwargs) for v in value])
+        return consolidate([_np_recursive(v, kwargs) for v in value])
     if isinstance(value, (list, tuple)):
-        return _np_consolidate([_np_recursive(v, kwargs) for v in value])
+        return consolidate([_np_recursive(v, kwargs) for v in value])
     return _np_tensorize(value, kwargs)
 
 
@@ -163,7 +154,7 @@ def numpy_column(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> 
 
 def _np_consolidate_column(value: Any) -> Any:
     if isinstance(value, list):
-        return _np_consolidate(value)
+        return consolidate(value)
     return value
 
 

@@ -36,6 +36,11 @@ Transform = Callable[[dict[str, list[Any]]], Any]
 class DatasetFormats(DatasetState):
     """Mixin with the output-format methods of :class:`~crucible_polars.Dataset`."""
 
+    def _set_format_state(self, state: dict[str, Any]) -> None:
+        """Change the output format in place (the one mutable part of a dataset)."""
+        for name, value in state.items():
+            setattr(self, f"_{name}", value)
+
     def with_format(
         self,
         type: str | None = None,
@@ -93,9 +98,9 @@ class DatasetFormats(DatasetState):
         >>> ds.format["type"], ds["a"]
         ('numpy', array([1, 2]))
         """
-        state = self._with_format_state(type, columns, output_all_columns, format_kwargs)
-        for name, value in state.items():
-            setattr(self, f"_{name}", value)
+        self._set_format_state(
+            self._with_format_state(type, columns, output_all_columns, format_kwargs)
+        )
 
     def reset_format(self) -> None:
         """Back to python output of every column, in place (removes a transform too).
@@ -144,8 +149,7 @@ class DatasetFormats(DatasetState):
         try:
             yield
         finally:
-            for name, value in saved.items():
-                setattr(self, f"_{name}", value)
+            self._set_format_state(saved)
 
     def with_transform(
         self,
@@ -192,6 +196,6 @@ class DatasetFormats(DatasetState):
         >>> ds[0]
         {'a': '1'}
         """
-        state = self._with_format_state(None, columns, output_all_columns, {}, transform)
-        for name, value in state.items():
-            setattr(self, f"_{name}", value)
+        self._set_format_state(
+            self._with_format_state(None, columns, output_all_columns, {}, transform)
+        )
