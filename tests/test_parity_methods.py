@@ -231,3 +231,17 @@ def test_notebook_html_is_readable() -> None:
     assert "0.1<" in page and "0.333333<" in page and "0.10000000149" not in page
     assert "text-align:left" in page  # long text reads left to right
     assert page.count("long") < 40  # truncated
+
+
+@pytest.mark.parametrize("options", [{"lines": False}, {"lines": True, "orient": "records"}])
+def test_to_json_options(options: dict[str, Any]) -> None:
+    data: dict[str, list[Any]] = {"t": ["e", "a"], "f": [0.1, 1.0], "n": [None, 1]}
+    ours, theirs = cp.Dataset.from_dict(data), hf.Dataset.from_dict(data)
+    ours_buffer, theirs_buffer = io.BytesIO(), io.BytesIO()
+    assert ours.to_json(ours_buffer, **options) == theirs.to_json(theirs_buffer, **options)
+    assert ours_buffer.getvalue() == theirs_buffer.getvalue()
+    path = os.path.join(tempfile.mkdtemp(), "a.json")
+    ours.to_json(path, **options)
+    assert Path(path).read_bytes() == theirs_buffer.getvalue()
+    with pytest.raises(NotImplementedError, match="force_ascii"):
+        ours.to_json(io.BytesIO(), force_ascii=True)

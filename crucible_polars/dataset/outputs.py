@@ -289,6 +289,25 @@ class DatasetOutputs(DatasetState):
         '{"a":1}\\n'
         """
         plan = self._plan
+        lines, orient = kwargs.pop("lines", True), kwargs.pop("orient", "records")
+        if orient != "records" or kwargs.pop("force_ascii", False):
+            raise NotImplementedError(
+                "to_json writes records as UTF-8 (orient='records', force_ascii=False); "
+                "for other layouts use ds.to_pandas().to_json(...)."
+            )
+        if not lines:  # one JSON array, as pandas writes it: the rows are collected
+
+            def to_array(buf: BinaryIO) -> None:
+                plan.collect().write_json(buf)
+                buf.write(b"\n")
+
+            def to_array_file(tmp: str) -> None:
+                with open(tmp, "wb") as file:
+                    to_array(file)
+
+            return self._write(
+                path_or_buf, to_array_file, to_array, {"storage_options": storage_options}
+            )
 
         def to_buffer(buf: BinaryIO) -> None:
             for frame in self._batches(batch_size):
