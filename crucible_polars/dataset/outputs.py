@@ -298,7 +298,7 @@ class DatasetOutputs(DatasetState):
         if not lines:  # one JSON array, as pandas writes it: the rows are collected
 
             def to_array(buf: BinaryIO) -> None:
-                plan.collect().write_json(buf)
+                buf.write(plan.collect().write_json().encode())
                 buf.write(b"\n")
 
             def to_array_file(tmp: str) -> None:
