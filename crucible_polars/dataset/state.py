@@ -57,7 +57,7 @@ class DatasetState:
         >>> DatasetState.new_dataset(Plan.from_frame(pl.DataFrame({"a": [1]})))["a"]
         [1]
         """
-        made: Dataset = _DATASET_CLASS[0].from_plan(plan, info=info, split=split)
+        made: Dataset = _DATASET_CLASS[-1].from_plan(plan, info=info, split=split)
         return made
 
     @classmethod
