@@ -276,6 +276,17 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
         """
         return {k: ds.unique(column) for k, ds in self.items()}
 
+    def flatten_indices(self) -> DatasetDict:
+        """:meth:`Dataset.flatten_indices` on every split.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> DatasetDict(a=Dataset.from_dict({"x": [1, 2]}).select([1])).flatten_indices()["a"]["x"]
+        [2]
+        """
+        return self._apply("flatten_indices")
+
     def cache(self) -> DatasetDict:
         """:meth:`Dataset.cache` on every split (each materialized in memory once).
 

@@ -26,6 +26,24 @@ if TYPE_CHECKING:
 _DATASET_CLASS: list[Any] = []  # the Dataset class, recorded when it is defined
 
 
+def _info_field(name: str) -> Any:
+    """A read-only property for ``ds.info.<name>`` (``datasets`` has these shortcuts)."""
+
+    def get(self: DatasetState) -> Any:
+        return getattr(self._info, name)
+
+    empty = repr(getattr(DatasetInfo(), name))
+    get.__doc__ = f"""``ds.info.{name}``, as ``datasets`` gives it.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> print(repr(Dataset.from_dict({{"a": [1]}}).{name}))
+        {empty}
+        """
+    return property(get)
+
+
 class DatasetState:
     """The state shared by the mixins of :class:`~crucible_polars.Dataset` (not public)."""
 
@@ -34,6 +52,12 @@ class DatasetState:
     _split: str | None
     _format: str
     _format_columns: list[str] | None
+    description = _info_field("description")
+    citation = _info_field("citation")
+    homepage = _info_field("homepage")
+    license = _info_field("license")
+    config_name = _info_field("config_name")
+    version = _info_field("version")
     # Defaults at class level, so every way of making a dataset has them.
     _format_kwargs: Mapping[str, Any] = {}  # never mutated: replaced by a new dict
     _output_all_columns: bool = False
@@ -54,7 +78,8 @@ class DatasetState:
         Examples
         --------
         >>> import polars as pl
-        >>> DatasetState.new_dataset(Plan.from_frame(pl.DataFrame({"a": [1]})))["a"]
+        >>> from crucible_polars import Dataset  # the class this function makes
+        >>> Dataset.new_dataset(Plan.from_frame(pl.DataFrame({"a": [1]})))["a"]
         [1]
         """
         made: Dataset = _DATASET_CLASS[-1].from_plan(plan, info=info, split=split)
