@@ -290,3 +290,19 @@ def test_cast_column_image_of_pixel_arrays() -> None:
                 assert got[0].mode == "L" and expected[0].mode == "I"
                 assert_same(np.asarray(got[0]).tolist(), np.asarray(expected[0]).tolist())
                 assert got[1] is None and expected[1] is None
+
+
+def test_saved_nested_images_stand_alone() -> None:
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, "a.png")
+    PIL.Image.new("RGB", (4, 3), "blue").save(path)
+    features = cp.Features({"images": cp.List(cp.Image()), "pair": {"image": cp.Image()}})
+    data: dict[str, list[Any]] = {"images": [[path, None], []], "pair": [{"image": path}, None]}
+    ours = cp.Dataset.from_dict(data, features=features)
+    theirs = hf.Dataset.from_dict(data, features=hf_features(features))
+    saved_ours, saved_theirs = os.path.join(folder, "ours"), os.path.join(folder, "theirs")
+    ours.save_to_disk(saved_ours)
+    theirs.save_to_disk(saved_theirs)
+    os.remove(path)
+    assert_same(cp.load_from_disk(saved_ours)[:], hf.load_from_disk(saved_theirs)[:])
+    shutil.rmtree(folder)
