@@ -194,3 +194,17 @@ def test_transform_augments_images() -> None:
 
     for where, a, b in both_ways(ours, theirs):
         assert_same(a.with_transform(resize)[0], b.with_transform(resize)[0], where)
+
+
+def test_image_columns_in_numpy_and_torch() -> None:
+    import PIL.Image
+
+    features = cp.Features({"image": cp.Image(), "label": cp.ClassLabel(names=["a", "b"])})
+    same = {"image": [PIL.Image.new("RGB", (4, 3), "red")] * 2, "label": [0, 1]}
+    mixed = {"image": [PIL.Image.new("RGB", (4, 3)), PIL.Image.new("L", (2, 2))], "label": [0, 1]}
+    for data in (same, mixed):
+        ours = cp.Dataset.from_dict(data, features=features)
+        theirs = hf.Dataset.from_dict(data, features=hf_features(features))
+        for where, a, b in both_ways(ours, theirs):
+            for fmt in ("numpy", "torch"):
+                check_format(a, b, fmt, where)
