@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crucible_polars.dataset.saved import read_saved_split, saved_split_names
 from crucible_polars.dataset.state import DatasetState
+from crucible_polars.info import DatasetInfo
+from crucible_polars.media.embed import embed_image_files
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
+from crucible_polars.resolve.saved import load_saved_split, saved_splits
 from crucible_polars.writers import DICT_FILE, atomic_write, write_dataset_folder
 
 if TYPE_CHECKING:
@@ -82,7 +84,8 @@ class DatasetDictIO(dict[str, "Dataset"]):
             folder = Path(tmp)
             folder.mkdir(parents=True, exist_ok=True)
             for name, ds in self.items():
-                write_dataset_folder(ds.plan, ds.info, ds.split, folder / name, shards[name])
+                plan = embed_image_files(ds.plan)  # the saved copy stands alone, as in datasets
+                write_dataset_folder(plan, ds.info, ds.split, folder / name, shards[name])
             (folder / DICT_FILE).write_text(json.dumps({"splits": list(self)}))
 
         atomic_write(Path(dataset_dict_path), write, is_dir=True)
@@ -111,7 +114,8 @@ class DatasetDictIO(dict[str, "Dataset"]):
             raise NotImplementedError(
                 "load_from_disk(storage_options=...) is not supported: copy the folder locally."
             )
-        splits = saved_split_names(dataset_dict_path)
+        folder = Path(dataset_dict_path).expanduser()
+        splits = saved_splits(folder)
         if splits is None:
             raise ValueError(
                 f"{os.fspath(dataset_dict_path)!r} holds one Dataset, not a DatasetDict; use "
@@ -119,9 +123,12 @@ class DatasetDictIO(dict[str, "Dataset"]):
             )
         result: Any = cls()
         for name in splits:
-            plan, info, split = read_saved_split(Path(dataset_dict_path).expanduser() / name)
+            saved = load_saved_split(folder / name)
+            plan = saved.plan
             if keep_in_memory:
                 plan = Plan.from_frame(plan.collect(), plan.features)
+            info = DatasetInfo.from_dict(saved.info)
+            split = saved.split if saved.split is not None else name
             result[name] = DatasetState.new_dataset(plan, info=info, split=split)
         return result
 

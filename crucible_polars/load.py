@@ -8,6 +8,7 @@ casts join the plan.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,11 +16,12 @@ from typing import Any, Literal, overload
 
 import polars as pl
 
-from crucible_polars.dataset import Dataset
-from crucible_polars.dataset.saved import read_saved_split, saved_split_names
+from crucible_polars.dataset import DICT_FILE, INFO_FILE, Dataset
 from crucible_polars.dataset_dict import DatasetDict
-from crucible_polars.errors import SplitNotFoundError
+from crucible_polars.errors import DataFilesNotFoundError, SplitNotFoundError
 from crucible_polars.features import Features
+from crucible_polars.info import DatasetInfo
+from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import BuiltSplit, build_split, build_splits
 from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.resolve.patterns import DataFilesSpec
@@ -267,12 +269,22 @@ def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
     1
     """
     folder = Path(path).expanduser()
-    splits = saved_split_names(folder)
-    if splits is not None:
+    if (folder / DICT_FILE).is_file():
+        splits = json.loads((folder / DICT_FILE).read_text())["splits"]
         return DatasetDict({s: _load_saved_split(folder / s) for s in splits})
-    return _load_saved_split(folder)
+    if (folder / INFO_FILE).is_file():
+        return _load_saved_split(folder)
+    raise DataFilesNotFoundError(
+        str(folder), f"It holds no {INFO_FILE} or {DICT_FILE}; was it written by save_to_disk?"
+    )
 
 
 def _load_saved_split(folder: Path) -> Dataset:
-    plan, info, split = read_saved_split(folder)
-    return Dataset.from_plan(plan, info=info, split=split)
+    info = json.loads((folder / INFO_FILE).read_text())
+    files = sorted(str(p) for p in folder.glob("*.parquet"))
+    if not files:
+        raise DataFilesNotFoundError(str(folder / "*.parquet"))
+    features = Features.from_dict(info.pop("features"))
+    split, num_rows = info.pop("split", None), info.pop("num_rows", None)
+    plan = Plan(pl.scan_parquet(files), features, num_rows=num_rows)
+    return Dataset.from_plan(plan, info=DatasetInfo.from_dict(info), split=split)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crucible_polars.dataset.saved import read_saved_split, saved_split_names
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
 from crucible_polars.features.encode import column_series, encode_frame
+from crucible_polars.info import DatasetInfo
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
+from crucible_polars.resolve.saved import load_saved_split, saved_splits
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -284,12 +286,14 @@ class DatasetConstructors(DatasetState):
                 "load_from_disk(storage_options=...) is not supported: copy the folder "
                 "locally first."
             )
-        if saved_split_names(dataset_path) is not None:
+        folder = Path(dataset_path).expanduser()
+        if saved_splits(folder) is not None:
             raise ValueError(
                 f"{os.fspath(dataset_path)!r} holds a DatasetDict; use "
                 "DatasetDict.load_from_disk or cp.load_from_disk."
             )
-        plan, info, split = read_saved_split(dataset_path)
+        saved = load_saved_split(folder)
+        plan = saved.plan
         if keep_in_memory:
             plan = Plan.from_frame(plan.collect(), plan.features)
-        return cls.from_plan(plan, info=info, split=split)
+        return cls.from_plan(plan, info=DatasetInfo.from_dict(saved.info), split=saved.split)

@@ -16,6 +16,7 @@ import polars as pl
 from crucible_polars import writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
+from crucible_polars.media.embed import embed_image_files
 from crucible_polars.readers.parquet import write_parquet
 
 if TYPE_CHECKING:
@@ -375,7 +376,8 @@ class DatasetOutputs(DatasetState):
         >>> cp.load_from_disk(path)["a"]
         [1, 2]
         """
-        writers.save_dataset(self._plan, self._info, self._split, path, num_shards=num_shards)
+        plan = embed_image_files(self._plan)  # the saved copy stands alone, as in datasets
+        writers.save_dataset(plan, self._info, self._split, path, num_shards=num_shards)
 
 
 DEFAULT_BATCH_SIZE = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE
