@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crucible_polars.writers import DICT_FILE, atomic_write, write_dataset_folder
+from crucible_polars.dataset.state import DatasetState
+from crucible_polars.dataset_dict_formats import DatasetDictFormats
+from crucible_polars.dataset_dict_io import DatasetDictIO
 
 if TYPE_CHECKING:
     from crucible_polars.dataset import Dataset
     from crucible_polars.features import Features, FeatureType
 
 
-class DatasetDict(dict[str, "Dataset"]):
+class DatasetDict(DatasetDictFormats, DatasetDictIO):
     """A ``dict`` of split name to :class:`Dataset`.
 
     Every ``Dataset`` transform called on it (``filter``, ``map``, ``with_columns``,
@@ -32,6 +31,15 @@ class DatasetDict(dict[str, "Dataset"]):
     >>> dd.filter(pl.col("a") > 1).num_rows
     {'train': 1, 'test': 1}
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, value in self.items():
+            _check_split(name, value)
+
+    def __setitem__(self, name: str, value: Dataset) -> None:
+        _check_split(name, value)
+        super().__setitem__(name, value)
 
     def _apply(self, name: str, *args: Any, **kwargs: Any) -> DatasetDict:
         return DatasetDict({k: getattr(ds, name)(*args, **kwargs) for k, ds in self.items()})
@@ -268,16 +276,16 @@ class DatasetDict(dict[str, "Dataset"]):
         """
         return {k: ds.unique(column) for k, ds in self.items()}
 
-    def to_ray(self, **kwargs: Any) -> dict[str, Any]:
-        """:meth:`Dataset.to_ray` per split: ``{split: ray.data.Dataset}``.
+    def flatten_indices(self) -> DatasetDict:
+        """:meth:`Dataset.flatten_indices` on every split.
 
         Examples
         --------
         >>> from crucible_polars import Dataset
-        >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).to_ray()["a"].count()  # doctest: +SKIP
-        1
+        >>> DatasetDict(a=Dataset.from_dict({"x": [1, 2]}).select([1])).flatten_indices()["a"]["x"]
+        [2]
         """
-        return {k: ds.to_ray(**kwargs) for k, ds in self.items()}
+        return self._apply("flatten_indices")
 
     def cache(self) -> DatasetDict:
         """:meth:`Dataset.cache` on every split (each materialized in memory once).
@@ -289,19 +297,6 @@ class DatasetDict(dict[str, "Dataset"]):
         [1]
         """
         return self._apply("cache")
-
-    def with_format(
-        self, format: str | None = None, columns: Sequence[str] | None = None
-    ) -> DatasetDict:
-        """:meth:`Dataset.with_format` on every split.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).with_format("numpy")["a"]["x"]
-        array([1])
-        """
-        return self._apply("with_format", format, columns)
 
     @property
     def num_rows(self) -> dict[str, int]:
@@ -360,24 +355,11 @@ class DatasetDict(dict[str, "Dataset"]):
     def _repr_html_(self) -> str:
         return "".join(f"<h4>{name}</h4>{ds._repr_html_()}" for name, ds in self.items())
 
-    def save_to_disk(self, path: str | os.PathLike[str], *, num_shards: int = 1) -> None:
-        """Save every split under ``path/{split}/`` plus ``dataset_dict.json``.
 
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> import tempfile, crucible_polars as cp
-        >>> path = os.path.join(tempfile.mkdtemp(), "saved")
-        >>> DatasetDict(train=Dataset.from_dict({"a": [1]})).save_to_disk(path)
-        >>> cp.load_from_disk(path).num_rows
-        {'train': 1}
-        """
-
-        def write(tmp: str) -> None:
-            folder = Path(tmp)
-            folder.mkdir(parents=True, exist_ok=True)
-            for name, ds in self.items():
-                write_dataset_folder(ds.plan, ds.info, ds.split, folder / name, num_shards)
-            (folder / DICT_FILE).write_text(json.dumps({"splits": list(self)}))
-
-        atomic_write(Path(path), write, is_dir=True)
+def _check_split(name: str, value: Any) -> None:
+    """A DatasetDict holds Datasets only (``datasets`` raises the same TypeError)."""
+    if not isinstance(value, DatasetState):
+        raise TypeError(
+            f"Values in `DatasetDict` should be of type `Dataset` but got type "
+            f"'{type(value)}' for split {name!r}; drop the split or give a Dataset."
+        )

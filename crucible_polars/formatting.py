@@ -9,18 +9,19 @@ inside those threads (ours, not in ``datasets``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
 
 from crucible_polars.features.media import Audio
-from crucible_polars.features.storage import frame_to_arrow, without_extensions
+from crucible_polars.features.storage import frame_to_arrow
 from crucible_polars.media.audio import audio_to_torch, decode_audio_fields
 from crucible_polars.media.batch import decode_fields, decode_images_to_array
 from crucible_polars.media.decode import ImageSize
 from crucible_polars.media.nested import consolidate, decode_nested, has_decodable_image, tensorize
+from crucible_polars.tensorize import numpy_column, numpy_rows, torch_column, torch_rows
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -181,61 +182,18 @@ def to_python_rows(
     return [dict(zip(df.columns, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def series_to_numpy(series: pl.Series) -> Any:
-    """One column as numpy, as ``datasets``' numpy format gives it.
-
-    Numbers and booleans give their dtype; strings give ``<U`` arrays; lists of one length
-    give an N-D array, ragged lists an object array of arrays; structs an object array.
-
-    Examples
-    --------
-    >>> series_to_numpy(pl.Series([[1, 2], [3, 4]])).shape
-    (2, 2)
-    >>> series_to_numpy(pl.Series(["a", "bb"])).dtype
-    dtype('<U2')
-    >>> series_to_numpy(pl.Series(["a", None])).tolist()
-    ['a', None]
-    """
-    dtype = series.dtype
-    if dtype == pl.String:
-        if series.null_count():
-            return series.to_numpy()  # object array holding None, as datasets gives
-        return np.asarray(series.to_list(), dtype=str) if len(series) else np.array([], dtype=str)
-    if isinstance(dtype, pl.List):
-        inner = dtype.inner
-        if inner.is_numeric() or inner == pl.Boolean:
-            if len(series) and series.null_count() == 0:
-                # From Arrow's offsets: Polars' list.len() plans a query for each batch.
-                lengths = np.diff(series.to_arrow().offsets.to_numpy())
-                if (lengths == lengths[0]).all():
-                    return series.list.to_array(int(lengths[0])).to_numpy()
-            # Ragged: Polars builds the same object array of arrays, ~8x faster than a loop.
-            return series.to_numpy()
-        out = np.empty(len(series), dtype=object)
-        for i, value in enumerate(series):
-            out[i] = None if value is None else series_to_numpy(value)
-        return out
-    if isinstance(dtype, pl.Struct):
-        out = np.empty(len(series), dtype=object)
-        out[:] = series.to_list()
-        return out
-    if dtype == pl.Binary:
-        out = np.empty(len(series), dtype=object)
-        out[:] = series.to_list()
-        return out
-    return series.to_numpy()
-
-
 def to_numpy_columns(
     df: pl.DataFrame,
     features: Features,
     first_row: int = 0,
     image_size: ImageSize | None = None,
+    format_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Columns as numpy arrays; images decoded as ``datasets``' numpy format gives them.
 
     An image column is one ``(N, H, W[, C])`` array when every image has one shape and
-    dtype, else a list of per-image arrays.
+    dtype, else a list of per-image arrays; other columns as :mod:`crucible_polars.tensorize`
+    gives them (``format_kwargs``: the format's ``dtype=``...).
 
     Examples
     --------
@@ -244,8 +202,14 @@ def to_numpy_columns(
     array([1, 2])
     """
     images = _decoded_numpy(df, features, first_row, image_size)
+    for name, value in images.items():
+        if isinstance(value, list):  # images of several shapes: an object array, as datasets
+            column = np.empty(len(value), dtype=object)
+            column[:] = value
+            images[name] = column
     return {
-        name: images[name] if name in images else series_to_numpy(df[name]) for name in df.columns
+        name: images[name] if name in images else numpy_column(df[name], format_kwargs)
+        for name in df.columns
     }
 
 
@@ -287,11 +251,14 @@ def to_torch_columns(
     features: Features,
     first_row: int = 0,
     image_size: ImageSize | None = None,
+    format_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Columns as torch tensors where numeric, else as the numpy format gives them.
+    """Columns as ``datasets``' torch format gives them.
 
-    Images become channel-first ``uint8`` tensors (``C×H×W``, ``1×H×W`` for one band),
-    stacked to ``N×C×H×W`` when shapes agree, else a list -- as ``datasets``' torch format.
+    Numbers become ``int64`` / ``float32`` tensors (``format_kwargs`` ``dtype=`` overrides),
+    regular nested lists one stacked tensor, ragged lists, strings and dicts lists. Images
+    become channel-first ``uint8`` tensors (``C×H×W``, ``1×H×W`` for one band), stacked to
+    ``N×C×H×W`` when shapes agree, else a list.
 
     Examples
     --------
@@ -300,22 +267,24 @@ def to_torch_columns(
     >>> to_torch_columns(frame, Features({"a": Value("int64")}))  # doctest: +SKIP
     {'a': tensor([1])}
     """
-    import torch
-
     from crucible_polars.features import Image
 
-    out = to_numpy_columns(df, features, first_row, image_size)
-    for name, value in out.items():
+    images = _decoded_numpy(df, features, first_row, image_size)
+    out: dict[str, Any] = {}
+    for name in df.columns:
         feature = features.get(name)
-        if isinstance(feature, Image) and feature.decode:
+        if name not in images:
+            out[name] = torch_column(df[name], format_kwargs)
+        elif isinstance(feature, Image) and feature.decode:
+            value = images[name]
             if isinstance(value, np.ndarray):
                 out[name] = _image_tensor(value, batched=True)
             else:
                 out[name] = [None if v is None else _image_tensor(v, batched=False) for v in value]
         elif isinstance(feature, Audio) and feature.decode:
-            out[name] = audio_to_torch(value)
-        elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-            out[name] = torch.from_numpy(np.ascontiguousarray(value))
+            out[name] = audio_to_torch(images[name])
+        else:
+            out[name] = images[name]
     return out
 
 
@@ -325,11 +294,13 @@ def format_batch(
     format: str,
     first_row: int = 0,
     image_size: ImageSize | None = None,
+    format_kwargs: Mapping[str, Any] | None = None,
 ) -> Any:
     """A batch in one of the output formats.
 
     ``first_row`` is the position of the frame's first row (named in decode errors);
-    ``image_size=(width, height)`` resizes decoded images (python, numpy and torch).
+    ``image_size=(width, height)`` resizes decoded images (python, numpy and torch);
+    ``format_kwargs`` are the format's options (``dtype=`` for numpy and torch).
 
     Examples
     --------
@@ -340,16 +311,39 @@ def format_batch(
     if format == "python":
         return to_python_columns(df, features, first_row, image_size)
     if format == "numpy":
-        return to_numpy_columns(df, features, first_row, image_size)
+        return to_numpy_columns(df, features, first_row, image_size, format_kwargs)
     if format == "polars":
         return df
     if format == "arrow":
         return to_arrow_table(df, features)
     if format == "torch":
-        return to_torch_columns(df, features, first_row, image_size)
+        return to_torch_columns(df, features, first_row, image_size, format_kwargs)
     if format == "pandas":
-        return without_extensions(df).to_pandas()
+        return to_arrow_table(df, features).to_pandas()
     raise ValueError(f"Unknown format {format!r}. Use one of {list(OUTPUT_FORMATS)}.")
+
+
+def _tensor_rows(
+    df: pl.DataFrame,
+    features: Features,
+    format: str,
+    first_row: int,
+    image_size: ImageSize | None,
+    format_kwargs: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """numpy / torch rows as ``datasets`` formats a row (scalars keep their numpy dtype in
+    numpy; images decoded once for the frame)."""
+    images = {
+        **image_columns_to_decode(df, features),
+        **{n: f for n, f in features.items() if isinstance(f, Audio) and f.decode and n in df},
+    }
+    decoded = format_batch(df.select(list(images)), features, format, first_row, image_size)
+    rows_of = numpy_rows if format == "numpy" else torch_rows
+    columns = {
+        name: decoded[name] if name in images else rows_of(df[name], format_kwargs)
+        for name in df.columns
+    }
+    return [{name: values[i] for name, values in columns.items()} for i in range(df.height)]
 
 
 def format_row(
@@ -358,6 +352,7 @@ def format_row(
     format: str,
     row: int = 0,
     image_size: ImageSize | None = None,
+    format_kwargs: Mapping[str, Any] | None = None,
 ) -> Any:
     """A one-row frame as one example in an output format (a dict for python/numpy/torch).
 
@@ -370,9 +365,8 @@ def format_row(
     if format == "python":
         return to_python_rows(df, features, row, image_size)[0]
     if format in ("numpy", "torch"):
-        batch = format_batch(df, features, format, row, image_size)
-        return {k: v[0] for k, v in batch.items()}
-    return format_batch(df, features, format, row, image_size)
+        return _tensor_rows(df, features, format, row, image_size, format_kwargs)[0]
+    return format_batch(df, features, format, row, image_size, format_kwargs)
 
 
 def format_rows(
@@ -381,6 +375,7 @@ def format_rows(
     format: str,
     first_row: int = 0,
     image_size: ImageSize | None = None,
+    format_kwargs: Mapping[str, Any] | None = None,
 ) -> Iterator[Any]:
     """The rows of a frame as examples, converted (and images decoded) once for the frame.
 
@@ -393,9 +388,9 @@ def format_rows(
     if format == "python":
         yield from to_python_rows(df, features, first_row, image_size)
     elif format in ("numpy", "torch"):
-        batch = format_batch(df, features, format, first_row, image_size)
-        for i in range(df.height):
-            yield {k: v[i] for k, v in batch.items()}
+        yield from _tensor_rows(df, features, format, first_row, image_size, format_kwargs)
     else:
         for i in range(df.height):
-            yield format_batch(df.slice(i, 1), features, format, first_row + i, image_size)
+            yield format_batch(
+                df.slice(i, 1), features, format, first_row + i, image_size, format_kwargs
+            )

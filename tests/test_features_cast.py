@@ -61,9 +61,9 @@ def test_unknown_label_fails_on_collect_and_is_located() -> None:
 
 def test_class_label_ids_are_range_checked() -> None:
     features = Features({"label": LABEL})
-    ok = pl.LazyFrame({"label": [0, 1, -1, None]})
-    assert cast_lazyframe(ok, features).collect()["label"].to_list() == [0, 1, -1, None]
-    for bad_value in [2, -2]:
+    ok = pl.LazyFrame({"label": [0, 1, -1, -100, None]})  # negative ids pass, as in datasets
+    assert cast_lazyframe(ok, features).collect()["label"].to_list() == [0, 1, -1, -100, None]
+    for bad_value in [2, 3]:
         lf = pl.LazyFrame({"label": pl.Series([1, bad_value, 0], dtype=pl.Int32)})
         collect_fails(cast_lazyframe(lf, features))
         err = find_cast_error(lf, features)

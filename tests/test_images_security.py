@@ -52,10 +52,14 @@ def _png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
 
 
 def _images(values: list[dict[str, object]]) -> cp.Dataset:
+    # Built from a Polars frame: from_dict encodes (and refuses an empty struct, as datasets).
     n = len(values)
-    return cp.Dataset.from_dict(
+    frame = pl.DataFrame(
         {"image": values, "i": list(range(n))},
-        features=cp.Features({"image": cp.Image(), "i": cp.Value("int64")}),
+        schema={"image": pl.Struct({"bytes": pl.Binary, "path": pl.String}), "i": pl.Int64},
+    )
+    return cp.Dataset.from_polars(
+        frame, features=cp.Features({"image": cp.Image(), "i": cp.Value("int64")})
     )
 
 
@@ -108,7 +112,7 @@ def test_truncated_jpeg_names_row_and_file(tmp_path: Path) -> None:
     assert images[2] is None and images[0].size == (64, 64)
     with image_decode_errors("warn"), pytest.warns(UserWarning):
         arrays = ds.to_numpy()["image"]
-    assert isinstance(arrays, list) and arrays[2] is None and arrays[1].shape == (64, 64, 3)
+    assert len(arrays) == 3 and arrays[2] is None and arrays[1].shape == (64, 64, 3)
 
 
 def test_corrupt_and_missing_images(tmp_path: Path) -> None:

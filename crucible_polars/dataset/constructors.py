@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
+from crucible_polars.features.encode import column_series, encode_frame
+from crucible_polars.info import DatasetInfo
 from crucible_polars.integrations.ray_data import ray_features, ray_to_table
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
+from crucible_polars.resolve.saved import load_saved_split, saved_splits
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,9 +56,11 @@ class DatasetConstructors(DatasetState):
         2
         """
         if features is not None:
-            frame = pl.DataFrame(dict(mapping), schema=features.to_polars(), strict=False)
+            features = Features(features)
+            frame = encode_frame(mapping, features)
             return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
-        return cls.from_polars(pl.DataFrame(dict(mapping)), **kwargs)
+        columns = {name: column_series(name, values) for name, values in mapping.items()}
+        return cls.from_polars(pl.DataFrame(columns), **kwargs)
 
     @classmethod
     def from_list(
@@ -69,7 +75,9 @@ class DatasetConstructors(DatasetState):
         [1, 2]
         """
         if features is not None:
-            frame = pl.DataFrame(list(rows), schema=features.to_polars(), strict=False)
+            features = Features(features)
+            columns = {name: [row.get(name) for row in rows] for name in features}
+            frame = encode_frame(columns, features)
             return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
         return cls.from_polars(pl.DataFrame(list(rows), infer_schema_length=None), **kwargs)
 
@@ -139,16 +147,23 @@ class DatasetConstructors(DatasetState):
         >>> Dataset.from_generator(rows, gen_kwargs={"n": 3})["sq"]
         [0, 1, 4]
         """
-        schema = features.to_polars() if features is not None else None
+        if features is not None:
+            features = Features(features)
+
+        def to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+            if features is None:
+                return pl.DataFrame(rows, infer_schema_length=None)
+            return encode_frame({n: [r.get(n) for r in rows] for n in features}, features)
+
         frames: list[pl.DataFrame] = []
         pending: list[dict[str, Any]] = []
         for row in generator(**(gen_kwargs or {})):
             pending.append(row)
             if len(pending) >= batch_size:
-                frames.append(pl.DataFrame(pending, schema=schema, infer_schema_length=None))
+                frames.append(to_frame(pending))
                 pending = []
         if pending or not frames:
-            frames.append(pl.DataFrame(pending, schema=schema, infer_schema_length=None))
+            frames.append(to_frame(pending))
         frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
         if features is not None:
             return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
@@ -168,7 +183,7 @@ class DatasetConstructors(DatasetState):
         >>> from crucible_polars import Dataset
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
-        >>> Dataset.from_dict({"a": [1, 2]}).to_parquet(path)
+        >>> _ = Dataset.from_dict({"a": [1, 2]}).to_parquet(path)
         >>> Dataset.from_parquet(path, columns=["a"])["a"]
         [1, 2]
         """
@@ -186,7 +201,7 @@ class DatasetConstructors(DatasetState):
         >>> from crucible_polars import Dataset
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.jsonl")
-        >>> Dataset.from_dict({"a": [1, 2]}).to_json(path)
+        >>> _ = Dataset.from_dict({"a": [1, 2]}).to_json(path)
         >>> Dataset.from_json(path)["a"]
         [1, 2]
         """
@@ -204,9 +219,108 @@ class DatasetConstructors(DatasetState):
         >>> from crucible_polars import Dataset
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.csv")
-        >>> Dataset.from_dict({"a": [1, 2]}).to_csv(path)
+        >>> _ = Dataset.from_dict({"a": [1, 2]}).to_csv(path)
         >>> Dataset.from_csv(path)["a"]
         [1, 2]
         """
         built = load_files("csv", path_or_paths, kwargs)
         return cls.from_plan(built.plan, info=built.info, split=built.split)
+
+    @classmethod
+    def from_text(
+        cls,
+        path_or_paths: str | os.PathLike[str] | Sequence[str],
+        *,
+        keep_linebreaks: bool = False,
+        **kwargs: Any,
+    ) -> Dataset:
+        """Scan text files lazily, one row per line in a ``text`` column (as ``datasets``).
+
+        Keyword arguments (``split``, ``features``, ...) go to
+        :func:`~crucible_polars.load_dataset`; ``split`` defaults to ``"train"``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+        >>> _ = open(path, "w").write("hello\\nworld\\n")
+        >>> Dataset.from_text(path)["text"]
+        ['hello', 'world']
+        """
+        if keep_linebreaks:
+            raise NotImplementedError(
+                "from_text(keep_linebreaks=True) is not supported: lines are read without "
+                "their line break; add it back with "
+                'ds.with_columns(pl.col("text") + "\\n") if you need it.'
+            )
+        built = load_files("text", path_or_paths, kwargs)
+        return cls.from_plan(built.plan, info=built.info, split=built.split)
+
+    @classmethod
+    def from_pandas(
+        cls,
+        df: Any,
+        features: Features | None = None,
+        preserve_index: bool | None = None,
+        **kwargs: Any,
+    ) -> Dataset:
+        """Build a dataset from a pandas DataFrame, as ``datasets`` does (through Arrow: a
+        non-default index is kept as ``__index_level_0__`` unless ``preserve_index=False``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_pandas(pd.DataFrame({"a": [1, 2]}))["a"]
+        [1, 2]
+        """
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(df, preserve_index=preserve_index)
+        ds = cls.from_arrow(table.replace_schema_metadata(None), **kwargs)
+        return ds.cast(Features(features)) if features is not None else ds
+
+    @classmethod
+    def load_from_disk(
+        cls,
+        dataset_path: str | os.PathLike[str],
+        keep_in_memory: bool | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> Dataset:
+        """Load one split written by :meth:`save_to_disk` (lazily: the shards are scanned).
+
+        Parameters
+        ----------
+        dataset_path
+            The folder.
+        keep_in_memory
+            ``True`` reads the shards into memory now (as :meth:`cache` would).
+        storage_options
+            Not supported (local folders only); give ``None``.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> import tempfile
+        >>> folder = os.path.join(tempfile.mkdtemp(), "saved")
+        >>> Dataset.from_dict({"a": [1, 2]}).save_to_disk(folder)
+        >>> Dataset.load_from_disk(folder)["a"]
+        [1, 2]
+        """
+        if storage_options:
+            raise NotImplementedError(
+                "load_from_disk(storage_options=...) is not supported: copy the folder "
+                "locally first."
+            )
+        folder = Path(dataset_path).expanduser()
+        if saved_splits(folder) is not None:
+            raise ValueError(
+                f"{os.fspath(dataset_path)!r} holds a DatasetDict; use "
+                "DatasetDict.load_from_disk or cp.load_from_disk."
+            )
+        saved = load_saved_split(folder)
+        plan = saved.plan
+        if keep_in_memory:
+            plan = Plan.from_frame(plan.collect(), plan.features)
+        return cls.from_plan(plan, info=DatasetInfo.from_dict(saved.info), split=saved.split)

@@ -18,11 +18,12 @@ import numpy as np
 import polars as pl
 
 from crucible_polars.dataset.constructors import DatasetConstructors
+from crucible_polars.dataset.formats import DatasetFormats
 from crucible_polars.dataset.outputs import DatasetOutputs
 from crucible_polars.dataset.rows import DatasetRows
 from crucible_polars.dataset.transforms import DatasetTransforms
 from crucible_polars.features import Features
-from crucible_polars.formatting import format_batch, format_row, format_rows
+from crucible_polars.formatting import format_rows
 from crucible_polars.html import dataset_html, rows_label
 from crucible_polars.info import DatasetInfo
 from crucible_polars.materialize import (
@@ -37,7 +38,7 @@ from crucible_polars.plan import Plan
 from crucible_polars.readers.base import Diagnose
 
 
-class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructors):
+class Dataset(DatasetTransforms, DatasetRows, DatasetFormats, DatasetOutputs, DatasetConstructors):
     """One split of a dataset: a lazy Polars plan, its Features and its info.
 
     Build one with :func:`crucible_polars.load_dataset`, :meth:`from_polars` or
@@ -128,7 +129,7 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         >>> Dataset.from_dict({"a": ["x"]}).features
         Features({'a': Value('string')})
         """
-        return self._plan.features
+        return self._plan.features.copy()  # a copy, as datasets: editing it changes nothing
 
     @property
     def info(self) -> DatasetInfo:
@@ -239,12 +240,7 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         >>> Dataset.from_dict({"a": [1]}).with_format("numpy").format["type"]
         'numpy'
         """
-        return {
-            "type": None if self._format == "python" else self._format,
-            "format_kwargs": {},
-            "columns": list(self._output_features()),
-            "output_all_columns": False,
-        }
+        return self._format_dict()
 
     # ------------------------------------------------------------------ access
     def __getitem__(self, key: int | slice | str | Sequence[int] | np.ndarray) -> Any:
@@ -253,26 +249,32 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         plan = self._plan
         if isinstance(key, str):
             plan.check_columns(key)
-            batch = format_batch(collect_rows(plan, [key]), plan.features, fmt)
-            return batch[key] if isinstance(batch, dict) else batch
+            return self._format_column(collect_rows(plan, [key]), key)
         features = self._output_features()
+        if isinstance(key, (bool, np.bool_)):
+            raise TypeError(
+                "dataset index must be int, str, slice or collection of int, "
+                f"not {type(key).__name__}"
+            )
+        if hasattr(key, "to_numpy") and not isinstance(key, np.ndarray):
+            key = key.to_numpy()  # a pandas or Polars Series of positions
         if isinstance(key, (int, np.integer)):
             index = int(key)
             n = plan.row_count()
             if not -n <= index < n:
                 raise IndexError(f"Index {index} is out of range for a dataset of {n} rows.")
             positions = np.array([index % n])
-            if fmt == "python":
+            if fmt == "python" and self._transform is None and not self._output_all_columns:
                 rows = take_python_rows(plan, positions, list(features))
                 if rows is not None:
                     return rows[0]
             frame = take_rows(plan, positions, list(features))
-            return format_row(frame, features, fmt, index % n)
+            return self._format_frame(frame, features, fmt, index % n, row=True)
         if isinstance(key, slice):
             start, stop, step = key.indices(plan.row_count())
             indices = np.arange(start, stop, step, dtype=np.int64)
             frame = take_rows(plan, indices, list(features))
-            return format_batch(frame, features, fmt, start)
+            return self._format_frame(frame, features, fmt, start)
         if isinstance(key, (list, tuple, np.ndarray, range)):
             return self._take(key)
         raise TypeError(
@@ -300,18 +302,32 @@ class Dataset(DatasetTransforms, DatasetRows, DatasetOutputs, DatasetConstructor
         """The rows at ``keys`` as one batch in the output format."""
         plan = self._plan
         n = plan.row_count()
+        bad_type = next((i for i in keys if not isinstance(i, (int, np.integer, np.bool_))), None)
+        if bad_type is not None:
+            raise TypeError(
+                f"dataset index must be int, str, slice or collection of int, got {bad_type!r} "
+                "in the collection"
+            )
         indices = np.asarray([int(i) for i in keys], dtype=np.int64)
         bad = indices[(indices < -n) | (indices >= n)]
         if bad.size:
             raise IndexError(f"Index {int(bad[0])} is out of range for a dataset of {n} rows.")
         indices = np.where(indices < 0, indices + n, indices)
         features = self._output_features()
-        return format_batch(take_rows(plan, indices, list(features)), features, self._format)
+        return self._format_frame(take_rows(plan, indices, list(features)), features)
 
     def __iter__(self) -> Iterator[Any]:
         """Iterate rows (dicts, images decoded), reading the plan batch by batch."""
         offset = 0
         features = self._output_features()
         for frame in iter_frames(self._plan, 1000, list(features)):
-            yield from format_rows(frame, features, self._format, offset)
+            if self._transform is None and not self._output_all_columns:
+                yield from format_rows(
+                    frame, features, self._format, offset, None, self._format_kwargs
+                )
+            else:  # a transform sees one batch; datasets also calls it row by row
+                for i in range(frame.height):
+                    yield self._format_frame(
+                        frame.slice(i, 1), features, None, offset + i, row=True
+                    )
             offset += frame.height

@@ -4,11 +4,12 @@ the plan; writing goes through :mod:`crucible_polars.writers`."""
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import polars as pl
 
@@ -16,11 +17,12 @@ from crucible_polars import integrations, writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
 from crucible_polars.materialize import collect_rows, iter_frames, streamable
+from crucible_polars.media.embed import embed_image_files
+from crucible_polars.readers.parquet import write_parquet
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
-
-    from crucible_polars.dataset.core import Dataset
 
 
 class DatasetOutputs(DatasetState):
@@ -61,51 +63,85 @@ class DatasetOutputs(DatasetState):
         offset = 0
         frames = iter_frames(plan, batch_size, list(features), drop_last_batch=drop_last_batch)
         for frame in frames:
-            yield plan.run(partial(format_batch, frame, features, fmt, offset, image_size))
+            yield plan.run(
+                partial(self._format_frame, frame, features, fmt, offset, image_size=image_size)
+            )
             offset += frame.height
 
-    def with_format(
+    # ------------------------------------------------------------------ outputs
+    def _batches(self, batch_size: int | None) -> Iterator[pl.DataFrame]:
+        """The plan's rows as frames of ``batch_size`` (default 1000, as ``datasets``)."""
+        yield from iter_frames(
+            self._plan, batch_size or DEFAULT_BATCH_SIZE, list(self._plan.features)
+        )
+
+    def to_polars(
         self,
-        type: str | None = None,
-        columns: Sequence[str] | None = None,
-        *,
-        format: str | None = None,
-    ) -> Dataset:
-        """Set the output format of indexing and iteration (``None`` resets to python).
+        batch_size: int | None = None,
+        batched: bool = False,
+        schema_overrides: Mapping[str, Any] | None = None,
+        rechunk: bool = True,
+    ) -> pl.DataFrame | Iterator[pl.DataFrame]:
+        """Run the plan into a Polars DataFrame (images stay ``{bytes, path}`` structs).
 
         Parameters
         ----------
-        type
-            ``"python"`` (or ``None``), ``"numpy"``, ``"torch"``, ``"arrow"``, ``"polars"``
-            (``datasets``' name for this argument).
-        columns
-            Only these columns in the output.
-        format
-            Another name for ``type``.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> Dataset.from_dict({"a": [1, 2]}).with_format("numpy")["a"]
-        array([1, 2])
-        """
-        if type is not None and format is not None and type != format:
-            raise TypeError(f"with_format got type={type!r} and format={format!r}; give one.")
-        if columns is not None:
-            columns = self._plan.check_columns(columns)
-        return self._with(self._plan, format=check_format(type or format), format_columns=columns)
-
-    # ------------------------------------------------------------------ outputs
-    def to_polars(self) -> pl.DataFrame:
-        """Run the plan into a Polars DataFrame (images stay ``{bytes, path}`` structs).
+        batch_size, batched
+            With ``batched=True``, an iterator of frames of ``batch_size`` rows (1000).
+        schema_overrides
+            Cast these columns (``{name: polars dtype}``).
+        rechunk
+            Make each frame contiguous in memory.
 
         Examples
         --------
         >>> from crucible_polars import Dataset
         >>> Dataset.from_dict({"a": [1]}).to_polars().shape
         (1, 1)
+        >>> [f.height for f in Dataset.from_dict({"a": [1, 2, 3]}).to_polars(2, batched=True)]
+        [2, 1]
         """
-        return collect_rows(self._plan)
+
+        def finish(frame: pl.DataFrame) -> pl.DataFrame:
+            if schema_overrides:
+                frame = frame.with_columns(
+                    pl.col(name).cast(dtype) for name, dtype in schema_overrides.items()
+                )
+            return frame.rechunk() if rechunk else frame
+
+        if batched:
+            return (finish(frame) for frame in self._batches(batch_size))
+        return finish(collect_rows(self._plan))
+
+    def head(self, n: int = 5) -> pl.DataFrame:
+        """The first ``n`` rows as a Polars DataFrame (Polars' ``head``; only those rows are
+        read). Images stay ``{bytes, path}`` structs.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2, 3]}).head(2)["a"].to_list()
+        [1, 2]
+        """
+        return self._plan.collect(self._plan.lf.head(n))
+
+    def to_pandas(
+        self, batch_size: int | None = None, batched: bool = False
+    ) -> pd.DataFrame | Iterator[pd.DataFrame]:
+        """Run the plan into a pandas DataFrame, through Arrow as ``datasets`` does (pandas
+        is optional: install it to use this).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2]}).to_pandas()["a"].tolist()
+        [1, 2]
+        """
+        features = self._plan.features
+        if batched:
+            return (format_batch(frame, features, "pandas") for frame in self._batches(batch_size))
+        result: pd.DataFrame = format_batch(collect_rows(self._plan), features, "pandas")
+        return result
 
     def to_arrow(self) -> pa.Table:
         """Run the plan into an Arrow table carrying the ``huggingface`` features metadata.
@@ -181,16 +217,26 @@ class DatasetOutputs(DatasetState):
         frame = collect_rows(plan)
         return plan.run(lambda: to_python_rows(frame, plan.features))
 
-    def to_dict(self) -> dict[str, list[Any]]:
-        """All columns as lists (images decoded).
+    def to_dict(
+        self, batch_size: int | None = None, batched: bool = False
+    ) -> dict[str, list[Any]] | Iterator[dict[str, list[Any]]]:
+        """All columns as lists (images decoded); with ``batched=True`` an iterator of such
+        dicts of ``batch_size`` rows (1000).
 
         Examples
         --------
         >>> from crucible_polars import Dataset
         >>> Dataset.from_dict({"a": [1, 2]}).to_dict()
         {'a': [1, 2]}
+        >>> list(Dataset.from_dict({"a": [1, 2, 3]}).to_dict(batch_size=2, batched=True))
+        [{'a': [1, 2]}, {'a': [3]}]
         """
         plan = self._plan
+        if batched:
+            return (
+                plan.run(partial(format_batch, frame, plan.features, "python"))
+                for frame in self._batches(batch_size)
+            )
         frame = collect_rows(plan)
         result: dict[str, list[Any]] = plan.run(
             lambda: format_batch(frame, plan.features, "python")
@@ -198,24 +244,74 @@ class DatasetOutputs(DatasetState):
         return result
 
     # ------------------------------------------------------------------ files
-    def to_parquet(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
-        """Stream the plan into one parquet file, with the features ``datasets`` reads back.
+    def _write(
+        self,
+        path_or_buf: str | os.PathLike[str] | BinaryIO,
+        to_path: Callable[[str], Any],
+        to_buffer: Callable[[BinaryIO], Any],
+        options: Mapping[str, Any],
+    ) -> int:
+        """Write to a path (atomically) or a binary file object; the number of bytes written."""
+        unknown = [k for k in options if k not in ("batch_size", "num_proc", "storage_options")]
+        if unknown:  # pragma: no cover - guarded by the callers' signatures
+            raise TypeError(f"Unexpected arguments {unknown}")
+        if options.get("storage_options"):
+            raise NotImplementedError(
+                "storage_options is not supported here: write locally, then upload the file."
+            )
+        if isinstance(path_or_buf, (str, os.PathLike)):
+            target = Path(path_or_buf)
+            writers.atomic_write(target, lambda tmp: self._plan.run(lambda: to_path(tmp)))
+            return target.stat().st_size
+        counter = _CountingWriter(path_or_buf)
+        self._plan.run(lambda: to_buffer(counter))  # type: ignore[arg-type]
+        return counter.written
 
-        Written to a temporary name and renamed, so a failure leaves nothing half-written.
+    def to_parquet(
+        self,
+        path_or_buf: str | os.PathLike[str] | BinaryIO,
+        batch_size: int | None = None,
+        storage_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """Stream the plan into one parquet file (a path, written atomically, or a binary
+        file object), with the features ``datasets`` reads back; returns the bytes written.
 
         Examples
         --------
         >>> from crucible_polars import Dataset
-        >>> import tempfile
+        >>> import io, tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
-        >>> Dataset.from_dict({"a": [1]}).to_parquet(path)
+        >>> Dataset.from_dict({"a": [1]}).to_parquet(path) > 0
+        True
         >>> pl.read_parquet(path)["a"].to_list()
         [1]
+        >>> buffer = io.BytesIO()
+        >>> Dataset.from_dict({"a": [1]}).to_parquet(buffer) == len(buffer.getvalue())
+        True
         """
-        writers.write_parquet_file(self._plan, self._info, path, **kwargs)
+        plan = streamable(self._plan)
+        schema = writers.parquet_arrow_schema(plan, self._info)
+        if batch_size:
+            kwargs["batch_rows"] = batch_size
+        return self._write(
+            path_or_buf,
+            lambda tmp: write_parquet(plan.lf, tmp, schema, **kwargs),
+            lambda buf: write_parquet(plan.lf, buf, schema, **kwargs),  # type: ignore[arg-type]
+            {"storage_options": storage_options},
+        )
 
-    def to_json(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
-        """Stream the plan into a JSON lines file (what ``datasets``' ``to_json`` writes).
+    def to_json(
+        self,
+        path_or_buf: str | os.PathLike[str] | BinaryIO,
+        batch_size: int | None = None,
+        num_proc: int | None = None,
+        storage_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """Stream the plan into JSON lines (what ``datasets``' ``to_json`` writes), to a path
+        or a binary file object; returns the bytes written. ``num_proc`` is accepted for
+        ``datasets`` code: Polars writes with all cores.
 
         Examples
         --------
@@ -223,16 +319,52 @@ class DatasetOutputs(DatasetState):
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.jsonl")
         >>> Dataset.from_dict({"a": [1]}).to_json(path)
+        8
         >>> open(path).read()
         '{"a":1}\\n'
         """
         plan = streamable(self._plan)
-        writers.atomic_write(
-            Path(path), lambda tmp: plan.run(lambda: plan.lf.sink_ndjson(tmp, **kwargs))
+        lines, orient = kwargs.pop("lines", True), kwargs.pop("orient", "records")
+        if orient != "records" or kwargs.pop("force_ascii", False):
+            raise NotImplementedError(
+                "to_json writes records as UTF-8 (orient='records', force_ascii=False); "
+                "for other layouts use ds.to_pandas().to_json(...)."
+            )
+        if not lines:  # one JSON array, as pandas writes it: the rows are collected
+
+            def to_array(buf: BinaryIO) -> None:
+                buf.write(collect_rows(plan).write_json().encode())
+                buf.write(b"\n")
+
+            def to_array_file(tmp: str) -> None:
+                with open(tmp, "wb") as file:
+                    to_array(file)
+
+            return self._write(
+                path_or_buf, to_array_file, to_array, {"storage_options": storage_options}
+            )
+
+        def to_buffer(buf: BinaryIO) -> None:
+            for frame in self._batches(batch_size):
+                frame.write_ndjson(buf, **kwargs)
+
+        return self._write(
+            path_or_buf,
+            lambda tmp: plan.lf.sink_ndjson(tmp, **kwargs),
+            to_buffer,
+            {"storage_options": storage_options},
         )
 
-    def to_csv(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
-        """Stream the plan into a CSV file with a header.
+    def to_csv(
+        self,
+        path_or_buf: str | os.PathLike[str] | BinaryIO,
+        batch_size: int | None = None,
+        num_proc: int | None = None,
+        storage_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """Stream the plan into a CSV file with a header, to a path or a binary file object;
+        returns the bytes written.
 
         Examples
         --------
@@ -240,12 +372,26 @@ class DatasetOutputs(DatasetState):
         >>> import tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "a.csv")
         >>> Dataset.from_dict({"a": [1]}).to_csv(path)
+        4
         >>> open(path).read()
         'a\\n1\\n'
         """
         plan = streamable(self._plan)
-        writers.atomic_write(
-            Path(path), lambda tmp: plan.run(lambda: plan.lf.sink_csv(tmp, **kwargs))
+        if kwargs.pop("index", False):
+            raise NotImplementedError(
+                "to_csv(index=True) is not supported: a dataset has no index; add one with "
+                'ds.with_columns(pl.int_range(pl.len()).alias("index")).'
+            )
+
+        def to_buffer(buf: BinaryIO) -> None:
+            for index, frame in enumerate(self._batches(batch_size)):
+                frame.write_csv(buf, include_header=index == 0, **kwargs)
+
+        return self._write(
+            path_or_buf,
+            lambda tmp: plan.lf.sink_csv(tmp, **kwargs),
+            to_buffer,
+            {"storage_options": storage_options},
         )
 
     def save_to_disk(self, path: str | os.PathLike[str], *, num_shards: int = 1) -> None:
@@ -264,4 +410,26 @@ class DatasetOutputs(DatasetState):
         >>> cp.load_from_disk(path)["a"]
         [1, 2]
         """
-        writers.save_dataset(self._plan, self._info, self._split, path, num_shards=num_shards)
+        plan = embed_image_files(self._plan)  # the saved copy stands alone, as in datasets
+        writers.save_dataset(plan, self._info, self._split, path, num_shards=num_shards)
+
+
+DEFAULT_BATCH_SIZE = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE
+
+
+class _CountingWriter(io.RawIOBase):
+    """A binary file object that passes writes on and counts the bytes."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        super().__init__()
+        self._target = target
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self._target.write(view.tobytes())
+        self.written += view.nbytes
+        return view.nbytes

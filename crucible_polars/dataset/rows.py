@@ -15,7 +15,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,6 +54,13 @@ class DatasetRows(DatasetState):
         [12, 10]
         """
         check_options(options, "select")
+        if isinstance(indices, str) or (
+            isinstance(indices, Sequence) and indices and all(isinstance(i, str) for i in indices)
+        ):
+            raise TypeError(
+                f"select takes row indices, got column names {indices!r}: to keep columns "
+                "write ds.select_columns(...) (Polars' select is ds.lazy().select(...))."
+            )
         return self._with(sampling.select(self._plan, indices))
 
     def take(self, n: int) -> Dataset:
@@ -87,9 +94,9 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": [1, 2]}).repeat(2)["a"]
         [1, 2, 1, 2]
         """
-        if num_times is None or num_times < 0:
-            raise ValueError(f"repeat needs a number of times >= 0, got {num_times}.")
-        if num_times == 0:
+        if num_times is None:
+            raise ValueError("repeat needs a number of times >= 0, got None.")
+        if num_times <= 0:  # datasets: a negative count gives an empty dataset too
             return self.take(0)
         return self._with(combine.concatenate_plans([self._plan] * num_times))
 

@@ -29,7 +29,7 @@ from ..errors import ColumnNotFoundError, ExtraColumnsError, FeatureCastError
 from .arrays import ArrayXD
 from .class_label import ClassLabel
 from .features import Features
-from .media import Audio, Image
+from .media import Audio, Image, encode_image_arrays
 from .nested import (
     FeatureType,
     Json,
@@ -147,6 +147,8 @@ def _cast_expr(
             return pl.when(expr.is_not_null()).then(
                 pl.struct(bytes_expr.alias("bytes"), path_expr.alias("path"))
             )
+        if isinstance(feature, Image) and isinstance(src, (pl.List, pl.Array)):  # pixel arrays
+            return expr.map_batches(encode_image_arrays, return_dtype=feature_to_polars(feature))
         if not isinstance(src, pl.Struct):
             raise _structural_error(column, path, src, feature)
     if isinstance(feature, _STORED_AS_STORAGE):  # Image/Audio given a struct, the others any dtype
@@ -220,13 +222,11 @@ def _cast_class_label(
         return _guard(result, bad, text, message, pl.Int64())
     if src.is_integer() or isinstance(src, pl.Boolean):
         ids_expr = expr.cast(pl.Int64, strict=True)
-        bad = (ids_expr < -1) | (ids_expr >= n)
+        bad = ids_expr >= n  # negative ids (-1, -100 "ignore") pass, as in datasets
         return _guard(ids_expr, bad, ids_expr, message, pl.Int64())
     if src.is_float() or src.is_decimal():
         number = expr.cast(pl.Float64)
-        bad = number.is_not_null() & (
-            number.is_nan() | (number != number.floor()) | (number < -1) | (number >= n)
-        )
+        bad = number.is_not_null() & (number.is_nan() | (number != number.floor()) | (number >= n))
         result = pl.when(bad).then(None).otherwise(number).cast(pl.Int64, strict=True)
         return _guard(result, bad, number, message, pl.Int64())
     raise _structural_error(column, path, src, feature)

@@ -99,6 +99,17 @@ class ClassLabel(FeatureBase):
         """
         return len(self.names)
 
+    @property
+    def dtype(self) -> str:
+        """The storage dtype name, ``"int64"`` (as ``datasets.ClassLabel.dtype``).
+
+        Examples
+        --------
+        >>> ClassLabel(num_classes=2).dtype
+        'int64'
+        """
+        return "int64"
+
     def _mapping(self) -> dict[str, int]:
         return {str(name): i for i, name in enumerate(self.names)}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -27,6 +27,7 @@ from .convert import (
     feature_from_polars,
     read_huggingface_metadata,
 )
+from .encode import encode_nested_example, reorder_fields
 from .media import Image
 from .nested import (
     FeatureType,
@@ -377,3 +378,62 @@ class Features(dict[str, FeatureType]):
             if not changed:
                 break
         return Features(copy.deepcopy(current))
+
+    # -- encoding -------------------------------------------------------------------------
+
+    def encode_example(self, example: Mapping[str, Any]) -> dict[str, Any]:
+        """Encode one row as ``datasets`` stores it (ClassLabel names to ids, images to
+        ``{bytes, path}``, values cast and checked).
+
+        Examples
+        --------
+        >>> from crucible_polars.features import ClassLabel, Value
+        >>> features = Features({"label": ClassLabel(names=["neg", "pos"]), "n": Value("int32")})
+        >>> features.encode_example({"label": "pos", "n": "3"})
+        {'label': 1, 'n': 3}
+        """
+        result: dict[str, Any] = encode_nested_example(dict(self), dict(example))
+        return result
+
+    def encode_column(self, column: Sequence[Any], column_name: str) -> list[Any]:
+        """Encode the values of one column.
+
+        Examples
+        --------
+        >>> from crucible_polars.features import ClassLabel
+        >>> Features({"label": ClassLabel(names=["a", "b"])}).encode_column(["b", 0], "label")
+        [1, 0]
+        """
+        feature = self[column_name]
+        return [encode_nested_example(feature, value) for value in column]
+
+    def encode_batch(self, batch: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+        """Encode a batch ``{column: values}``; its columns must be exactly these features'.
+
+        Examples
+        --------
+        >>> from crucible_polars.features import ClassLabel
+        >>> Features({"label": ClassLabel(names=["a", "b"])}).encode_batch({"label": ["b"]})
+        {'label': [1]}
+        """
+        if set(batch) != set(self):
+            raise ValueError(f"Column mismatch between batch {set(batch)} and features {set(self)}")
+        return {name: self.encode_column(values, name) for name, values in batch.items()}
+
+    def reorder_fields_as(self, other: Features) -> Features:
+        """These features with struct fields in the order of ``other``'s (as ``datasets``).
+
+        Raises
+        ------
+        ValueError
+            When the two do not have the same structure.
+
+        Examples
+        --------
+        >>> from crucible_polars.features import Value
+        >>> f1 = Features({"root": {"a": Value("string"), "b": Value("string")}})
+        >>> f2 = Features({"root": {"b": Value("string"), "a": Value("string")}})
+        >>> f1.reorder_fields_as(f2)
+        Features({'root': {'b': Value('string'), 'a': Value('string')}})
+        """
+        return Features(reorder_fields(dict(self), dict(other)))

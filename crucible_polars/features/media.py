@@ -8,20 +8,124 @@ True
 
 from __future__ import annotations
 
+import io
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from .base import FeatureBase
 
-__all__ = ["Audio", "Image"]
+__all__ = ["Audio", "Image", "encode_image", "encode_image_arrays"]
 
 _BYTES_PATH_ARROW = pa.struct({"bytes": pa.binary(), "path": pa.string()})
 
 
 def _bytes_path_polars() -> pl.DataType:
     return pl.Struct({"bytes": pl.Binary(), "path": pl.String()})
+
+
+def _image_to_bytes(image: Any) -> bytes:
+    """PIL image to bytes: its own format when PIL can write it, else PNG (TIFF for odd modes)."""
+    buffer = io.BytesIO()
+    writable = {"PNG", "JPEG", "TIFF", "BMP", "GIF", "WEBP"}
+    fmt = image.format if image.format in writable else None
+    if fmt is None:
+        fmt = "PNG" if image.mode in ("1", "L", "LA", "RGB", "RGBA") else "TIFF"
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def _array_to_image(array: np.ndarray) -> Any:
+    import PIL.Image
+
+    if array.ndim == 3 or array.dtype.kind not in "uif" or array.dtype == np.float16:
+        if array.dtype.kind not in "ui" and array.ndim == 3:
+            raise TypeError(
+                f"Unsupported array dtype {array.dtype} for image encoding: a multi-channel "
+                "image must hold integers (uint8)."
+            )
+        array = array.astype(np.uint8)
+    elif array.dtype.kind == "i" and array.dtype.itemsize > 4:
+        array = array.astype(np.int32)
+    elif array.dtype.kind == "u" and array.dtype.itemsize > 1:
+        array = array.astype(np.uint16 if array.dtype.itemsize == 2 else np.int32)
+    elif array.dtype.kind == "f":
+        array = array.astype(np.float32)
+    return PIL.Image.fromarray(array)
+
+
+def encode_image(value: Any) -> dict[str, Any]:
+    """One image value as the ``{bytes, path}`` struct ``datasets`` stores.
+
+    A path or ``Path`` is kept as a path, bytes as bytes, a numpy array (or nested list) or a
+    PIL image becomes PNG/TIFF bytes (a PIL image opened from a file keeps its path), and a
+    ``{bytes, path}`` dict is kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(encode_image(np.zeros((2, 2, 3), dtype=np.uint8)))
+    ['bytes', 'path']
+    >>> encode_image("cat.png")
+    {'bytes': None, 'path': 'cat.png'}
+    """
+    import PIL.Image
+
+    if isinstance(value, list):
+        value = np.array(value)
+    if isinstance(value, str):
+        return {"bytes": None, "path": value}
+    if isinstance(value, Path):
+        return {"bytes": None, "path": str(value.absolute())}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytes": bytes(value), "path": None}
+    if isinstance(value, np.ndarray):
+        return {"bytes": _image_to_bytes(_array_to_image(value)), "path": None}
+    if isinstance(value, PIL.Image.Image):
+        filename = getattr(value, "filename", "")
+        if filename:
+            return {"bytes": None, "path": str(filename)}
+        return {"bytes": _image_to_bytes(value), "path": None}
+    if isinstance(value, Mapping):
+        data, path = value.get("bytes"), value.get("path")
+        if path is not None and os.path.isfile(path):
+            return {"bytes": None, "path": path}
+        if data is not None or path is not None:
+            return {"bytes": data, "path": path}
+        raise ValueError(
+            f"An image sample should have one of 'path' or 'bytes' but they are missing or "
+            f"None in {value}."
+        )
+    raise TypeError(
+        f"Cannot encode a {type(value).__name__} as an Image: give a path, bytes, a numpy "
+        "array, a PIL image or a {'bytes': ..., 'path': ...} dict."
+    )
+
+
+def encode_image_arrays(series: pl.Series) -> pl.Series:
+    """A column of pixel arrays (nested lists) as image structs, each encoded by
+    :func:`encode_image` with the column's numeric dtype.
+
+    Examples
+    --------
+    >>> column = pl.Series([[[0, 255], [255, 0]]], dtype=pl.List(pl.List(pl.UInt8)))
+    >>> sorted(encode_image_arrays(column).struct.fields)
+    ['bytes', 'path']
+    """
+    leaf = series.dtype
+    while isinstance(leaf, (pl.List, pl.Array)):
+        leaf = leaf.inner  # type: ignore[assignment]
+    dtype = pl.Series([], dtype=leaf).to_numpy().dtype
+    values = [
+        None if v is None else encode_image(np.asarray(v, dtype=dtype)) for v in series.to_list()
+    ]
+    return pl.Series(series.name, values, dtype=_bytes_path_polars())
 
 
 @dataclass
@@ -57,6 +161,17 @@ class Image(FeatureBase):
     def to_polars(self) -> pl.DataType:
         """Return the Polars dtype, ``Struct({'bytes': Binary, 'path': String})``."""
         return _bytes_path_polars()
+
+    def encode_example(self, value: Any) -> dict[str, Any]:
+        """Encode a path, ``Path``, bytes, numpy array, PIL image or ``{bytes, path}`` dict
+        into the stored struct (as ``datasets.Image.encode_example``).
+
+        Examples
+        --------
+        >>> Image().encode_example(b"raw")
+        {'bytes': b'raw', 'path': None}
+        """
+        return encode_image(value)
 
 
 @dataclass

@@ -320,14 +320,17 @@ def flatten(plan: Plan, max_depth: int = 16) -> Plan:
     ['a.b', 'a.c.d', 'e']
     """
     lf = plan.lf
+    flat = plan.features.flatten(max_depth=max_depth)
     for _ in range(1, max_depth):
         schema = lf.collect_schema()
-        structs = [n for n, t in schema.items() if isinstance(t, pl.Struct)]
+        # Only dict features split: an Image's {bytes, path} struct stays whole, as datasets.
+        structs = [n for n, t in schema.items() if isinstance(t, pl.Struct) and n not in flat]
         if not structs:
             break
         exprs: list[pl.Expr] = []
         for name, dtype in schema.items():
-            if isinstance(dtype, pl.Struct):
+            if name in structs:
+                assert isinstance(dtype, pl.Struct)
                 exprs.extend(
                     pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
                     for f in dtype.fields
@@ -336,7 +339,6 @@ def flatten(plan: Plan, max_depth: int = 16) -> Plan:
                 exprs.append(pl.col(name))
         lf = lf.select(exprs)
     names = lf.collect_schema().names()
-    flat = plan.features.flatten(max_depth=max_depth)
     inferred = Features.from_polars(lf.collect_schema())
     features = Features({n: flat[n] if n in flat else inferred[n] for n in names})
     return plan.derive(lf, features, num_rows=plan.known_rows())

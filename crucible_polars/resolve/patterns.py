@@ -7,6 +7,7 @@ twice. The rules mirror ``datasets.data_files`` (fsspec >= 2023.12 glob semantic
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -14,7 +15,9 @@ from pathlib import PurePosixPath
 
 from fsspec.utils import glob_translate
 
-DataFilesSpec = str | Sequence[str] | Mapping[str, "str | Sequence[str]"]
+DataFilesSpec = (
+    str | os.PathLike[str] | Sequence[str] | Mapping[str, "str | os.PathLike[str] | Sequence[str]"]
+)
 
 SPLIT_KEYWORDS: dict[str, list[str]] = {
     "train": ["train", "training"],
@@ -142,11 +145,11 @@ def normalize_data_files(data_files: DataFilesSpec) -> dict[str, list[str]]:
     >>> normalize_data_files([{"split": "test", "path": "t.csv"}])
     {'test': ['t.csv']}
     """
-    if isinstance(data_files, str):
-        return {"train": [data_files]}
+    if isinstance(data_files, (str, os.PathLike)):
+        return {"train": [os.fspath(data_files)]}
     if isinstance(data_files, Mapping):
         return {
-            str(k): [v] if isinstance(v, str) else [str(x) for x in v]
+            str(k): [os.fspath(v)] if isinstance(v, (str, os.PathLike)) else [str(x) for x in v]
             for k, v in data_files.items()
         }
     items = list(data_files)
