@@ -287,6 +287,22 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
         """
         return self._apply("flatten_indices")
 
+    def to_ray(self, **kwargs: Any) -> dict[str, Any]:
+        """:meth:`Dataset.to_ray` per split: ``{split: ray.data.Dataset}``.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :meth:`Dataset.to_ray` (``decode=``, ``token=``).
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> DatasetDict(a=Dataset.from_dict({"x": [1]})).to_ray()["a"].count()  # doctest: +SKIP
+        1
+        """
+        return {k: ds.to_ray(**kwargs) for k, ds in self.items()}
+
     def cache(self) -> DatasetDict:
         """:meth:`Dataset.cache` on every split (each materialized in memory once).
 

@@ -64,7 +64,7 @@ class DatasetDictIO(dict[str, "Dataset"]):
         ... )
         >>> dd.save_to_disk(path, num_shards={"train": 2, "test": 1})
         >>> sorted(os.listdir(os.path.join(path, "train")))[:2]
-        ['data-00000-of-00002.parquet', 'data-00001-of-00002.parquet']
+        ['data-00000-of-00002.arrow', 'data-00001-of-00002.arrow']
         >>> cp.load_from_disk(path).num_rows
         {'train': 2, 'test': 1}
         """

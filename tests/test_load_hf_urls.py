@@ -67,7 +67,8 @@ def test_hf_data_files_go_through_the_configured_endpoint(
         cache_dir=tmp_path,
     )
     assert list(streamed) == rows
-    assert loopback_only, "nothing was requested from the test Hub"
+    # every request reached the test Hub (connections may be reused, so count its requests)
+    assert hub.count(None, repo) > 0, "nothing was requested from the test Hub"
 
 
 def test_hf_url_on_the_parquet_branch_and_missing_files(

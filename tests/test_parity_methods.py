@@ -152,7 +152,7 @@ def test_dataset_dict_files_and_shards(tmp_path: Path) -> None:
     theirs.save_to_disk(str(tmp_path / "theirs"), num_shards={"train": 2, "test": 1})
     back = cp.DatasetDict.load_from_disk(tmp_path / "ours")
     back_theirs = hf.DatasetDict.load_from_disk(str(tmp_path / "theirs"))
-    assert len(list((tmp_path / "ours" / "train").glob("*.parquet"))) == 2
+    assert len(list((tmp_path / "ours" / "train").glob("*.arrow"))) == 2
     for split in files:
         assert_same(back[split][:], back_theirs[split][:])
     with back.formatted_as("numpy"), back_theirs.formatted_as("numpy"):
