@@ -41,6 +41,10 @@ from typing import IO, Any
 import cloudpickle
 import polars as pl
 
+from crucible_polars.logging import get_logger
+
+logger = get_logger(__name__)
+
 Job = Callable[[pl.DataFrame, int, "list[str] | None", int], pl.DataFrame]
 """``job(frame, offset, wanted, rank)``: the output frame of a group of batches."""
 
@@ -186,6 +190,7 @@ class WorkerPool:
     """
 
     def __init__(self, size: int) -> None:
+        logger.info("Starting %d worker processes for num_proc=%d", size, size)
         self.workers = [_Worker(rank) for rank in range(size)]
         self.broken = False
 
