@@ -4,7 +4,10 @@ what happened. Also the progress bar of ``desc=``."""
 
 from __future__ import annotations
 
+import runpy
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -123,3 +126,15 @@ def test_progress_env_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cp.are_progress_bars_disabled()
     monkeypatch.setenv("HF_DATASETS_DISABLE_PROGRESS_BARS", "0")
     assert not cp.are_progress_bars_disabled()
+
+
+def test_bench_map_runs_on_a_tiny_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_map.py"
+    monkeypatch.setenv("BENCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.syspath_prepend(str(script.parent))
+    monkeypatch.setattr(sys, "argv", [str(script), "--rows", "2000", "--repeats", "1"])
+    runpy.run_path(str(script), run_name="__main__")
+    shown = capsys.readouterr().out
+    assert "| map python (rows)" in shown and "ours np1/ours np2 (>=1.6)" in shown
