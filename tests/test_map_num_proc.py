@@ -12,6 +12,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import crucible_polars as cp
 from crucible_polars.udf.parallel import WorkerError, run_ordered
@@ -138,3 +140,27 @@ def test_bench_map_runs_on_a_tiny_table(
     runpy.run_path(str(script), run_name="__main__")
     shown = capsys.readouterr().out
     assert "| map python (rows)" in shown and "ours np1/ours np2 (>=1.6)" in shown
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.integers(1, 3_000),
+    batch_size=st.integers(1, 700),
+    batched=st.booleans(),
+    num_proc=st.integers(2, 3),
+)
+def test_num_proc_identical_generated(
+    rows: int, batch_size: int, batched: bool, num_proc: int
+) -> None:
+    ds = cp.Dataset.from_dict({"i": list(range(rows))})
+
+    def tag(batch: dict[str, Any], indices: list[int]) -> dict[str, Any]:
+        return {"first": [indices[0]] * len(indices), "size": [len(indices)] * len(indices)}
+
+    def each(row: dict[str, Any], index: int) -> dict[str, Any]:
+        return {"first": index, "size": 1}
+
+    fn = tag if batched else each
+    one = ds.map(fn, batched=batched, batch_size=batch_size, with_indices=True)
+    many = ds.map(fn, batched=batched, batch_size=batch_size, with_indices=True, num_proc=num_proc)
+    assert many.to_polars().equals(one.to_polars())
