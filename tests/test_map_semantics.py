@@ -282,3 +282,20 @@ def test_map_output_types_as_datasets(table: tuple[Data, dict[str, str]], how: s
     data, kinds = table
     theirs, ours = _both(data, OUTPUTS[how], kinds)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("original", [True, False])
+@pytest.mark.parametrize("returns", ["batch", "read column"])
+def test_try_original_type_keeps_untouched_columns(original: bool, returns: str) -> None:
+    out = []
+    for module in (datasets, cp):
+        features = module.Features(
+            {"y": module.ClassLabel(names=["n", "p"]), "a": module.Value("int32")}
+        )
+        ds = module.Dataset.from_dict({"y": [0, 1], "a": [1, 2]}, features=features)
+
+        def fn(batch: dict[str, Any]) -> dict[str, Any]:
+            return batch if returns == "batch" else {"a": batch["a"]}
+
+        out.append(_result(ds.map(fn, batched=True, try_original_type=original)))
+    assert out[1] == out[0]

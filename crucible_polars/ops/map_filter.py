@@ -285,11 +285,11 @@ def map_with_function(
         size, drop_last_batch = max(plan.row_count(), 1), False
     if not batched:
         drop_last_batch = False
-    builder = OutputBuilder(call, removed)
+    original = try_original_type is not False or not batched  # datasets: batched only
+    builder = OutputBuilder(call, removed, original)
     run = Run(call.label, num_proc, desc, plan.known_rows())
     if features is not None:
         return _to_features(plan, call, builder, Features(features), size, drop_last_batch, run)
-    original = try_original_type is not False or not batched  # datasets: batched only
     return _inferred(plan, call, builder, removed, size, drop_last_batch, run, original)
 
 
@@ -336,8 +336,9 @@ def _inferred(
     if produced is None:
         return plan
     merged = builder.merge(first, 0, produced)
+    returned = [c for c in produced if c not in builder.untouched]  # untouched: kept as is
     schema, out_features = infer_output_schema(
-        merged, plan.features, first, produced=list(produced), original_type=original_type
+        merged, plan.features, first, produced=returned, original_type=original_type
     )
     whole = isinstance(produced, WholeTable)
     passthrough = (

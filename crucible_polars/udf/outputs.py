@@ -61,6 +61,9 @@ class OutputBuilder:
         How the function was called (its input Features, and how errors name it).
     remove_columns
         Input columns dropped from the output (unless the function returns them).
+    original_type
+        ``try_original_type``: ``False`` re-types every value the function read and
+        returned (no pass-through of unchanged values), as ``datasets`` does.
 
     Examples
     --------
@@ -71,9 +74,13 @@ class OutputBuilder:
     [{'n': 3}]
     """
 
-    def __init__(self, call: FunctionCall, remove_columns: Sequence[str] = ()) -> None:
+    def __init__(
+        self, call: FunctionCall, remove_columns: Sequence[str] = (), original_type: bool = True
+    ) -> None:
         self.call = call
         self.remove = set(remove_columns)
+        self.original_type = original_type
+        self.untouched: set[str] = set()  # of the last batch: returned, never read
 
     def _series(self, name: str, values: Any, offset: int, height: int) -> pl.Series:
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
@@ -99,7 +106,7 @@ class OutputBuilder:
         self, frame: pl.DataFrame, name: str, values: Any, given: list[Any] | None
     ) -> bool:
         """Whether output ``values`` are the input values handed out, unchanged."""
-        if given is None or name not in frame.columns:
+        if given is None or name not in frame.columns or not self.original_type:
             return False
         if not _immutable_values(frame.schema[name], self.call.features.get(name)):
             return False
@@ -141,6 +148,7 @@ class OutputBuilder:
         untouched = lazy.untouched() if lazy is not None and output is lazy else set()
         unread = lazy.unread() if lazy is not None and output is lazy else set()
         given = lazy.converted if lazy is not None else {}
+        self.untouched = untouched
         columns: dict[str, pl.Series] = {}
         for name in output:
             if lazy is not None and output is lazy and name in self.remove:
