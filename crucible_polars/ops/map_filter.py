@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -49,7 +50,7 @@ from crucible_polars.udf import (
     infer_output_schema,
     rank_for,
 )
-from crucible_polars.udf.jobs import FilterJob, MapJob
+from crucible_polars.udf.jobs import BatchJob, FilterJob, MapJob
 from crucible_polars.udf.outputs import WholeTable
 from crucible_polars.udf.parallel import Run, check_num_proc, check_picklable, run_ordered
 
@@ -121,13 +122,9 @@ def coalesce(frames: Iterator[pl.DataFrame], first: int, most: int) -> Iterator[
         yield pl.concat(pending)
 
 
-Job = Callable[[pl.DataFrame, int, "list[str] | None"], pl.DataFrame]
-"""``job(group, first_row, wanted_columns)``: the output frame of a group of whole batches."""
-
-
 def _batch_source(
     plan: Plan,
-    job: Job,
+    job: BatchJob,
     schema: pl.Schema,
     run: Run,
     *,
@@ -142,7 +139,8 @@ def _batch_source(
     all of them); ``sample``, a first input batch, sizes the chunks read (:func:`read_rows`).
     With ``run.parallel`` the groups go to worker processes, outputs kept in order.
     """
-    payload = check_picklable(job, run.label) if run.parallel else None
+    slim = job.slimmed()  # in workers: answers only what the main process lacks
+    payload = check_picklable(slim, run.label) if run.parallel else None
 
     def produce(wanted: list[str] | None) -> Iterator[pl.DataFrame]:
         needed = reads(wanted) if reads is not None and wanted is not None else None
@@ -162,7 +160,15 @@ def _batch_source(
 
         cut = wanted if needed is not None else None
         if payload is not None and run.num_proc is not None:
-            outputs = run_ordered(run.num_proc, payload, groups(), cut)
+            sent: deque[pl.DataFrame] = deque()  # groups in flight, to finish their answers
+
+            def keep(pairs: Iterator[tuple[pl.DataFrame, int]]) -> Iterator[tuple[Any, int]]:
+                for group, offset in pairs:
+                    sent.append(group)
+                    yield group, offset
+
+            answers = run_ordered(run.num_proc, payload, keep(groups()), cut)
+            outputs = (slim.finish(sent.popleft(), answer, cut) for answer in answers)
         else:
             outputs = (job(group, offset, cut) for group, offset in groups())
         with progress_bar(run.total, run.bar_text()) as bar:

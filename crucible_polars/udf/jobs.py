@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -31,6 +31,30 @@ from crucible_polars.udf.outputs import OutputBuilder, WholeTable, conform_batch
 
 Fetch = Callable[[str, int, int], pl.Series]
 """``fetch(column, first_row, rows)``: read an input column the batch left out."""
+
+KEEP = "__keep__"
+"""The column of a slim filter job's answer: which rows of the group to keep."""
+
+
+class BatchJob(Protocol):
+    """What a job is: run on a group (anywhere), then finished where the group was read.
+
+    With ``slim`` set (in worker processes), a job answers only what the group does not
+    already hold (a ``map``'s new columns, a ``filter``'s mask), and :meth:`finish`, run in
+    the process that read the group, completes the output: less data sent back.
+    """
+
+    slim: bool
+
+    def __call__(
+        self, group: pl.DataFrame, offset: int, wanted: list[str] | None, rank: int | None = None
+    ) -> pl.DataFrame: ...
+
+    def finish(
+        self, group: pl.DataFrame, answer: pl.DataFrame, wanted: list[str] | None
+    ) -> pl.DataFrame: ...
+
+    def slimmed(self) -> BatchJob: ...
 
 
 def _with_rank(call: FunctionCall, rank: int | None) -> FunctionCall:
@@ -61,16 +85,26 @@ class FilterJob:
 
     call: FunctionCall
     batch_size: int
+    slim: bool = False
 
     def __call__(
         self, group: pl.DataFrame, offset: int, wanted: list[str] | None, rank: int | None = None
     ) -> pl.DataFrame:
         call = _with_rank(self.call, rank)
-        kept = [
-            batch.filter(filter_mask(call, batch, offset + start))
-            for batch, start in _groups(group, self.batch_size)
-        ]
-        return pl.concat(kept) if len(kept) > 1 else kept[0]
+        batches = _groups(group, self.batch_size)
+        masks = [filter_mask(call, batch, offset + start) for batch, start in batches]
+        mask = pl.concat(masks) if len(masks) > 1 else masks[0]
+        return pl.DataFrame({KEEP: mask}) if self.slim else group.filter(mask)
+
+    def slimmed(self) -> FilterJob:
+        """This job answering the mask only (for worker processes)."""
+        return replace(self, slim=True)
+
+    def finish(
+        self, group: pl.DataFrame, answer: pl.DataFrame, wanted: list[str] | None
+    ) -> pl.DataFrame:
+        """The kept rows of ``group`` (a slim job answered the mask only)."""
+        return group.filter(answer[KEEP]) if self.slim else answer
 
 
 @dataclass
@@ -106,6 +140,7 @@ class MapJob:
     columns: list[str] | None = None
     fetch: Fetch | None = None
     read_by_function: set[str] | None = None
+    slim: bool = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -171,4 +206,26 @@ class MapJob:
             self.batch(call, batch, offset + start, wanted)
             for batch, start in _groups(group, self.batch_size)
         ]
-        return pl.concat(outs) if len(outs) > 1 else outs[0]
+        out = pl.concat(outs) if len(outs) > 1 else outs[0]
+        return out.drop(self._rejoined(out.columns)) if self.slim else out
+
+    def _rejoined(self, columns: list[str]) -> list[str]:
+        """The output columns a slim answer leaves out: input columns passed through."""
+        return [c for c in self.passthrough if c in columns] if self.keeps_rows else []
+
+    def slimmed(self) -> MapJob:
+        """This job answering without the passed-through columns (for worker processes)."""
+        return replace(self, slim=True)
+
+    def finish(
+        self, group: pl.DataFrame, answer: pl.DataFrame, wanted: list[str] | None
+    ) -> pl.DataFrame:
+        """The output of ``group``: a slim answer completed with the passed-through columns."""
+        if not self.slim:
+            return answer
+        order = list(wanted) if wanted is not None else self.schema.names()
+        kept = self._rejoined(order)
+        if not kept:
+            return answer
+        inputs = group.select(kept).cast({c: self.schema[c] for c in kept})
+        return inputs.hstack(answer.get_columns()).select(order)
