@@ -42,6 +42,7 @@ import cloudpickle
 import polars as pl
 
 from crucible_polars.logging import get_logger
+from crucible_polars.udf.worker import pack, unpack
 
 logger = get_logger(__name__)
 
@@ -152,8 +153,7 @@ class _Worker:
             self.answers.put(None)  # stays dead
             raise self._died()
         if answer[0] == "ok":
-            frame: pl.DataFrame = answer[1]
-            return frame
+            return unpack(answer[1])
         error = pickle.loads(answer[1])
         note = getattr(error, "add_note", None)  # Python >= 3.11
         if note is not None:
@@ -286,7 +286,7 @@ def run_ordered(
             worker.send(("job", payload))
         for k, (frame, offset) in enumerate(groups):
             worker = workers[k % num_proc]
-            worker.send(("task", frame, offset, wanted))
+            worker.send(("task", pack(frame), offset, wanted))
             pending.append(worker)
             if len(pending) >= IN_FLIGHT * num_proc:
                 yield pending.popleft().receive()

@@ -8,7 +8,7 @@ threads, and the user's ``__main__`` is not run again). It reads pickled message
 - ``("job", payload)``: a cloudpickled callable ``job(frame, offset, wanted, rank)`` that
   returns the output frame of a group of batches (the function and how to type its output);
 - ``("task", frame, offset, wanted)``: run the current job; answers ``("ok", frame)`` or
-  ``("error", exception, traceback_text)``.
+  ``("error", exception, traceback_text)``. Frames travel as Arrow IPC (:func:`pack`).
 
 It exits when its input closes (the parent ended or closed the pool).
 
@@ -19,19 +19,20 @@ Examples
 >>> import cloudpickle
 >>> job = cloudpickle.dumps(lambda frame, offset, wanted, rank: frame.with_columns(r=rank))
 >>> inbox = io.BytesIO()
->>> for message in [("job", job), ("task", pl.DataFrame({"a": [1]}), 0, None)]:
+>>> for message in [("job", job), ("task", pack(pl.DataFrame({"a": [1]})), 0, None)]:
 ...     pickle.dump(message, inbox)
 >>> _ = inbox.seek(0)
 >>> outbox = io.BytesIO()
 >>> serve(inbox, outbox, rank=3)
 >>> _ = outbox.seek(0)
 >>> kind, frame = pickle.load(outbox)
->>> kind, frame.to_dicts()
+>>> kind, unpack(frame).to_dicts()
 ('ok', [{'a': 1, 'r': 3}])
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import sys
@@ -39,6 +40,31 @@ import traceback
 from typing import IO, Any
 
 import cloudpickle
+import polars as pl
+
+
+def pack(frame: pl.DataFrame) -> Any:
+    """A frame for the pipe: uncompressed Arrow IPC bytes (cheaper than pickling a frame),
+    or the frame itself when IPC cannot hold it (Python object columns).
+
+    Examples
+    --------
+    >>> unpack(pack(pl.DataFrame({"a": [1]}))).to_dicts()
+    [{'a': 1}]
+    """
+    buffer = io.BytesIO()
+    try:
+        frame.write_ipc(buffer, compression="uncompressed")
+    except (pl.exceptions.PolarsError, TypeError, ValueError):
+        return frame
+    return buffer.getvalue()
+
+
+def unpack(packed: Any) -> pl.DataFrame:
+    """The frame :func:`pack` packed."""
+    if isinstance(packed, pl.DataFrame):
+        return packed
+    return pl.read_ipc(packed)
 
 
 def _error_message(error: BaseException) -> tuple[str, Any, str]:
@@ -72,7 +98,7 @@ def serve(inbox: IO[bytes], outbox: IO[bytes], rank: int) -> None:
             continue
         _, frame, offset, wanted = message
         try:
-            answer: tuple[Any, ...] = ("ok", job(frame, offset, wanted, rank))
+            answer: tuple[Any, ...] = ("ok", pack(job(unpack(frame), offset, wanted, rank)))
         except Exception as error:
             answer = _error_message(error)
         pickle.dump(answer, outbox, protocol=pickle.HIGHEST_PROTOCOL)
