@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -159,6 +159,7 @@ def _batch_source(
                 offset += group.height
 
         cut = wanted if needed is not None else None
+        answers: Iterator[pl.DataFrame] | None = None
         if payload is not None and run.num_proc is not None:
             sent: deque[pl.DataFrame] = deque()  # groups in flight, to finish their answers
 
@@ -171,10 +172,14 @@ def _batch_source(
             outputs = (slim.finish(sent.popleft(), answer, cut) for answer in answers)
         else:
             outputs = (job(group, offset, cut) for group, offset in groups())
-        with progress_bar(run.total, run.bar_text()) as bar:
-            for k, out in enumerate(outputs):
-                yield out
-                bar.update(sizes[k])
+        try:
+            with progress_bar(run.total, run.bar_text()) as bar:
+                for k, out in enumerate(outputs):
+                    yield out
+                    bar.update(sizes[k])
+        finally:
+            if isinstance(answers, Generator):
+                answers.close()  # an early stop: the workers' pending answers are drained
 
     return frame_source(produce, schema, run.label)
 
