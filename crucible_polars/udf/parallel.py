@@ -42,7 +42,7 @@ import cloudpickle
 import polars as pl
 
 from crucible_polars.logging import get_logger
-from crucible_polars.udf.worker import pack, unpack
+from crucible_polars.udf.transport import pack, unpack
 
 logger = get_logger(__name__)
 

@@ -8,7 +8,8 @@ threads, and the user's ``__main__`` is not run again). It reads pickled message
 - ``("job", payload)``: a cloudpickled callable ``job(frame, offset, wanted, rank)`` that
   returns the output frame of a group of batches (the function and how to type its output);
 - ``("task", frame, offset, wanted)``: run the current job; answers ``("ok", frame)`` or
-  ``("error", exception, traceback_text)``. Frames travel as Arrow IPC (:func:`pack`).
+  ``("error", exception, traceback_text)``. Frames travel as Arrow IPC
+  (:mod:`crucible_polars.udf.transport`).
 
 It exits when its input closes (the parent ended or closed the pool).
 
@@ -32,7 +33,6 @@ Examples
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import sys
@@ -40,31 +40,8 @@ import traceback
 from typing import IO, Any
 
 import cloudpickle
-import polars as pl
 
-
-def pack(frame: pl.DataFrame) -> Any:
-    """A frame for the pipe: uncompressed Arrow IPC bytes (cheaper than pickling a frame),
-    or the frame itself when IPC cannot hold it (Python object columns).
-
-    Examples
-    --------
-    >>> unpack(pack(pl.DataFrame({"a": [1]}))).to_dicts()
-    [{'a': 1}]
-    """
-    buffer = io.BytesIO()
-    try:
-        frame.write_ipc(buffer, compression="uncompressed")
-    except (pl.exceptions.PolarsError, TypeError, ValueError):
-        return frame
-    return buffer.getvalue()
-
-
-def unpack(packed: Any) -> pl.DataFrame:
-    """The frame :func:`pack` packed."""
-    if isinstance(packed, pl.DataFrame):
-        return packed
-    return pl.read_ipc(packed)
+from crucible_polars.udf.transport import pack, unpack
 
 
 def _error_message(error: BaseException) -> tuple[str, Any, str]:
