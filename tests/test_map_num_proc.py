@@ -4,7 +4,9 @@ what happened. Also the progress bar of ``desc=``."""
 
 from __future__ import annotations
 
+import os
 import runpy
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -164,3 +166,27 @@ def test_num_proc_identical_generated(
     one = ds.map(fn, batched=batched, batch_size=batch_size, with_indices=True)
     many = ds.map(fn, batched=batched, batch_size=batch_size, with_indices=True, num_proc=num_proc)
     assert many.to_polars().equals(one.to_polars())
+
+
+def test_workers_import_this_copy_whatever_the_current_folder(tmp_path: Path) -> None:
+    decoy = tmp_path / "cwd" / "crucible_polars"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy was imported')\n")
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import crucible_polars as cp\n"
+        "ds = cp.Dataset.from_dict({'a': list(range(3000))})\n"
+        "print(ds.map(lambda r: {'b': r['a'] * 2}, num_proc=2)['b'][-1])\n"
+    )
+    repo = str(Path(cp.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": repo, "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=decoy.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "5998"

@@ -6,7 +6,7 @@ worker of rank ``k % num_proc``, so which rows a rank sees does not depend on ti
 the outputs come back in input order, identical to ``num_proc=1``. A few groups per worker
 are in flight at a time, so memory stays bounded and a ``head(n)`` stops early.
 
-Workers are fresh interpreters (``python -m crucible_polars.udf.worker``): never a fork of
+Workers are fresh interpreters (:func:`worker_command`): never a fork of
 a process running Polars' threads (Polars is not fork-safe), and the user's script is not
 run again in them (no ``if __name__ == "__main__"`` guard needed). The function travels
 with ``cloudpickle``, so lambdas and closures work, as they do with ``datasets``' ``dill``.
@@ -36,6 +36,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import cloudpickle
@@ -106,18 +107,32 @@ class WorkerError(RuntimeError):
     """A worker process ended without answering (killed, out of memory, crashed)."""
 
 
+def worker_command() -> list[str]:
+    """How a worker starts: this interpreter, importing *this* copy of the package first
+    and then what this process can import (the user's modules, for functions pickled by
+    reference), whatever the current folder holds.
+
+    Examples
+    --------
+    >>> worker_command()[1]
+    '-c'
+    """
+    here = str(Path(__file__).resolve().parents[2])  # the folder holding crucible_polars
+    paths = [here, *(p for p in sys.path if isinstance(p, str) and p != here)]
+    code = (
+        f"import sys; sys.path[:] = {paths!r}; "
+        "from crucible_polars.udf.worker import main; main(sys.argv[1:])"
+    )
+    return [sys.executable, "-c", code]
+
+
 class _Worker:
     def __init__(self, rank: int) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        env = dict(os.environ)
-        paths = [p for p in sys.path if isinstance(p, str)]
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-        command = [sys.executable, "-m", "crucible_polars.udf.worker"]
         self.process = subprocess.Popen(
-            [*command, str(rank), str(to_child_r), str(from_child_w)],
+            [*worker_command(), str(rank), str(to_child_r), str(from_child_w)],
             pass_fds=(to_child_r, from_child_w),
-            env=env,
             stdin=subprocess.DEVNULL,
         )
         os.close(to_child_r)

@@ -1,8 +1,7 @@
 """Frames through a pipe between processes: uncompressed Arrow IPC bytes.
 
 Used by :mod:`crucible_polars.udf.parallel` and its workers
-(:mod:`crucible_polars.udf.worker`, which no other module imports, so ``python -m`` runs it
-fresh). Writing IPC costs less than pickling a Polars frame.
+(:mod:`crucible_polars.udf.worker`). Writing IPC costs less than pickling a Polars frame.
 
 Examples
 --------

@@ -1,7 +1,7 @@
 """The worker process of ``map``/``filter`` with ``num_proc``: runs batches it is handed.
 
-Started by :mod:`crucible_polars.udf.parallel` as ``python -m crucible_polars.udf.worker
-RANK IN_FD OUT_FD`` (a fresh interpreter: never a fork of a process that runs Polars'
+Started by :mod:`crucible_polars.udf.parallel` (``worker_command``) with the arguments
+``RANK IN_FD OUT_FD`` (a fresh interpreter: never a fork of a process that runs Polars'
 threads, and the user's ``__main__`` is not run again). It reads pickled messages from
 ``IN_FD`` and answers each batch on ``OUT_FD``, in order:
 
