@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-from crucible_polars import cache, catalog, errors, hub
+from crucible_polars import cache, catalog, errors, hub, logging
 from crucible_polars.combine import concatenate_datasets, interleave_datasets
 from crucible_polars.dataset import Dataset
 from crucible_polars.dataset_dict import DatasetDict
@@ -31,6 +31,11 @@ from crucible_polars.features import (
 )
 from crucible_polars.info import DatasetInfo
 from crucible_polars.load import load_dataset, load_from_disk
+from crucible_polars.progress import (
+    are_progress_bars_disabled,
+    disable_progress_bars,
+    enable_progress_bars,
+)
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, split_dataset_by_node
 
 __version__ = "0.1.0"
@@ -53,13 +58,17 @@ __all__ = [
     "List",
     "Sequence",
     "Value",
+    "are_progress_bars_disabled",
     "cache",
     "catalog",
     "concatenate_datasets",
+    "disable_progress_bars",
+    "enable_progress_bars",
     "errors",
     "hub",
     "interleave_datasets",
     "load_dataset",
     "load_from_disk",
+    "logging",
     "split_dataset_by_node",
 ]

@@ -64,8 +64,10 @@ class DatasetTransforms(DatasetState):
         function
             A ``pl.Expr``, or a function returning a truthy value per row.
         with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
-            As in ``datasets.Dataset.filter``. ``datasets``' cache and process options
-            (``num_proc``, ``desc``, ...) are accepted and ignored.
+            As in ``datasets.Dataset.filter`` (an ``async def`` function is awaited).
+        **options
+            ``num_proc`` (worker processes, outputs in order), ``desc`` (the progress
+            bar's text); ``datasets``' cache options are accepted and ignored.
 
         Raises
         ------
@@ -152,7 +154,7 @@ class DatasetTransforms(DatasetState):
             Also pass the row index (batched: the list of indices).
         with_rank
             Also pass the process rank (``None``: one process, as ``datasets`` without
-            ``num_proc``; ``0`` with ``num_proc``, since every row runs in this process).
+            ``num_proc``; with ``num_proc``, the rank of the worker running the batch).
         input_columns
             Pass these columns as positional arguments instead of the row/batch dict.
         batched, batch_size, drop_last_batch
@@ -162,8 +164,12 @@ class DatasetTransforms(DatasetState):
         features
             The output Features (no first-batch inference; values are cast to them).
         fn_kwargs
-            Keyword arguments for the function. ``datasets``' cache and process options
-            (``num_proc``, ``desc``, ``load_from_cache_file``, ...) are accepted and ignored.
+            Keyword arguments for the function.
+        **options
+            ``num_proc`` (worker processes; outputs in order, identical to one process),
+            ``desc`` (the progress bar's text), ``try_original_type`` (as in ``datasets``);
+            ``datasets``' cache options (``load_from_cache_file``...) are accepted and
+            ignored. Any other keyword is a ``TypeError``.
 
         Raises
         ------

@@ -29,29 +29,30 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-from crucible_polars.features import Features, cast_lazyframe
+from crucible_polars.features import Features
 from crucible_polars.io_source import frame_source
 from crucible_polars.plan import Plan
+from crucible_polars.progress import progress_bar
 from crucible_polars.udf import (
+    FILTER_OPTIONS,
+    MAP_OPTIONS,
     FunctionCall,
-    LazyBatch,
     OutputBuilder,
     batch_rows,
     check_options,
-    conform_batch,
     describe_function,
-    filter_mask,
     infer_output_schema,
     rank_for,
 )
-
-Transform = Callable[[pl.DataFrame, int, "list[str] | None"], pl.DataFrame]
-"""``transform(batch, first_row, wanted_columns)``: one output frame per input batch."""
+from crucible_polars.udf.jobs import BatchJob, FilterJob, MapJob
+from crucible_polars.udf.outputs import WholeTable
+from crucible_polars.udf.parallel import Run, check_num_proc, check_picklable, run_ordered
 
 READ_ROWS = 16_384
 """Most rows per chunk read from the input plan (small batches cost less read together)."""
@@ -123,20 +124,23 @@ def coalesce(frames: Iterator[pl.DataFrame], first: int, most: int) -> Iterator[
 
 def _batch_source(
     plan: Plan,
-    transform: Transform,
+    job: BatchJob,
     schema: pl.Schema,
+    run: Run,
     *,
     batch_size: int,
     drop_last_batch: bool,
-    name: str,
     reads: Callable[[list[str]], list[str] | None] | None = None,
     sample: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
-    """A lazy frame that runs ``transform(frame, offset, wanted)`` over exact batches of ``plan``.
+    """A lazy frame that runs ``job(group, offset, wanted)`` over groups of exact batches.
 
     ``reads(wanted)`` names the input columns a query for ``wanted`` must read (``None``:
     all of them); ``sample``, a first input batch, sizes the chunks read (:func:`read_rows`).
+    With ``run.parallel`` the groups go to worker processes, outputs kept in order.
     """
+    slim = job.slimmed()  # in workers: answers only what the main process lacks
+    payload = check_picklable(slim, run.label) if run.parallel else None
 
     def produce(wanted: list[str] | None) -> Iterator[pl.DataFrame]:
         needed = reads(wanted) if reads is not None and wanted is not None else None
@@ -145,16 +149,39 @@ def _batch_source(
         batches = plan.batches(
             batch_size, drop_last_batch=drop_last_batch, lf=lf, read_size=read_size
         )
+        sizes: list[int] = []
 
-        def outputs() -> Iterator[pl.DataFrame]:
+        def groups() -> Iterator[tuple[pl.DataFrame, int]]:
             offset = 0
-            for frame in batches:
-                yield transform(frame, offset, wanted if needed is not None else None)
-                offset += frame.height
+            for group in coalesce(batches, batch_size, read_size):
+                sizes.append(group.height)
+                yield group, offset
+                offset += group.height
 
-        yield from coalesce(outputs(), batch_size, read_size)
+        cut = wanted if needed is not None else None
+        answers: Iterator[pl.DataFrame] | None = None
+        if payload is not None and run.num_proc is not None:
+            sent: deque[pl.DataFrame] = deque()  # groups in flight, to finish their answers
 
-    return frame_source(produce, schema, name)
+            def keep(pairs: Iterator[tuple[pl.DataFrame, int]]) -> Iterator[tuple[Any, int]]:
+                for group, offset in pairs:
+                    sent.append(group)
+                    yield group, offset
+
+            answers = run_ordered(run.num_proc, payload, keep(groups()), cut)
+            outputs = (slim.finish(sent.popleft(), answer, cut) for answer in answers)
+        else:
+            outputs = (job(group, offset, cut) for group, offset in groups())
+        try:
+            with progress_bar(run.total, run.bar_text()) as bar:
+                for k, out in enumerate(outputs):
+                    yield out
+                    bar.update(sizes[k])
+        finally:
+            if isinstance(answers, Generator):
+                answers.close()  # an early stop: the workers' pending answers are drained
+
+    return frame_source(produce, schema, run.label)
 
 
 def _call(
@@ -168,15 +195,14 @@ def _call(
     with_rank: bool,
     input_columns: str | Sequence[str] | None,
     fn_kwargs: Mapping[str, Any] | None,
-    options: Mapping[str, Any],
+    num_proc: int | None,
 ) -> FunctionCall:
-    check_options(options, method)
     return FunctionCall(
         function,
         batched=batched,
         with_indices=with_indices,
         with_rank=with_rank,
-        rank=rank_for(options),
+        rank=rank_for({"num_proc": check_num_proc(num_proc)}),
         input_columns=plan.check_columns(input_columns) if input_columns is not None else None,
         fn_kwargs=fn_kwargs,
         fmt=fmt,
@@ -203,6 +229,9 @@ def map_with_function(
     remove_columns: str | Sequence[str] | None = None,
     features: Features | None = None,
     fn_kwargs: Mapping[str, Any] | None = None,
+    num_proc: int | None = None,
+    desc: str | None = None,
+    try_original_type: bool | None = True,
     **options: Any,
 ) -> Plan:
     """``Dataset.map`` with a Python function, over a plan (see the module doc).
@@ -223,8 +252,16 @@ def map_with_function(
         The output Features (no first-batch inference; values are cast to them).
     fn_kwargs
         Keyword arguments for the function.
+    num_proc
+        Run the function in this many worker processes (:mod:`crucible_polars.udf.parallel`).
+    desc
+        The progress bar's text.
+    try_original_type
+        Give a returned column the type of the input column of its name when its values
+        cast to it without loss (``datasets``' rule; ``False``: by its values, batched only,
+        as in ``datasets``).
     **options
-        ``datasets``' cache and process options, accepted and ignored.
+        ``datasets``' cache options (``load_from_cache_file``, ...), accepted and ignored.
 
     Returns
     -------
@@ -240,6 +277,7 @@ def map_with_function(
     >>> map_with_function(plan, lambda row: {"b": row["a"] + 1}).num_rows  # rows kept
     3
     """
+    check_options(options, "map", MAP_OPTIONS)
     call = _call(
         plan,
         "map",
@@ -250,7 +288,7 @@ def map_with_function(
         with_rank=with_rank,
         input_columns=input_columns,
         fn_kwargs=fn_kwargs,
-        options=options,
+        num_proc=num_proc,
     )
     removed = plan.check_columns(remove_columns) if remove_columns is not None else []
     size = batch_rows(batched, batch_size)
@@ -258,136 +296,108 @@ def map_with_function(
         size, drop_last_batch = max(plan.row_count(), 1), False
     if not batched:
         drop_last_batch = False
-    run = _Runner(plan, call, OutputBuilder(call, removed))
+    original = try_original_type is not False or not batched  # datasets: batched only
+    builder = OutputBuilder(call, removed, original)
+    run = Run(call.label, num_proc, desc, plan.known_rows())
     if features is not None:
-        return run.to_features(Features(features), size, drop_last_batch)
-    return run.inferred(removed, size, drop_last_batch)
+        return _to_features(plan, call, builder, Features(features), size, drop_last_batch, run)
+    return _inferred(plan, call, builder, removed, size, drop_last_batch, run, original)
 
 
-class _Runner:
-    """One ``map``: calls the function on batches and merges its outputs with the input."""
+def _to_features(
+    plan: Plan,
+    call: FunctionCall,
+    builder: OutputBuilder,
+    features: Features,
+    size: int,
+    drop_last_batch: bool,
+    run: Run,
+) -> Plan:
+    """The map with ``features=``: no first-batch run, every batch cast to them."""
+    schema = features.to_polars()
+    job = MapJob(call, builder, size, schema, features, given=True)
+    lf = _batch_source(plan, job, schema, run, batch_size=size, drop_last_batch=drop_last_batch)
+    rows = plan.known_rows() if not call.batched else None  # row-wise: 1 to 1
+    return plan.derive(lf, features, num_rows=rows)
 
-    def __init__(self, plan: Plan, call: FunctionCall, builder: OutputBuilder) -> None:
-        self.plan = plan
-        self.call = call
-        self.builder = builder
-        self.all_columns = list(plan.features)
-        self.read_by_function: set[str] | None = None  # learnt on the first batch
 
-    def outputs_of(self, frame: pl.DataFrame, offset: int) -> dict[str, pl.Series] | None:
-        """The function's output columns for one batch (``None``: it returned nothing)."""
-        call, plan = self.call, self.plan
-        if not call.batched:
-            rows, results = call.call_rows(frame, offset)
-            return self.builder.from_rows(frame, offset, rows, results)
-        columns, fetch = None, None
-        if frame.columns != self.all_columns and call.input_columns is None:  # projected
+def _inferred(
+    plan: Plan,
+    call: FunctionCall,
+    builder: OutputBuilder,
+    removed: list[str],
+    size: int,
+    drop_last_batch: bool,
+    run: Run,
+    original_type: bool,
+) -> Plan:
+    """The map whose output types come from running the function on the first batch."""
+    first = plan.run(lambda: plan.lf.head(size).collect())
+    if first.height == 0 or (drop_last_batch and first.height < size):
+        kept = [c for c in plan.features if c not in removed]
+        out_features = Features({c: plan.features[c] for c in kept})
+        return plan.derive(plan.lf.select(kept).head(0), out_features, num_rows=0)
+    all_columns = list(plan.features)
 
-            def fetch(key: str, start: int = offset, n: int = frame.height) -> pl.Series:
-                return plan.run(lambda: plan.lf.select(key).slice(start, n).collect())[key]
+    def fetch(key: str, start: int, n: int) -> pl.Series:
+        return plan.run(lambda: plan.lf.select(key).slice(start, n).collect())[key]
 
-            columns = self.all_columns
-        given, result = call.call_batch(frame, offset, columns, fetch)
-        if self.read_by_function is None and isinstance(given, LazyBatch):
-            self.read_by_function = set(given.converted)
-        return self.builder.from_batch(frame, offset, given, result)
+    probe = MapJob(call, builder, size, pl.Schema(), Features(), columns=all_columns, fetch=fetch)
+    produced = probe.outputs_of(call, first, 0)
+    if produced is None:
+        return plan
+    merged = builder.merge(first, 0, produced)
+    returned = [c for c in produced if c not in builder.untouched]  # untouched: kept as is
+    schema, out_features = infer_output_schema(
+        merged, plan.features, first, produced=returned, original_type=original_type
+    )
+    whole = isinstance(produced, WholeTable)
+    passthrough = (
+        [] if whole else [c for c in first.columns if c not in removed and c not in produced]
+    )
+    keeps_rows = not whole and ((not call.batched) or bool(passthrough)) and not drop_last_batch
+    job = MapJob(
+        call,
+        builder,
+        size,
+        schema,
+        out_features,
+        passthrough=passthrough,
+        keeps_rows=keeps_rows,
+        columns=all_columns,
+        fetch=fetch,
+        read_by_function=probe.read_by_function,
+    )
 
-    def apply(
-        self, frame: pl.DataFrame, offset: int, keeps_inputs: bool = False
-    ) -> pl.DataFrame | None:
-        """The batch's output frame (input columns merged), ``None`` if nothing returned."""
-        columns = self.outputs_of(frame, offset)
-        if columns is None:
-            return None
-        return self.builder.merge(frame, offset, columns, keeps_inputs)
+    def reads(wanted: list[str]) -> list[str] | None:
+        """The input columns a query asking for ``wanted`` must read.
 
-    def to_features(self, features: Features, size: int, drop_last_batch: bool) -> Plan:
-        """The map with ``features=``: no first-batch run, every batch cast to them."""
-        schema = features.to_polars()
+        Only the wanted columns when the function passes them all through unchanged;
+        else the function's input columns, or, for a batched function given whole
+        batches, the columns it read on the first batch (others are fetched if a later
+        batch reads them, in this process only), plus the wanted columns from the input.
+        """
+        from_input = [c for c in wanted if c in all_columns]
+        if job.unchanged(wanted):
+            return wanted
+        if call.input_columns is not None:
+            return list(dict.fromkeys([*call.input_columns, *from_input]))
+        if job.read_by_function is None or run.parallel:
+            return None  # row dicts (or another format) see every column
+        needed = [c for c in all_columns if c in job.read_by_function or c in from_input]
+        return needed or all_columns[:1]  # one column keeps the row count
 
-        def transform(frame: pl.DataFrame, offset: int, wanted: list[str] | None) -> pl.DataFrame:
-            merged = self.apply(frame, offset)
-            out = frame if merged is None else merged
-            if set(out.columns) != set(schema.names()):
-                raise self.call.error(
-                    offset,
-                    frame.height,
-                    f"the output columns {out.columns} do not match the features= columns "
-                    f"{schema.names()}",
-                )
-            return cast_lazyframe(out.lazy(), features).collect()
-
-        lf = _batch_source(
-            self.plan,
-            transform,
-            schema,
-            batch_size=size,
-            drop_last_batch=drop_last_batch,
-            name=self.call.label,
-        )
-        rows = self.plan.known_rows() if not self.call.batched else None  # row-wise: 1 to 1
-        return self.plan.derive(lf, features, num_rows=rows)
-
-    def inferred(self, removed: list[str], size: int, drop_last_batch: bool) -> Plan:
-        """The map whose output types come from running the function on the first batch."""
-        plan, call = self.plan, self.call
-        first = plan.run(lambda: plan.lf.head(size).collect())
-        if first.height == 0 or (drop_last_batch and first.height < size):
-            kept = [c for c in plan.features if c not in removed]
-            out_features = Features({c: plan.features[c] for c in kept})
-            return plan.derive(plan.lf.select(kept).head(0), out_features, num_rows=0)
-        produced = self.outputs_of(first, 0)
-        if produced is None:
-            return plan
-        merged = self.builder.merge(first, 0, produced)
-        schema, out_features = infer_output_schema(merged, plan.features, first)
-        passthrough = [c for c in first.columns if c not in removed and c not in produced]
-        keeps_rows = ((not call.batched) or bool(passthrough)) and not drop_last_batch
-
-        def unchanged(wanted: list[str] | None) -> bool:
-            """Whether the query reads only columns that pass through: then the function
-            need not run (a row count, say), since the map keeps the rows."""
-            return keeps_rows and bool(wanted) and all(c in passthrough for c in wanted or ())
-
-        def transform(frame: pl.DataFrame, offset: int, wanted: list[str] | None) -> pl.DataFrame:
-            height = frame.height
-            if unchanged(wanted):
-                return conform_batch(frame, schema, out_features, call, offset, height, wanted)
-            out = self.apply(frame, offset, keeps_inputs=bool(passthrough))
-            if out is None:
-                reason = "the function returned None, but a dict for the first batch"
-                raise call.error(offset, height, reason)
-            return conform_batch(out, schema, out_features, call, offset, height, wanted)
-
-        def reads(wanted: list[str]) -> list[str] | None:
-            """The input columns a query asking for ``wanted`` must read.
-
-            Only the wanted columns when the function passes them all through unchanged;
-            else the function's input columns, or, for a batched function given whole
-            batches, the columns it read on the first batch (others are fetched if a later
-            batch reads them), plus the wanted columns that come from the input.
-            """
-            from_input = [c for c in wanted if c in self.all_columns]
-            if unchanged(wanted):
-                return wanted
-            if call.input_columns is not None:
-                return list(dict.fromkeys([*call.input_columns, *from_input]))
-            if self.read_by_function is None:
-                return None  # row dicts (or another format) see every column
-            needed = [c for c in self.all_columns if c in self.read_by_function or c in from_input]
-            return needed or self.all_columns[:1]  # one column keeps the row count
-
-        lf = _batch_source(
-            plan,
-            transform,
-            schema,
-            batch_size=size,
-            drop_last_batch=drop_last_batch,
-            name=call.label,
-            reads=reads,
-            sample=first,
-        )
-        return plan.derive(lf, out_features, num_rows=plan.known_rows() if keeps_rows else None)
+    lf = _batch_source(
+        plan,
+        job,
+        schema,
+        run,
+        batch_size=size,
+        drop_last_batch=drop_last_batch,
+        reads=reads,
+        sample=first,
+    )
+    return plan.derive(lf, out_features, num_rows=plan.known_rows() if keeps_rows else None)
 
 
 def filter_with_function(
@@ -401,6 +411,8 @@ def filter_with_function(
     batched: bool = False,
     batch_size: int | None = 1000,
     fn_kwargs: Mapping[str, Any] | None = None,
+    num_proc: int | None = None,
+    desc: str | None = None,
     **options: Any,
 ) -> Plan:
     """``Dataset.filter`` with a Python function, over a plan (see the module doc).
@@ -410,13 +422,16 @@ def filter_with_function(
     plan
         The input plan.
     function
-        Returns a truthy value per row (batched: one per row of the batch).
+        Returns a truthy value per row (batched: one per row of the batch); an
+        ``async def`` function is awaited.
     fmt
         The dataset's output format: the function receives rows (or batches) in it.
     with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
         As in ``datasets.Dataset.filter``.
+    num_proc, desc
+        Worker processes, and the progress bar's text (as in :func:`map_with_function`).
     **options
-        ``datasets``' cache and process options, accepted and ignored.
+        ``datasets``' cache options, accepted and ignored.
 
     Examples
     --------
@@ -425,6 +440,7 @@ def filter_with_function(
     >>> out.collect()["a"].to_list()
     [1, 3]
     """
+    check_options(options, "filter", FILTER_OPTIONS)
     call = _call(
         plan,
         "filter",
@@ -435,26 +451,18 @@ def filter_with_function(
         with_rank=with_rank,
         input_columns=input_columns,
         fn_kwargs=fn_kwargs,
-        options=options,
+        num_proc=num_proc,
     )
     size = batch_rows(batched, batch_size)
     if size is None:
         size = max(plan.row_count(), 1)
 
-    def transform(frame: pl.DataFrame, offset: int, wanted: list[str] | None) -> pl.DataFrame:
-        return frame.filter(filter_mask(call, frame, offset))
-
     def reads(wanted: list[str]) -> list[str] | None:
         inputs = call.input_columns
         return None if inputs is None else list(dict.fromkeys([*inputs, *wanted]))
 
-    lf = _batch_source(
-        plan,
-        transform,
-        plan.lf.collect_schema(),
-        batch_size=size,
-        drop_last_batch=False,
-        name=call.label,
-        reads=reads,
-    )
+    run = Run(call.label, num_proc, desc, plan.known_rows())
+    schema = plan.lf.collect_schema()
+    job = FilterJob(call, size)
+    lf = _batch_source(plan, job, schema, run, batch_size=size, drop_last_batch=False, reads=reads)
     return plan.derive(lf, plan.features, num_rows=None)

@@ -17,7 +17,9 @@ Examples
 """
 
 from crucible_polars.udf.call import (
+    FILTER_OPTIONS,
     IGNORED_OPTIONS,
+    MAP_OPTIONS,
     ROW_CHUNK,
     FunctionCall,
     LazyBatch,
@@ -35,7 +37,9 @@ from crucible_polars.udf.outputs import (
 from crucible_polars.udf.values import conform, values_to_series
 
 __all__ = [
+    "FILTER_OPTIONS",
     "IGNORED_OPTIONS",
+    "MAP_OPTIONS",
     "ROW_CHUNK",
     "FunctionCall",
     "LazyBatch",

@@ -26,7 +26,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+import asyncio
+import concurrent.futures
+import inspect
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +38,22 @@ import polars as pl
 from crucible_polars.errors import FunctionOutputError
 from crucible_polars.features import Features
 from crucible_polars.formatting import check_format, format_batch, format_rows, to_python_columns
+
+MAP_OPTIONS = frozenset(
+    {
+        "keep_in_memory",
+        "load_from_cache_file",
+        "cache_file_name",
+        "writer_batch_size",
+        "new_fingerprint",
+        "suffix_template",
+        "disable_nullable",
+    }
+)
+"""``datasets.Dataset.map``'s cache options: accepted and ignored (there is no cache file)."""
+
+FILTER_OPTIONS = MAP_OPTIONS - {"disable_nullable"}
+"""``datasets.Dataset.filter``'s cache options: accepted and ignored."""
 
 IGNORED_OPTIONS = frozenset(
     {
@@ -55,7 +74,9 @@ ROW_CHUNK = 1000
 """Rows per batch when a row-wise function runs (one Polars frame per chunk)."""
 
 
-def check_options(options: Mapping[str, Any], method: str) -> None:
+def check_options(
+    options: Mapping[str, Any], method: str, allowed: frozenset[str] = IGNORED_OPTIONS
+) -> None:
     """Refuse unknown keyword arguments, accept the ``datasets`` cache/process options.
 
     Parameters
@@ -64,6 +85,8 @@ def check_options(options: Mapping[str, Any], method: str) -> None:
         The extra keyword arguments a method was given.
     method
         The method's name, for the error message.
+    allowed
+        The options accepted and ignored (default :data:`IGNORED_OPTIONS`).
 
     Raises
     ------
@@ -77,7 +100,7 @@ def check_options(options: Mapping[str, Any], method: str) -> None:
     Traceback (most recent call last):
     TypeError: map() got unexpected keyword arguments ['colour']
     """
-    unknown = sorted(set(options) - IGNORED_OPTIONS)
+    unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"{method}() got unexpected keyword arguments {unknown}")
 
@@ -85,8 +108,8 @@ def check_options(options: Mapping[str, Any], method: str) -> None:
 def rank_for(options: Mapping[str, Any]) -> int | None:
     """The rank ``with_rank=True`` passes: ``None`` in one process, as ``datasets`` does.
 
-    With ``num_proc > 1`` ``datasets`` gives each process's shard its rank; here every row
-    runs in this process, so the rank is ``0``.
+    With ``num_proc > 1`` each worker process passes its own rank (see
+    :mod:`crucible_polars.udf.parallel`); this is the rank of the main process, ``0``.
 
     Parameters
     ----------
@@ -142,6 +165,67 @@ def describe_function(method: str, function: Callable[..., Any]) -> str:
     """
     name = getattr(function, "__name__", None) or type(function).__name__
     return f"{method}({name})"
+
+
+def _gather(awaitables: list[Awaitable[Any]]) -> list[Any]:
+    async def gather() -> list[Any]:
+        return list(await asyncio.gather(*awaitables))
+
+    return asyncio.run(gather())
+
+
+def resolve(results: list[Any]) -> list[Any]:
+    """``results`` with every awaitable awaited (concurrently), as ``datasets`` awaits
+    ``async def`` functions; run in a new event loop (in a helper thread if this thread
+    already runs one, as in a notebook).
+
+    Parameters
+    ----------
+    results
+        What the function returned for each call.
+
+    Examples
+    --------
+    >>> async def twice(x):
+    ...     return 2 * x
+    >>> resolve([twice(1), 5, twice(3)])
+    [2, 5, 6]
+    """
+    waiting = [i for i, r in enumerate(results) if inspect.isawaitable(r)]
+    if not waiting:
+        return results
+    awaitables = [results[i] for i in waiting]
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        done = _gather(awaitables)
+    else:  # a loop runs in this thread: await in another one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            done = pool.submit(_gather, awaitables).result()
+    out = list(results)
+    for i, value in zip(waiting, done, strict=True):
+        out[i] = value
+    return out
+
+
+class GivenRows(list[Any]):
+    """The rows handed to a row-wise function, with the column values they were made of.
+
+    ``columns`` keeps the values as given (python format), so an output value that *is* the
+    given one (unchanged) is told apart from one the function assigned, even when the
+    function edited the row in place.
+
+    Examples
+    --------
+    >>> rows = GivenRows([{"a": 1}], {"a": [1]})
+    >>> rows[0]["a"] = 10
+    >>> rows.columns["a"]
+    [1]
+    """
+
+    def __init__(self, rows: list[Any], columns: dict[str, list[Any]] | None = None) -> None:
+        super().__init__(rows)
+        self.columns: dict[str, list[Any]] = columns or {}
 
 
 class LazyBatch(MutableMapping[str, Any]):
@@ -329,10 +413,13 @@ class FunctionCall:
         else:
             inputs = format_batch(view, self.features, self.format, offset)
         indices = list(range(offset, offset + frame.height))
-        return inputs, self.function(*self._args(inputs, indices), **self.kwargs)
+        output = self.function(*self._args(inputs, indices), **self.kwargs)
+        return inputs, resolve([output])[0] if inspect.isawaitable(output) else output
 
-    def call_rows(self, frame: pl.DataFrame, offset: int) -> tuple[list[Any], list[Any]]:
+    def call_rows(self, frame: pl.DataFrame, offset: int) -> tuple[GivenRows, list[Any]]:
         """Call a row-wise function on every row of ``frame``; returns ``(rows, outputs)``.
+
+        An ``async def`` function's calls on the rows run concurrently, and are awaited.
 
         Parameters
         ----------
@@ -347,9 +434,22 @@ class FunctionCall:
         >>> call.call_rows(pl.DataFrame({"a": [5, 5]}), 3)[1]
         [15, 20]
         """
-        rows = list(format_rows(self._inputs(frame), self.features, self.format, offset))
+        view = self._inputs(frame)
+        if self.format == "python":
+            columns = to_python_columns(view, self.features, offset)
+            names = list(columns)
+            values = (
+                zip(*columns.values(), strict=True) if names else ([] for _ in range(len(view)))
+            )
+            rows = GivenRows([dict(zip(names, row, strict=True)) for row in values], columns)
+        else:
+            rows = GivenRows(list(format_rows(view, self.features, self.format, offset)))
         function, kwargs = self.function, self.kwargs
         outputs = [function(*self._args(row, offset + i), **kwargs) for i, row in enumerate(rows)]
+        if inspect.iscoroutinefunction(function) or any(
+            inspect.isawaitable(o) for o in outputs[:1]
+        ):
+            outputs = resolve(outputs)
         return rows, outputs
 
     def error(

@@ -31,8 +31,8 @@ import polars as pl
 import pyarrow as pa
 
 from crucible_polars.features import Features, Image, feature_to_polars
-from crucible_polars.udf.call import FunctionCall, LazyBatch
-from crucible_polars.udf.values import conform, values_to_series
+from crucible_polars.udf.call import FunctionCall, GivenRows, LazyBatch
+from crucible_polars.udf.values import conform, try_original, values_to_series
 
 _PASSTHROUGH_SAFE = (pl.String, pl.Binary, pl.Boolean, pl.Null)
 
@@ -47,6 +47,11 @@ def _immutable_values(dtype: pl.DataType, feature: Any) -> bool:
     )
 
 
+class WholeTable(dict[str, pl.Series]):
+    """The columns of a table the function returned (pyarrow, pandas, Polars): they replace
+    the batch's columns instead of updating them, as in ``datasets``."""
+
+
 class OutputBuilder:
     """Turns what the function returned for one batch into a frame of output columns.
 
@@ -56,6 +61,9 @@ class OutputBuilder:
         How the function was called (its input Features, and how errors name it).
     remove_columns
         Input columns dropped from the output (unless the function returns them).
+    original_type
+        ``try_original_type``: ``False`` re-types every value the function read and
+        returned (no pass-through of unchanged values), as ``datasets`` does.
 
     Examples
     --------
@@ -66,9 +74,13 @@ class OutputBuilder:
     [{'n': 3}]
     """
 
-    def __init__(self, call: FunctionCall, remove_columns: Sequence[str] = ()) -> None:
+    def __init__(
+        self, call: FunctionCall, remove_columns: Sequence[str] = (), original_type: bool = True
+    ) -> None:
         self.call = call
         self.remove = set(remove_columns)
+        self.original_type = original_type
+        self.untouched: set[str] = set()  # of the last batch: returned, never read
 
     def _series(self, name: str, values: Any, offset: int, height: int) -> pl.Series:
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
@@ -94,7 +106,7 @@ class OutputBuilder:
         self, frame: pl.DataFrame, name: str, values: Any, given: list[Any] | None
     ) -> bool:
         """Whether output ``values`` are the input values handed out, unchanged."""
-        if given is None or name not in frame.columns:
+        if given is None or name not in frame.columns or not self.original_type:
             return False
         if not _immutable_values(frame.schema[name], self.call.features.get(name)):
             return False
@@ -114,13 +126,17 @@ class OutputBuilder:
             return None
         height = frame.height
         if isinstance(output, pl.DataFrame):
-            return dict(zip(output.columns, output.get_columns(), strict=True))
+            return WholeTable(zip(output.columns, output.get_columns(), strict=True))
         if isinstance(output, pa.Table):
             converted = pl.from_arrow(output)
             assert isinstance(converted, pl.DataFrame)
-            return dict(zip(converted.columns, converted.get_columns(), strict=True))
+            return WholeTable(zip(converted.columns, converted.get_columns(), strict=True))
         if hasattr(output, "to_dict") and hasattr(output, "columns"):  # pandas
-            output = {str(c): output[c].to_numpy() for c in output.columns}
+            names = [str(c) for c in output.columns]
+            return WholeTable(
+                (n, self._series(n, output[c].to_numpy(), offset, height))
+                for n, c in zip(names, output.columns, strict=True)
+            )
         if not isinstance(output, Mapping):
             raise self.call.error(
                 offset,
@@ -132,8 +148,11 @@ class OutputBuilder:
         untouched = lazy.untouched() if lazy is not None and output is lazy else set()
         unread = lazy.unread() if lazy is not None and output is lazy else set()
         given = lazy.converted if lazy is not None else {}
+        self.untouched = untouched
         columns: dict[str, pl.Series] = {}
         for name in output:
+            if lazy is not None and output is lazy and name in self.remove:
+                continue  # the batch itself returned: remove_columns still apply
             if name in unread:
                 continue  # left out of this query's reads: not asked for
             if name in untouched:
@@ -155,9 +174,18 @@ class OutputBuilder:
     def from_rows(
         self, frame: pl.DataFrame, offset: int, rows: list[Any], outputs: list[Any]
     ) -> dict[str, pl.Series] | None:
-        """Output columns of a row-wise call (``None``: the function returned nothing)."""
+        """Output columns of a row-wise call (``None``: the function returned nothing).
+
+        A row returned itself (maybe edited in place) loses the ``remove_columns``; a value
+        that is the one the row was given passes its input column through unconverted.
+        """
         if all(o is None for o in outputs):
             return None
+        if self.remove:
+            outputs = [
+                {k: v for k, v in out.items() if k not in self.remove} if out is row else out
+                for out, row in zip(outputs, rows, strict=True)
+            ]
         first = outputs[0]
         if not isinstance(first, Mapping):
             raise self.call.error(
@@ -177,14 +205,15 @@ class OutputBuilder:
                     f"the function returned {got}, but {sorted(key_set)} for the first row "
                     "of the batch; return the same keys for every row",
                 )
+        given = rows.columns if isinstance(rows, GivenRows) else {}
         columns: dict[str, pl.Series] = {}
         for name in names:
             values = [out[name] for out in outputs]
             same = (
                 name in frame.columns
-                and isinstance(rows[0], Mapping)
+                and name in given
                 and _immutable_values(frame.schema[name], self.call.features.get(name))
-                and all(v is row.get(name) for v, row in zip(values, rows, strict=True))
+                and all(v is g for v, g in zip(values, given[name], strict=True))
             )
             columns[name] = frame[name] if same else self._series(name, values, offset, len(rows))
         return columns
@@ -201,6 +230,8 @@ class OutputBuilder:
         ``keeps_inputs``: the full input keeps columns even if this (projected) frame does
         not, so the number of rows must not change.
         """
+        if isinstance(columns, WholeTable):
+            return pl.DataFrame(list(columns.values()))
         kept = [c for c in frame.columns if c not in self.remove and c not in columns]
         height = len(next(iter(columns.values()))) if columns else frame.height
         if (kept or keeps_inputs) and height != frame.height:
@@ -273,7 +304,7 @@ def conform_batch(
     fixed = []
     for name, dtype in schema.items():
         series = out[name]
-        cast = conform(series, dtype, features.get(name))
+        cast = try_original(series, dtype, features.get(name))
         if cast is None:
             raise call.error(
                 offset,
@@ -287,9 +318,18 @@ def conform_batch(
 
 
 def infer_output_schema(
-    merged: pl.DataFrame, features: Features, first: pl.DataFrame
+    merged: pl.DataFrame,
+    features: Features,
+    first: pl.DataFrame,
+    *,
+    produced: Sequence[str] | None = None,
+    original_type: bool = True,
 ) -> tuple[pl.Schema, Features]:
     """Schema and Features of the first batch's output: unchanged columns keep theirs.
+
+    As ``datasets``' ``try_original_type``: an output column named as an input column
+    takes the input column's type when its values cast to it without loss (``1.0`` to an
+    integer, ``"3"`` to an integer, a float64 to float32), else the type of its values.
 
     Parameters
     ----------
@@ -299,6 +339,10 @@ def infer_output_schema(
         The input Features.
     first
         The first input batch (a new column of image structs becomes an ``Image``).
+    produced
+        The columns the function returned (``None``: any column may be).
+    original_type
+        ``try_original_type``: ``False`` types the returned columns by their values only.
 
     Examples
     --------
@@ -312,9 +356,11 @@ def infer_output_schema(
     out_features = Features()
     for name, series in zip(merged.columns, merged.get_columns(), strict=True):
         original = features.get(name)
-        if original is not None:
+        returned = produced is None or name in produced
+        if original is not None and (original_type or not returned):
             target = feature_to_polars(original)
-            if conform(series, target, original) is not None:
+            check = try_original if returned else conform
+            if check(series, target, original) is not None:
                 schema[name] = target
                 out_features[name] = original
                 continue

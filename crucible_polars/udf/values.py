@@ -65,6 +65,11 @@ def is_pil_image(value: Any) -> bool:
     return isinstance(value, PIL.Image.Image)
 
 
+def _is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a torch tensor (without importing torch)."""
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
 def _instance(dtype: Any) -> pl.DataType:
     return dtype() if isinstance(dtype, type) else dtype
 
@@ -98,13 +103,18 @@ def values_to_series(name: str, values: Any) -> pl.Series:
         series = pl.from_arrow(values)
         assert isinstance(series, pl.Series)
         return series.alias(name)
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):  # pandas, torch
-        values = values.to_numpy() if not hasattr(values, "detach") else values.detach().numpy()
+    if _is_tensor(values):
+        values = values.detach().cpu().numpy()
+    elif hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):  # pandas
+        values = values.to_numpy()
     if isinstance(values, np.ndarray) and values.dtype != object:
         series = pl.Series(name, values)
         return series.cast(_arrays_to_lists(series.dtype))
     values = values if isinstance(values, list) else list(values)
     first = next((v for v in values if v is not None), None)
+    if _is_tensor(first):  # one tensor per row: numpy arrays (0-d ones as numpy scalars)
+        values = [v.detach().cpu().numpy()[()] if _is_tensor(v) else v for v in values]
+        first = next((v for v in values if v is not None), None)
     if is_pil_image(first):
         values = [encode_image(v) for v in values]
         return pl.Series(name, values, dtype=feature_to_polars(Image()))
@@ -169,4 +179,32 @@ def conform(series: pl.Series, dtype: pl.DataType, feature: Any = None) -> pl.Se
     try:
         return series.cast(dtype, strict=True)
     except (pl.exceptions.PolarsError, OverflowError):
+        return None
+
+
+def try_original(series: pl.Series, dtype: pl.DataType, feature: Any = None) -> pl.Series | None:
+    """``series`` in ``dtype`` if its values cast without loss, as ``datasets`` casts a
+    column back to its original type (``try_original_type``); else ``None``.
+
+    Beyond :func:`conform`: an Arrow *safe* cast (``1.0`` to an integer, ``"3"`` to an
+    integer, float64 to float32), never a number or a bool to text.
+
+    Examples
+    --------
+    >>> try_original(pl.Series(["3", "4"]), pl.Int32).to_list()
+    [3, 4]
+    >>> try_original(pl.Series([0.5]), pl.Int32) is None, try_original(pl.Series([1]), pl.String)
+    (True, None)
+    """
+    same = conform(series, dtype, feature)
+    if same is not None:
+        return same
+    if dtype == pl.String and series.dtype != pl.String:
+        return None
+    try:
+        target = pl.Series([], dtype=dtype).to_arrow().type
+        cast = pl.from_arrow(series.to_arrow().cast(target, safe=True))
+        assert isinstance(cast, pl.Series)
+        return cast.alias(series.name).cast(dtype)
+    except (pa.ArrowException, pl.exceptions.PolarsError, OverflowError):
         return None

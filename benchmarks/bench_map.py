@@ -1,0 +1,87 @@
+"""A Python-function ``map`` at ``num_proc`` 1 and 2: crucible_polars vs ``datasets``.
+
+On the shared synthetic table (``_common.synthetic_files``, parquet, ``--rows`` rows), a
+row-wise ``map`` with a Python function (words per text), then the new column read as
+numpy, for each library at ``num_proc=None`` and ``num_proc=2``. ``datasets`` reads the
+parquet file into its Arrow cache first (untimed) and maps with ``load_from_cache_file=
+False``, so each run does the work. The four engines take turns run by run
+(``measure_interleaved``). Targets (issue 12): at the same ``num_proc`` at least 1.5x faster
+than ``datasets``; ``num_proc=2`` at least 1.6x faster than ``num_proc=1`` on 2 cores (only
+reachable on an otherwise idle machine: state ``/proc/loadavg`` with the figures).
+
+Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _common import ColdCache, Ratio, measure_interleaved, ratio_table, synthetic_files
+
+ENGINES = ["datasets np1", "ours np1", "datasets np2", "ours np2"]
+RATIOS = [
+    Ratio("datasets np1", "ours np1", at_least=1.5),
+    Ratio("datasets np2", "ours np2", at_least=1.5),
+    Ratio("ours np1", "ours np2", at_least=1.6),
+]
+
+
+def words(row: dict[str, Any]) -> dict[str, int]:
+    return {"n_words": len(row["text"].split())}
+
+
+def tasks(path: str, cache_dir: str) -> dict[str, Callable[[], Any]]:
+    """Each engine's whole work: map every row, read the new column."""
+    import datasets as hf
+
+    import crucible_polars as cp
+
+    hf.disable_progress_bars()
+    cp.disable_progress_bars()
+    theirs = hf.Dataset.from_parquet(path, cache_dir=cache_dir)  # untimed Arrow conversion
+    ours = cp.load_dataset("parquet", data_files=path, split="train")
+
+    def run_theirs(num_proc: int | None) -> Any:
+        out = theirs.map(words, num_proc=num_proc, load_from_cache_file=False)
+        return out.with_format("numpy")["n_words"]
+
+    def run_ours(num_proc: int | None) -> Any:
+        return ours.map(words, num_proc=num_proc).with_format("numpy")["n_words"]
+
+    return {
+        "datasets np1": lambda: run_theirs(None),
+        "ours np1": lambda: run_ours(None),
+        "datasets np2": lambda: run_theirs(2),
+        "ours np2": lambda: run_ours(2),
+    }
+
+
+def loadavg() -> list[str]:
+    """The 1, 5 and 15 minute load averages (the machine is shared)."""
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=0)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
+    print(f"rows={args.rows:,} cores={os.cpu_count()} loadavg={loadavg()}")
+    with ColdCache() as cache:
+        fns = tasks(path, cache.path)
+        timings = measure_interleaved(fns, warmup=args.warmup, repeats=args.repeats)
+    results = {"map python (rows)": {name: t.median for name, t in timings.items()}}
+    print(ratio_table(results, ENGINES, RATIOS))
+    print(f"loadavg after: {loadavg()}")
+
+
+if __name__ == "__main__":
+    main()

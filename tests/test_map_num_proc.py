@@ -1,0 +1,192 @@
+"""``num_proc``: the function runs in worker processes, outputs in order and identical to
+one process; ``with_rank`` passes the worker's rank; errors and unpicklable functions say
+what happened. Also the progress bar of ``desc=``."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import crucible_polars as cp
+from crucible_polars.udf.parallel import WorkerError, run_ordered
+
+ROWS = 5_000
+
+
+@pytest.fixture(scope="module")
+def ds() -> cp.Dataset:
+    return cp.Dataset.from_dict(
+        {"id": list(range(ROWS)), "text": [f"w{i % 97}" * (1 + i % 3) for i in range(ROWS)]}
+    )
+
+
+def _words(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {"n": [len(t) for t in batch["text"]], "first": [t[:2] for t in batch["text"]]}
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_num_proc_output_identical_to_one_process(ds: cp.Dataset, batched: bool) -> None:
+    factor = 3  # a closure: travels with cloudpickle
+    if batched:
+        one = ds.map(_words, batched=True, batch_size=37)
+        two = ds.map(_words, batched=True, batch_size=37, num_proc=2)
+    else:
+        one = ds.map(lambda r: {"x": r["id"] * factor})
+        two = ds.map(lambda r: {"x": r["id"] * factor}, num_proc=2)
+    assert two.features == one.features
+    assert two.to_polars().equals(one.to_polars())
+
+
+def test_num_proc_filter_and_rows_changed(ds: cp.Dataset) -> None:
+    keep = ds.filter(lambda r: r["id"] % 7 == 0, num_proc=2)
+    assert keep["id"] == list(range(0, ROWS, 7))
+    split = ds.map(
+        lambda b: {"ch": [c for t in b["text"] for c in t]},
+        batched=True,
+        remove_columns=["id", "text"],
+        num_proc=2,
+    )
+    assert split["ch"] == [c for t in ds["text"] for c in t]
+
+
+def test_with_rank_gives_worker_rank(ds: cp.Dataset) -> None:
+    ranks = ds.map(lambda r, rank: {"rank": rank}, with_rank=True, num_proc=2)["rank"]
+    assert set(ranks) == {0, 1}
+    assert ranks == ds.map(lambda r, rank: {"rank": rank}, with_rank=True, num_proc=2)["rank"]
+    assert set(ds.map(lambda r, rank: {"rank": rank}, with_rank=True)["rank"]) == {None}
+
+
+def test_lazy_until_output_and_early_stop(ds: cp.Dataset) -> None:
+    mapped = ds.map(lambda r: {"x": r["id"] + 1}, num_proc=2)
+    assert mapped.take(3)["x"] == [1, 2, 3]
+    assert mapped.select([4_999])["x"] == [5_000]
+
+
+def test_worker_error_names_the_row(ds: cp.Dataset) -> None:
+    mapped = ds.map(lambda r: {"x": 1 // (r["id"] - 4_321)}, num_proc=2)
+    with pytest.raises(ZeroDivisionError):
+        mapped.to_dict()
+    assert mapped.take(2)["x"] == [-1, -1]  # the pool is still usable
+
+
+def test_unpicklable_function_is_a_clear_error(ds: cp.Dataset) -> None:
+    lock = threading.Lock()
+
+    def uses_lock(row: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            return {"x": row["id"]}
+
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        ds.map(uses_lock, num_proc=2)
+
+
+def test_bad_num_proc(ds: cp.Dataset) -> None:
+    with pytest.raises(ValueError, match="num_proc"):
+        ds.map(lambda r: r, num_proc=0)
+
+
+def _crash(frame: pl.DataFrame, offset: int, wanted: Any, rank: int) -> pl.DataFrame:
+    import os
+
+    os._exit(3)
+
+
+def test_dead_worker_is_reported() -> None:
+    with pytest.raises(WorkerError, match="exit code"):
+        list(run_ordered(2, _crash, iter([(pl.DataFrame({"a": [1]}), 0)]), None))
+
+
+def test_progress_bar_shows_desc(ds: cp.Dataset, capsys: pytest.CaptureFixture[str]) -> None:
+    from crucible_polars import progress
+
+    cp.enable_progress_bars()
+    try:
+        ds.map(lambda r: {"x": 1}, desc="Tokenizing").to_dict()
+        shown = capsys.readouterr().err
+        assert "Tokenizing" in shown and f"{ROWS}/{ROWS}" in shown
+        cp.disable_progress_bars()
+        ds.filter(lambda r: True, desc="Quiet").to_dict()
+        assert "Quiet" not in capsys.readouterr().err
+    finally:
+        cp.enable_progress_bars()
+        progress._state["disabled"] = None  # back to what the environment says
+
+
+def test_progress_env_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crucible_polars import progress
+
+    monkeypatch.setitem(progress._state, "disabled", None)
+    monkeypatch.setenv("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    assert cp.are_progress_bars_disabled()
+    monkeypatch.setenv("HF_DATASETS_DISABLE_PROGRESS_BARS", "0")
+    assert not cp.are_progress_bars_disabled()
+
+
+def test_bench_map_runs_on_a_tiny_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_map.py"
+    monkeypatch.setenv("BENCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.syspath_prepend(str(script.parent))
+    monkeypatch.setattr(sys, "argv", [str(script), "--rows", "2000", "--repeats", "1"])
+    runpy.run_path(str(script), run_name="__main__")
+    shown = capsys.readouterr().out
+    assert "| map python (rows)" in shown and "ours np1/ours np2 (>=1.6)" in shown
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.integers(1, 3_000),
+    batch_size=st.integers(1, 700),
+    batched=st.booleans(),
+    num_proc=st.integers(2, 3),
+)
+def test_num_proc_identical_generated(
+    rows: int, batch_size: int, batched: bool, num_proc: int
+) -> None:
+    ds = cp.Dataset.from_dict({"i": list(range(rows))})
+
+    def tag(batch: dict[str, Any], indices: list[int]) -> dict[str, Any]:
+        return {"first": [indices[0]] * len(indices), "size": [len(indices)] * len(indices)}
+
+    def each(row: dict[str, Any], index: int) -> dict[str, Any]:
+        return {"first": index, "size": 1}
+
+    fn = tag if batched else each
+    one = ds.map(fn, batched=batched, batch_size=batch_size, with_indices=True)
+    many = ds.map(fn, batched=batched, batch_size=batch_size, with_indices=True, num_proc=num_proc)
+    assert many.to_polars().equals(one.to_polars())
+
+
+def test_workers_import_this_copy_whatever_the_current_folder(tmp_path: Path) -> None:
+    decoy = tmp_path / "cwd" / "crucible_polars"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy was imported')\n")
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import crucible_polars as cp\n"
+        "ds = cp.Dataset.from_dict({'a': list(range(3000))})\n"
+        "print(ds.map(lambda r: {'b': r['a'] * 2}, num_proc=2)['b'][-1])\n"
+    )
+    repo = str(Path(cp.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": repo, "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=decoy.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "5998"
