@@ -358,31 +358,44 @@ def _fingerprint(plan: Plan) -> str:
 
 
 def _write_ipc(plan: Plan, path: Path) -> None:
-    """Stream the plan's rows into an Arrow IPC file, atomically."""
+    """Stream the plan's rows into an Arrow IPC file, atomically.
+
+    A plan without a gather and without Python code is sunk by Polars' streaming engine in
+    Rust; any other goes batch by batch through pyarrow's writer (a streaming gather can
+    panic, and a Python function runs in this process's batches either way).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        schema = None
-        writer = None
-        try:
-            for frame in plan.batches(65_536, lf=plan.lf):
-                batch = frame_to_arrow(frame)
-                if writer is None:
-                    schema = batch.schema
-                    writer = pyarrow.ipc.new_file(tmp, schema)
-                writer.write_table(batch.cast(schema))
-            if writer is None:
-                empty = pl.DataFrame(schema=plan.lf.collect_schema()).to_arrow()
-                writer = pyarrow.ipc.new_file(tmp, empty.schema)
-                writer.write_table(empty)
-        finally:
-            if writer is not None:
-                writer.close()
+        if "GATHER" not in plan.lf.explain(optimized=False) and not plan.runs_python():
+            oldest = pl.CompatLevel.oldest()  # large_string, not views: pyarrow can take those
+            plan.run(lambda: plan.lf.sink_ipc(tmp, record_batch_size=65_536, compat_level=oldest))
+        else:
+            _write_batches(plan, tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_batches(plan: Plan, tmp: str) -> None:
+    schema = None
+    writer = None
+    try:
+        for frame in plan.batches(65_536, lf=plan.lf):
+            batch = frame_to_arrow(frame)
+            if writer is None:
+                schema = batch.schema
+                writer = pyarrow.ipc.new_file(tmp, schema)
+            writer.write_table(batch.cast(schema))
+        if writer is None:
+            empty = pl.DataFrame(schema=plan.lf.collect_schema()).to_arrow()
+            writer = pyarrow.ipc.new_file(tmp, empty.schema)
+            writer.write_table(empty)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _process_file(path: Path) -> None:
