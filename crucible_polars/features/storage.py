@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import polars as pl
@@ -140,3 +141,29 @@ def validate_arrow(table: pa.Table) -> None:
                 f"column {name!r} is not valid Arrow ({exc}); refusing to pass it on. "
                 "Please report this with the column's features."
             ) from exc
+
+
+def schema_tables(lf: pl.LazyFrame, arrow_schema: pa.Schema, batch_rows: int) -> Iterator[pa.Table]:
+    """The plan's rows, ``batch_rows`` at a time, as Arrow tables of exactly ``arrow_schema``
+    (storage first, then cast, then checked valid): what a file writer can write as is.
+
+    Parameters
+    ----------
+    lf
+        The plan (run by Polars' streaming engine, batch by batch).
+    arrow_schema
+        The schema every table has (with its metadata).
+    batch_rows
+        Rows per table.
+
+    Examples
+    --------
+    >>> schema = pa.schema([("x", pa.int32())])
+    >>> [t.schema.field("x").type for t in schema_tables(pl.LazyFrame({"x": [1]}), schema, 10)]
+    [DataType(int32)]
+    """
+    for frame in lf.collect_batches(chunk_size=batch_rows):
+        table = frame_to_arrow(frame).select(arrow_schema.names)
+        table = pa.Table.from_batches(table.cast(arrow_schema).to_batches(), arrow_schema)
+        validate_arrow(table)
+        yield table

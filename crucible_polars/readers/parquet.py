@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crucible_polars.errors import CrucibleError, DataFileError
-from crucible_polars.features.storage import frame_to_arrow, validate_arrow
+from crucible_polars.features.storage import schema_tables
 from crucible_polars.readers.base import Scan, ScanOptions, unify_schemas
 
 T = TypeVar("T")
@@ -139,10 +139,7 @@ def write_parquet(
     """
     rows = 0
     with pq.ParquetWriter(path, arrow_schema, compression=compression) as writer:
-        for frame in lf.collect_batches(chunk_size=batch_rows):
-            table = frame_to_arrow(frame).select(arrow_schema.names)
-            table = pa.Table.from_batches(table.cast(arrow_schema).to_batches(), arrow_schema)
-            validate_arrow(table)
+        for table in schema_tables(lf, arrow_schema, batch_rows):
             writer.write_table(table)
-            rows += frame.height
+            rows += table.num_rows
     return rows
