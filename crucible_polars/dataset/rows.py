@@ -42,6 +42,14 @@ class DatasetRows(DatasetState):
 
         Contiguous indices become a slice; others a gather of those rows.
 
+        Parameters
+        ----------
+        indices
+            Row positions (a list, range or array of ints).
+        **options
+            ``datasets``' cache options (``keep_in_memory``, ``writer_batch_size``, ...),
+            accepted and ignored.
+
         Raises
         ------
         IndexError
@@ -66,6 +74,11 @@ class DatasetRows(DatasetState):
     def take(self, n: int) -> Dataset:
         """The first ``n`` rows (all rows if there are fewer).
 
+        Parameters
+        ----------
+        n
+            How many rows.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -77,6 +90,11 @@ class DatasetRows(DatasetState):
     def skip(self, n: int) -> Dataset:
         """All rows after the first ``n``.
 
+        Parameters
+        ----------
+        n
+            How many rows to skip.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -87,6 +105,11 @@ class DatasetRows(DatasetState):
 
     def repeat(self, num_times: int) -> Dataset:
         """The rows ``num_times`` times over (``0`` gives an empty dataset).
+
+        Parameters
+        ----------
+        num_times
+            How many copies of the rows.
 
         Examples
         --------
@@ -113,6 +136,15 @@ class DatasetRows(DatasetState):
         same as ``datasets``' for the same seed. ``seed=None`` draws a seed from NumPy's
         global state (as ``datasets``), so ``np.random.seed(n)`` makes it reproducible.
 
+        Parameters
+        ----------
+        seed
+            The permutation's seed.
+        generator
+            A NumPy generator to draw the permutation from instead of ``seed``.
+        **options
+            ``datasets``' cache options, accepted and ignored.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -126,6 +158,17 @@ class DatasetRows(DatasetState):
         self, num_shards: int, index: int, contiguous: bool = True, **options: Any
     ) -> Dataset:
         """The ``index``-th of ``num_shards`` shards, with the rows ``datasets`` gives.
+
+        Parameters
+        ----------
+        num_shards
+            How many shards the rows are split into.
+        index
+            Which shard to return.
+        contiguous
+            Contiguous blocks of rows (``True``) or every ``num_shards``-th row from ``index``.
+        **options
+            ``datasets``' cache options, accepted and ignored.
 
         Raises
         ------
@@ -164,6 +207,8 @@ class DatasetRows(DatasetState):
             A ``ClassLabel`` column whose class shares both splits keep.
         seed, generator
             As in :meth:`shuffle`.
+        **options
+            ``datasets``' cache options, accepted and ignored.
 
         Raises
         ------
