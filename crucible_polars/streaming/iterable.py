@@ -86,6 +86,25 @@ class IterableDataset(ColumnTransforms):
     under a ``torch.utils.data.DataLoader`` with several workers each worker reads its own
     files (or row groups, or rows when there are fewer of those than workers).
 
+    Parameters
+    ----------
+    source
+        What the rows are read from (files, row groups, or a plan's row ranges).
+    features
+        The Features of the rows, or ``None`` when unknown.
+    steps
+        The pipeline applied to the rows as they are read (filters, maps, shuffles, ...).
+    info
+        Descriptive metadata.
+    split
+        The split name.
+    format
+        The output format of rows and batches (python by default).
+    format_columns
+        Only these columns in that format.
+    epoch
+        The starting epoch (see :meth:`set_epoch`).
+
     Examples
     --------
     >>> import crucible_polars as cp
@@ -171,12 +190,27 @@ class IterableDataset(ColumnTransforms):
 
     @property
     def info(self) -> DatasetInfo:
-        """Descriptive metadata of the dataset."""
+        """Descriptive metadata of the dataset.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset().info.description
+        ''
+        """
         return self._info
 
     @property
     def split(self) -> str | None:
-        """The split name, when loaded as a split."""
+        """The split name, when loaded as a split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1]}, split="train").to_iterable_dataset()
+        >>> ds.split
+        'train'
+        """
         return self._split
 
     @property
@@ -197,7 +231,16 @@ class IterableDataset(ColumnTransforms):
 
     @property
     def epoch(self) -> int:
-        """The epoch set by :meth:`set_epoch`."""
+        """The epoch set by :meth:`set_epoch`.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> ds.set_epoch(3)
+        >>> ds.epoch
+        3
+        """
         return self._epoch.get()
 
     def __repr__(self) -> str:
@@ -207,6 +250,11 @@ class IterableDataset(ColumnTransforms):
     # ------------------------------------------------------------------ positions
     def take(self, n: int) -> IterableDataset:
         """Only the first ``n`` rows (or batches, after :meth:`batch`).
+
+        Parameters
+        ----------
+        n
+            How many rows (or batches).
 
         Examples
         --------
@@ -220,6 +268,11 @@ class IterableDataset(ColumnTransforms):
 
     def skip(self, n: int) -> IterableDataset:
         """Every row after the first ``n`` (or batches, after :meth:`batch`).
+
+        Parameters
+        ----------
+        n
+            How many rows (or batches) to skip.
 
         Examples
         --------
@@ -244,6 +297,15 @@ class IterableDataset(ColumnTransforms):
         yielded and half kept. :meth:`set_epoch` changes both, deterministically. Resuming
         from :meth:`state_dict` restores the buffer exactly (by re-reading its rows).
 
+        Parameters
+        ----------
+        seed
+            The seed of the shard order and the buffer's permutations.
+        generator
+            A NumPy generator to draw the seed from when ``seed`` is ``None``.
+        buffer_size
+            Rows in the shuffle buffer.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -266,6 +328,11 @@ class IterableDataset(ColumnTransforms):
     def repeat(self, num_times: int | None) -> IterableDataset:
         """The stream ``num_times`` times over (``None``: forever), as in ``datasets``.
 
+        Parameters
+        ----------
+        num_times
+            How many passes over the stream; ``None`` repeats forever.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -281,6 +348,13 @@ class IterableDataset(ColumnTransforms):
         """Group rows into batches of ``batch_size``: as in ``datasets``, each batch becomes
         one row whose values are lists (``{column: list}``), so ``take``, ``skip``,
         ``shuffle``, ``map``, ``filter`` and ``batch`` after it count and see batches.
+
+        Parameters
+        ----------
+        batch_size
+            Rows per batch.
+        drop_last_batch
+            Drop a last batch shorter than ``batch_size``.
 
         Examples
         --------
@@ -304,6 +378,15 @@ class IterableDataset(ColumnTransforms):
         files than parts (where ``datasets`` fails), parquet row groups are divided the same
         way, else rows: contiguous blocks of rows, or every ``num_shards``-th row.
 
+        Parameters
+        ----------
+        num_shards
+            How many parts.
+        index
+            Which part to return.
+        contiguous
+            Blocks of consecutive files (``True``) or every ``num_shards``-th file.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -322,6 +405,11 @@ class IterableDataset(ColumnTransforms):
         As in ``datasets``, once torch is imported the epoch lives in shared memory, so the
         persistent workers of a DataLoader see the new epoch too.
 
+        Parameters
+        ----------
+        epoch
+            The epoch number.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -338,6 +426,12 @@ class IterableDataset(ColumnTransforms):
 
         ``decode=True`` decodes image and audio columns with our decoders (numpy).
 
+        Parameters
+        ----------
+        decode
+            Decode image and audio columns with our decoders (numpy); by default they stay
+            ``{bytes, path}``.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -352,6 +446,14 @@ class IterableDataset(ColumnTransforms):
         self, type: str | None = None, columns: Sequence[str] | None = None
     ) -> IterableDataset:
         """Rows (and batches) in a format: python, numpy, torch, arrow, polars or pandas.
+
+        Parameters
+        ----------
+        type
+            ``"python"`` (or ``None``), ``"numpy"``, ``"torch"``, ``"arrow"``, ``"polars"`` or
+            ``"pandas"``.
+        columns
+            Only these columns in that format.
 
         Examples
         --------
@@ -416,6 +518,15 @@ class IterableDataset(ColumnTransforms):
     ) -> Iterator[Any]:
         """Batches of ``batch_size`` rows as ``{column: list}`` (or in ``format``).
 
+        Parameters
+        ----------
+        batch_size
+            Rows per batch.
+        drop_last_batch
+            Drop a last batch shorter than ``batch_size``.
+        format
+            The batches' format; defaults to the one set by :meth:`with_format`.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -455,6 +566,11 @@ class IterableDataset(ColumnTransforms):
         """Resume from a :meth:`state_dict`: the next iteration yields exactly the rows after
         the saved position (and so does every later iteration in the same epoch, as in
         ``datasets``). The saved epoch becomes the current epoch.
+
+        Parameters
+        ----------
+        state_dict
+            What :meth:`state_dict` returned.
 
         Raises
         ------
