@@ -153,6 +153,13 @@ class List(FeatureBase, Sequence):
 class LargeList(FeatureBase):
     """A list of ``feature`` with 64-bit offsets (Arrow ``large_list``; a Polars ``List``).
 
+    Parameters
+    ----------
+    feature
+        The feature of the items.
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
+
     Examples
     --------
     >>> from crucible_polars.features import Value
@@ -187,6 +194,13 @@ class LargeList(FeatureBase):
 class Json(FeatureBase):
     """Arbitrary JSON values, stored as JSON text (Arrow ``json`` extension type).
 
+    Parameters
+    ----------
+    decode
+        Kept for ``datasets`` compatibility (the values are read as JSON text).
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
+
     Examples
     --------
     >>> Json().to_polars()
@@ -209,6 +223,13 @@ class Json(FeatureBase):
 @dataclass
 class Translation(FeatureBase):
     """Translations of one text into fixed languages: a struct of one string per language.
+
+    Parameters
+    ----------
+    languages
+        The language codes, one string field each.
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
 
     Examples
     --------
@@ -236,6 +257,15 @@ class Translation(FeatureBase):
 @dataclass
 class TranslationVariableLanguages(FeatureBase):
     """Translations into a variable set of languages: ``{language: [...], translation: [...]}``.
+
+    Parameters
+    ----------
+    languages
+        The allowed language codes (sorted and deduplicated), or ``None`` for any.
+    num_languages
+        Set from ``languages`` (its length).
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
 
     Examples
     --------
@@ -359,6 +389,11 @@ def check_feature(feature: Any) -> FeatureType:
 def feature_to_dict(feature: FeatureType) -> Any:
     """Return the ``datasets`` JSON form of a (possibly nested) feature.
 
+    Parameters
+    ----------
+    feature
+        A feature, or a dict or list of features.
+
     Examples
     --------
     >>> feature_to_dict({"a": List(Value("int8"))})
@@ -372,6 +407,11 @@ def feature_from_dict(obj: Any) -> FeatureType:
 
     ``"_type": "Sequence"`` (written by ``datasets`` < 4) gives ``List`` or, for a dict, a
     dict of ``List``, as ``datasets`` reads it; a legacy ``[feature]`` gives ``List``.
+
+    Parameters
+    ----------
+    obj
+        The JSON form, as in ``dataset_info.json`` or the ``huggingface`` metadata.
 
     Raises
     ------
@@ -449,6 +489,11 @@ def storage_feature(feature: FeatureType) -> FeatureType:
 def feature_to_arrow(feature: FeatureType) -> pa.DataType:
     """Return the Arrow type of a (possibly nested) feature, as ``datasets`` builds it.
 
+    Parameters
+    ----------
+    feature
+        A feature, or a dict or list of features.
+
     Examples
     --------
     >>> feature_to_arrow({"a": Value("int8"), "b": [Value("string")]})
@@ -464,6 +509,11 @@ def feature_to_arrow(feature: FeatureType) -> pa.DataType:
 
 def feature_to_polars(feature: FeatureType) -> pl.DataType:
     """Return the Polars dtype of a (possibly nested) feature.
+
+    Parameters
+    ----------
+    feature
+        A feature, or a dict or list of features.
 
     Examples
     --------
