@@ -306,7 +306,7 @@ class DatasetOutputs(DatasetState):
         path_or_buf
             A file path or a binary file object.
         batch_size
-            Rows per written batch (row group).
+            Rows collected and written at a time (default 65,536).
         storage_options
             Not supported (write locally); give ``None``.
         **kwargs

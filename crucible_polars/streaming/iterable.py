@@ -89,7 +89,8 @@ class IterableDataset(ColumnTransforms):
     Parameters
     ----------
     source
-        What the rows are read from (files, row groups, or a plan's row ranges).
+        What the rows are read from: a stream source (files or a plan's rows), or
+        several streams joined (``concatenate_datasets``, ``interleave_datasets``).
     features
         The Features of the rows, or ``None`` when unknown.
     steps
