@@ -227,6 +227,11 @@ class ImageDecodeError(MediaDecodeError):
 
     Attributes as :class:`MediaDecodeError`.
 
+    Parameters
+    ----------
+    column, row, path, reason
+        As :class:`MediaDecodeError`.
+
     Examples
     --------
     >>> ImageDecodeError("image", 3, "cat.jpg", "truncated").row
@@ -241,6 +246,11 @@ class AudioDecodeError(MediaDecodeError):
     """An audio clip that cannot be decoded (corrupt, truncated, or over the duration budget).
 
     Attributes as :class:`MediaDecodeError`.
+
+    Parameters
+    ----------
+    column, row, path, reason
+        As :class:`MediaDecodeError`.
 
     Examples
     --------
