@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crucible_polars.dataset.state import DatasetState
-from crucible_polars.features import ClassLabel, Features, List
+from crucible_polars.features import Features
 from crucible_polars.features.encode import encode_frame
 from crucible_polars.ops import columns
 from crucible_polars.ops.map_filter import filter_with_function, map_with_function
@@ -471,103 +471,3 @@ class DatasetTransforms(DatasetState):
         """
         flags = descending if reverse is None else reverse
         return self._with(columns.sort(self._plan, column_names, flags, null_placement))
-
-    def batch(
-        self, batch_size: int, drop_last_batch: bool = False, num_proc: int | None = None
-    ) -> Dataset:
-        """Group rows into batches: each new row holds ``batch_size`` consecutive rows, every
-        column a list (as ``datasets.Dataset.batch``; a lazy Polars ``group_by``).
-
-        ``num_proc`` is accepted for ``datasets`` code; Polars uses all cores.
-
-        Parameters
-        ----------
-        batch_size
-            Rows per batch.
-        drop_last_batch
-            Drop a last batch shorter than ``batch_size``.
-        num_proc
-            Accepted and ignored.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> Dataset.from_dict({"a": [1, 2, 3]}).batch(2)["a"]
-        [[1, 2], [3]]
-        """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        plan = self._plan
-        key = "__crucible_batch__"
-        lf = (
-            plan.lf.with_row_index(key)
-            .with_columns(pl.col(key) // batch_size)
-            .group_by(key, maintain_order=True)
-            .agg(pl.all())
-            .drop(key)
-        )
-        names = list(plan.features)
-        if drop_last_batch and names:
-            lf = lf.filter(pl.col(names[0]).list.len() == batch_size)
-        features = Features({n: List(f) for n, f in plan.features.items()})
-        known = plan.known_rows()
-        rows = None
-        if known is not None:
-            rows = known // batch_size if drop_last_batch else -(-known // batch_size)
-        return self._with(plan.derive(lf, features, num_rows=rows))
-
-    def align_labels_with_mapping(self, label2id: Mapping[str, int], label_column: str) -> Dataset:
-        """Renumber a ClassLabel (or list of ClassLabel) column to a model's ``label2id``,
-        matching names case-insensitively, as ``datasets`` does (a lazy Polars replace).
-
-        Parameters
-        ----------
-        label2id
-            The model's ``{label name: id}``.
-        label_column
-            The ClassLabel column to renumber.
-
-        Examples
-        --------
-        >>> from crucible_polars import ClassLabel, Dataset, Features
-        >>> features = Features({"label": ClassLabel(names=["neg", "pos"])})
-        >>> ds = Dataset.from_dict({"label": [0, 1]}, features=features)
-        >>> aligned = ds.align_labels_with_mapping({"POS": 0, "NEG": 1}, "label")
-        >>> aligned["label"], aligned.features["label"]
-        ([1, 0], ClassLabel(names=['POS', 'NEG']))
-        """
-        features = self._plan.features
-        if label_column not in features:
-            raise ValueError(f"Column ({label_column}) not in table columns ({list(features)}).")
-        feature = features[label_column]
-        inner = feature.feature if isinstance(feature, List) else feature
-        if not isinstance(inner, ClassLabel):
-            raise ValueError(
-                "Aligning labels with a mapping is only supported for ClassLabel column or "
-                f"Sequence column with the inner type ClassLabel, and column {feature} is of "
-                f"type {type(feature).__name__}."
-            )
-        ordered = dict(sorted(label2id.items(), key=lambda item: item[1]))
-        names = list(ordered)
-        lowered = {name.lower(): new_id for name, new_id in ordered.items()}
-        old_to_new = {
-            old_id: lowered[str(name).lower()]
-            for old_id, name in enumerate(inner.names)
-            if str(name).lower() in lowered
-        }
-
-        def renumber(expr: pl.Expr) -> pl.Expr:
-            return expr.replace_strict(old_to_new, return_dtype=pl.Int64)
-
-        column = pl.col(label_column)
-        expr = (
-            column.list.eval(renumber(pl.element()))
-            if isinstance(feature, List)
-            else renumber(column)
-        )
-        new_label = ClassLabel(names=names)
-        updated = features.copy()
-        updated[label_column] = List(new_label) if isinstance(feature, List) else new_label
-        plan = self._plan
-        lf = plan.lf.with_columns(expr.alias(label_column))
-        return self._with(plan.derive(lf, updated, num_rows=plan.known_rows()))
