@@ -153,10 +153,8 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
         Parameters
         ----------
-        original_column_name
-            The column to rename.
-        new_column_name
-            Its new name.
+        original_column_name, new_column_name
+            The column to rename, and its new name.
 
         Examples
         --------
@@ -205,10 +203,8 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
         Parameters
         ----------
-        column
-            The column to cast.
-        feature
-            Its new feature type.
+        column, feature
+            The column to cast, and its new feature type.
 
         Examples
         --------

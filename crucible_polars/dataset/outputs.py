@@ -354,10 +354,8 @@ class DatasetOutputs(DatasetState):
             A file path or a binary file object.
         batch_size
             Rows per written batch, when writing to a file object.
-        num_proc
-            Accepted and ignored.
-        storage_options
-            Not supported (write locally); give ``None``.
+        num_proc, storage_options
+            ``num_proc`` is accepted and ignored; ``storage_options`` is not supported.
         **kwargs
             ``lines=False`` writes one JSON array; other options go to Polars' JSON writer.
 
@@ -420,10 +418,8 @@ class DatasetOutputs(DatasetState):
             A file path or a binary file object.
         batch_size
             Rows per written batch, when writing to a file object.
-        num_proc
-            Accepted and ignored.
-        storage_options
-            Not supported (write locally); give ``None``.
+        num_proc, storage_options
+            ``num_proc`` is accepted and ignored; ``storage_options`` is not supported.
         **kwargs
             Options of Polars' CSV writer (``separator=``, ...); ``index=True`` is refused.
 

@@ -96,10 +96,8 @@ class Features(dict[str, FeatureType]):
 
         Parameters
         ----------
-        name
-            The column.
-        default
-            Its feature, set when the column is not there yet.
+        name, default
+            The column, and its feature, set when the column is not there yet.
 
         Examples
         --------
