@@ -53,6 +53,15 @@ class CatalogEntry(CatalogRecord):
     """One dataset the tinker-cookbook recipes load; the attributes of
     :class:`~crucible_polars.resolve.catalog_table.CatalogRecord` plus :meth:`load`.
 
+    Parameters
+    ----------
+    short_name, repo_id, task, configs, splits, columns, default_config
+        The attributes of the same names (see
+        :class:`~crucible_polars.resolve.catalog_table.CatalogRecord`).
+    streaming_recommended, description, source, aliases
+        The attributes of the same names (see
+        :class:`~crucible_polars.resolve.catalog_table.CatalogRecord`).
+
     Examples
     --------
     >>> entry = get("hh_rlhf")

@@ -23,6 +23,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     ``select_columns``, ``cast``, ``shuffle``, ...) is applied to each split and returns a new
     ``DatasetDict``; ``unique`` returns ``{split: values}``.
 
+    Parameters
+    ----------
+    *args, **kwargs
+        As ``dict``: ``{split: Dataset}`` or ``split=Dataset`` keywords.
+
     Examples
     --------
     >>> from crucible_polars import Dataset
@@ -56,6 +61,13 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def filter(self, function: Any, **kwargs: Any) -> DatasetDict:
         """:meth:`Dataset.filter` on every split (an expression or a function).
 
+        Parameters
+        ----------
+        function
+            A Polars expression or a function, as in :meth:`Dataset.filter`.
+        **kwargs
+            Passed to :meth:`Dataset.filter`.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -69,6 +81,13 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def map(self, function: Callable[..., Any] | None = None, **kwargs: Any) -> DatasetDict:
         """:meth:`Dataset.map` on every split (``with_indices`` count within each split).
 
+        Parameters
+        ----------
+        function
+            The function, as in :meth:`Dataset.map`.
+        **kwargs
+            Passed to :meth:`Dataset.map`.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -80,6 +99,13 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
     def with_columns(self, *exprs: Any, **named_exprs: Any) -> DatasetDict:
         """:meth:`Dataset.with_columns` on every split.
+
+        Parameters
+        ----------
+        *exprs
+            Polars expressions, as in :meth:`Dataset.with_columns`.
+        **named_exprs
+            Expressions whose output column is the keyword's name.
 
         Examples
         --------
@@ -93,6 +119,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def select_columns(self, column_names: str | Sequence[str]) -> DatasetDict:
         """:meth:`Dataset.select_columns` on every split.
 
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -103,6 +134,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
     def remove_columns(self, column_names: str | Sequence[str]) -> DatasetDict:
         """:meth:`Dataset.remove_columns` on every split.
+
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
 
         Examples
         --------
@@ -115,6 +151,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def rename_column(self, original_column_name: str, new_column_name: str) -> DatasetDict:
         """:meth:`Dataset.rename_column` on every split.
 
+        Parameters
+        ----------
+        original_column_name, new_column_name
+            The column to rename, and its new name.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -126,6 +167,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def rename_columns(self, column_mapping: dict[str, str]) -> DatasetDict:
         """:meth:`Dataset.rename_columns` on every split.
 
+        Parameters
+        ----------
+        column_mapping
+            ``{old_name: new_name}``.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -136,6 +182,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
     def cast(self, features: Features) -> DatasetDict:
         """:meth:`Dataset.cast` on every split.
+
+        Parameters
+        ----------
+        features
+            The new features, one per column.
 
         Examples
         --------
@@ -150,6 +201,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def cast_column(self, column: str, feature: FeatureType) -> DatasetDict:
         """:meth:`Dataset.cast_column` on every split.
 
+        Parameters
+        ----------
+        column, feature
+            The column to cast, and its new feature type.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -163,6 +219,13 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
         """:meth:`Dataset.class_encode_column` on every split (each its own labels, as in
         ``datasets``).
 
+        Parameters
+        ----------
+        column
+            The column to encode.
+        include_nulls
+            Keep nulls as a class named ``"None"`` instead of null labels.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -174,6 +237,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def flatten(self, max_depth: int = 16) -> DatasetDict:
         """:meth:`Dataset.flatten` on every split.
 
+        Parameters
+        ----------
+        max_depth
+            How many levels of nested structs to flatten.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -184,6 +252,13 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
     def sort(self, column_names: str | Sequence[str], *args: Any, **kwargs: Any) -> DatasetDict:
         """:meth:`Dataset.sort` on every split.
+
+        Parameters
+        ----------
+        column_names
+            A column or a list of columns.
+        *args, **kwargs
+            Passed to :meth:`Dataset.sort` (``descending``, ``null_placement``).
 
         Examples
         --------
@@ -201,6 +276,17 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
         **kwargs: Any,
     ) -> DatasetDict:
         """:meth:`Dataset.shuffle` on every split: one ``seed`` for all, or ``seeds`` by split.
+
+        Parameters
+        ----------
+        seed
+            One seed for every split.
+        seeds
+            ``{split: seed}`` (not with ``seed``).
+        generators
+            ``{split: numpy Generator}``.
+        **kwargs
+            Passed to :meth:`Dataset.shuffle`.
 
         Examples
         --------
@@ -224,6 +310,13 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def select(self, indices: Any, **kwargs: Any) -> DatasetDict:
         """:meth:`Dataset.select` on every split.
 
+        Parameters
+        ----------
+        indices
+            Row positions, the same for every split.
+        **kwargs
+            Passed to :meth:`Dataset.select`.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -234,6 +327,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
     def take(self, n: int) -> DatasetDict:
         """:meth:`Dataset.take` on every split.
+
+        Parameters
+        ----------
+        n
+            How many rows of each split.
 
         Examples
         --------
@@ -246,6 +344,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def skip(self, n: int) -> DatasetDict:
         """:meth:`Dataset.skip` on every split.
 
+        Parameters
+        ----------
+        n
+            How many rows of each split to skip.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -257,6 +360,15 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
     def shard(self, num_shards: int, index: int, contiguous: bool = True) -> DatasetDict:
         """:meth:`Dataset.shard` on every split.
 
+        Parameters
+        ----------
+        num_shards
+            How many shards each split is split into.
+        index
+            Which shard to keep.
+        contiguous
+            Contiguous blocks of rows, or every ``num_shards``-th row.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -267,6 +379,11 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
 
     def unique(self, column: str) -> dict[str, list[Any]]:
         """:meth:`Dataset.unique` per split.
+
+        Parameters
+        ----------
+        column
+            The column to read.
 
         Examples
         --------

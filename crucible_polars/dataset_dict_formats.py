@@ -36,6 +36,17 @@ class DatasetDictFormats(dict[str, "Dataset"]):
     ) -> DatasetDict:
         """:meth:`Dataset.with_format` on every split.
 
+        Parameters
+        ----------
+        type
+            The format name, as in :meth:`Dataset.with_format`.
+        columns
+            Only these columns in the output.
+        output_all_columns
+            Keep the other columns too, in python form.
+        **format_kwargs
+            Options of the format (``dtype=``).
+
         Examples
         --------
         >>> from crucible_polars import Dataset, DatasetDict
@@ -52,6 +63,17 @@ class DatasetDictFormats(dict[str, "Dataset"]):
         **format_kwargs: Any,
     ) -> None:
         """:meth:`Dataset.set_format` on every split, in place.
+
+        Parameters
+        ----------
+        type
+            The format name, as in :meth:`Dataset.with_format`.
+        columns
+            Only these columns in the output.
+        output_all_columns
+            Keep the other columns too, in python form.
+        **format_kwargs
+            Options of the format (``dtype=``).
 
         Examples
         --------
@@ -88,6 +110,17 @@ class DatasetDictFormats(dict[str, "Dataset"]):
     ) -> Iterator[None]:
         """A ``with`` block in which every split has another output format.
 
+        Parameters
+        ----------
+        type
+            The format name, as in :meth:`Dataset.with_format`.
+        columns
+            Only these columns in the output.
+        output_all_columns
+            Keep the other columns too, in python form.
+        **format_kwargs
+            Options of the format (``dtype=``).
+
         Examples
         --------
         >>> from crucible_polars import Dataset, DatasetDict
@@ -111,6 +144,15 @@ class DatasetDictFormats(dict[str, "Dataset"]):
     ) -> DatasetDict:
         """:meth:`Dataset.with_transform` on every split.
 
+        Parameters
+        ----------
+        transform
+            The function, given a python batch; ``None`` removes it.
+        columns
+            Only these columns go to the function.
+        output_all_columns
+            Add the other columns, untransformed, to what it returns.
+
         Examples
         --------
         >>> from crucible_polars import Dataset, DatasetDict
@@ -128,6 +170,15 @@ class DatasetDictFormats(dict[str, "Dataset"]):
     ) -> None:
         """:meth:`Dataset.set_transform` on every split, in place.
 
+        Parameters
+        ----------
+        transform
+            The function, given a python batch; ``None`` removes it.
+        columns
+            Only these columns go to the function.
+        output_all_columns
+            Add the other columns, untransformed, to what it returns.
+
         Examples
         --------
         >>> from crucible_polars import Dataset, DatasetDict
@@ -143,6 +194,13 @@ class DatasetDictFormats(dict[str, "Dataset"]):
         self, label2id: Mapping[str, int], label_column: str
     ) -> DatasetDict:
         """:meth:`Dataset.align_labels_with_mapping` on every split.
+
+        Parameters
+        ----------
+        label2id
+            The model's ``{label name: id}``.
+        label_column
+            The ClassLabel column to renumber.
 
         Examples
         --------

@@ -100,6 +100,15 @@ class DatasetDictIO(dict[str, "Dataset"]):
     ) -> DatasetDict:
         """Load a folder written by :meth:`save_to_disk` (the shards are scanned lazily).
 
+        Parameters
+        ----------
+        dataset_dict_path
+            The folder.
+        keep_in_memory
+            ``True`` reads every split's shards into memory now.
+        storage_options
+            Not supported (local folders only); give ``None``.
+
         Examples
         --------
         >>> from crucible_polars import Dataset, DatasetDict
@@ -151,6 +160,13 @@ class DatasetDictIO(dict[str, "Dataset"]):
     def from_csv(cls, path_or_paths: Mapping[str, Any], **kwargs: Any) -> DatasetDict:
         """Scan CSV files per split: ``{split: path or paths}`` (options as ``Dataset.from_csv``).
 
+        Parameters
+        ----------
+        path_or_paths
+            ``{split: path or paths}``.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset` for every split.
+
         Examples
         --------
         >>> from crucible_polars import Dataset, DatasetDict
@@ -166,6 +182,13 @@ class DatasetDictIO(dict[str, "Dataset"]):
     @classmethod
     def from_json(cls, path_or_paths: Mapping[str, Any], **kwargs: Any) -> DatasetDict:
         """Scan JSON (lines) files per split: ``{split: path or paths}``.
+
+        Parameters
+        ----------
+        path_or_paths
+            ``{split: path or paths}``.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset` for every split.
 
         Examples
         --------
@@ -183,6 +206,13 @@ class DatasetDictIO(dict[str, "Dataset"]):
     def from_parquet(cls, path_or_paths: Mapping[str, Any], **kwargs: Any) -> DatasetDict:
         """Scan parquet files per split: ``{split: path or paths}``.
 
+        Parameters
+        ----------
+        path_or_paths
+            ``{split: path or paths}``.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset` for every split.
+
         Examples
         --------
         >>> from crucible_polars import Dataset, DatasetDict
@@ -198,6 +228,13 @@ class DatasetDictIO(dict[str, "Dataset"]):
     @classmethod
     def from_text(cls, path_or_paths: Mapping[str, Any], **kwargs: Any) -> DatasetDict:
         """Scan text files per split (one row per line in a ``text`` column).
+
+        Parameters
+        ----------
+        path_or_paths
+            ``{split: path or paths}``.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset` for every split.
 
         Examples
         --------

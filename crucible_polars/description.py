@@ -43,6 +43,17 @@ MAX_FOOTERS_PER_SPLIT = 50
 class SplitSummary:
     """One split of a described config: rows (``None`` when unknown), files and bytes.
 
+    Parameters
+    ----------
+    name
+        The split name.
+    num_rows
+        Its rows, or ``None`` when unknown without a load.
+    num_files
+        Its data files.
+    num_bytes
+        Their total size in bytes.
+
     Examples
     --------
     >>> SplitSummary("train", 200, 1, 1024).num_rows
@@ -58,6 +69,13 @@ class SplitSummary:
 @dataclass(frozen=True)
 class HubDescription:
     """What :func:`describe` found: the configs, and one config's splits, sizes and features.
+
+    Parameters
+    ----------
+    repo_id, revision, sha, configs, config
+        The attributes of the same names (see Attributes).
+    format, parquet_branch, splits, features, features_origin
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------

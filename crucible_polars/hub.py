@@ -148,6 +148,19 @@ def list_files(
     The listing is kept in the ``huggingface_hub`` cache, so it also works offline
     (``HF_HUB_OFFLINE=1``) for a revision listed or loaded before.
 
+    Parameters
+    ----------
+    repo_id
+        ``"owner/name"`` of the dataset repository.
+    revision
+        Branch, tag or commit (default ``main``).
+    token
+        A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
+    cache_dir
+        The ``huggingface_hub`` cache (the listing and README are kept there).
+    endpoint
+        The Hub URL (default ``HF_ENDPOINT``).
+
     Raises
     ------
     DatasetNotFoundError
@@ -180,6 +193,19 @@ def get_dataset_config_names(
     From the README's YAML ``configs:``; ``["default"]`` for a folder layout; the config
     folders of the ``refs/convert/parquet`` conversion for a loading-script dataset.
 
+    Parameters
+    ----------
+    repo_id
+        ``"owner/name"`` of the dataset repository.
+    revision
+        Branch, tag or commit (default ``main``).
+    token
+        A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
+    cache_dir
+        The ``huggingface_hub`` cache (the listing and README are kept there).
+    endpoint
+        The Hub URL (default ``HF_ENDPOINT``).
+
     Examples
     --------
     >>> import tempfile
@@ -210,6 +236,21 @@ def get_dataset_split_names(
     endpoint: str | None = None,
 ) -> list[str]:
     """The splits of one config (as ``datasets.get_dataset_split_names``), no data read.
+
+    Parameters
+    ----------
+    repo_id
+        ``"owner/name"`` of the dataset repository.
+    name
+        The config; default the default one.
+    revision
+        Branch, tag or commit (default ``main``).
+    token
+        A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
+    cache_dir
+        The ``huggingface_hub`` cache (the listing and README are kept there).
+    endpoint
+        The Hub URL (default ``HF_ENDPOINT``).
 
     Raises
     ------
@@ -249,6 +290,17 @@ def dataset_info(
 
     ``.sha``, ``.card_data``, ``.gated``, ``.private``, ``.downloads``, ``.tags``, and
     ``.siblings`` (each file's ``rfilename``, ``size`` and LFS ``sha256``).
+
+    Parameters
+    ----------
+    repo_id
+        ``"owner/name"`` of the dataset repository.
+    revision
+        Branch, tag or commit (default ``main``).
+    token
+        A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
+    endpoint
+        The Hub URL (default ``HF_ENDPOINT``).
 
     Raises
     ------

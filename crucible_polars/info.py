@@ -13,6 +13,27 @@ class DatasetInfo:
 
     Features are kept on the ``Dataset`` itself; ``to_dict`` adds them for writing.
 
+    Parameters
+    ----------
+    description
+        What the dataset is.
+    citation
+        How to cite it (BibTeX).
+    homepage
+        Its web page.
+    license
+        Its licence.
+    dataset_name
+        The dataset's name.
+    config_name
+        The config it was loaded from.
+    version
+        Its version string.
+    splits
+        Per-split metadata, as ``datasets`` writes it (``{split: {...}}``).
+    extra
+        Other keys of the ``info`` dict, kept as they are.
+
     Examples
     --------
     >>> DatasetInfo(description="math", dataset_name="gsm8k").dataset_name

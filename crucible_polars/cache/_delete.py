@@ -46,6 +46,21 @@ if TYPE_CHECKING:  # pragma: no cover
 class RemovedRevision:
     """One cached revision a prune or clear removed (or would remove, in a dry run).
 
+    Parameters
+    ----------
+    repo_id
+        The dataset repository.
+    revision
+        The commit removed.
+    refs
+        The branches or tags that pointed at it.
+    size
+        Bytes freed by removing it.
+    last_used
+        When its files were last used, if known.
+    reason
+        Why it was chosen: ``"clear"``, ``"older_than"`` or ``"max_size"``.
+
     Examples
     --------
     >>> RemovedRevision("o/d", "a" * 40, ("main",), 10, None, "clear").short
@@ -68,6 +83,11 @@ class RemovedRevision:
 @dataclass(frozen=True)
 class CacheDeletion:
     """What :func:`prune` or :func:`clear` removed.
+
+    Parameters
+    ----------
+    removed, freed, size_before, size_after, dry_run, swept
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------

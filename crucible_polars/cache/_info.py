@@ -26,6 +26,13 @@ from crucible_polars.cache.common import (
 class CacheInfo:
     """What the Hub cache holds, for dataset repositories.
 
+    Parameters
+    ----------
+    cache_dir, size_on_disk, num_datasets, num_revisions, num_files, last_accessed
+        The attributes of the same names (see Attributes).
+    incomplete_size, datasets, revisions, warnings
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     cache_dir : Path

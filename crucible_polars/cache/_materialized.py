@@ -15,6 +15,11 @@ from crucible_polars.materialize import cache_folder
 class MaterializedRows:
     """What the materialized-rows folder holds.
 
+    Parameters
+    ----------
+    folder, files, size_on_disk
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     folder : str
@@ -23,6 +28,11 @@ class MaterializedRows:
         How many row files.
     size_on_disk : int
         Their size in bytes.
+
+    Examples
+    --------
+    >>> MaterializedRows("/tmp/materialized", 2, 2048).files
+    2
     """
 
     folder: str

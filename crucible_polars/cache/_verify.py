@@ -30,6 +30,13 @@ Status = Literal["ok", "corrupt", "unverified"]
 class FileCheck:
     """The verdict on one cached file.
 
+    Parameters
+    ----------
+    repo_id, revision, path, size, algorithm, expected, actual, expected_from, status
+        The attributes of the same names (see Attributes).
+    removed, detail
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     repo_id, revision, path : str
@@ -76,6 +83,13 @@ class FileCheck:
 @dataclass(frozen=True)
 class VerifyReport:
     """The result of :func:`verify`.
+
+    Parameters
+    ----------
+    checks
+        One :class:`FileCheck` per cached file checked.
+    warnings
+        Problems met while checking (e.g. checksums the Hub could not give).
 
     Examples
     --------

@@ -58,6 +58,11 @@ def parse_size(value: int | float | str) -> int:
     Decimal units (``kB MB GB TB``, as ``huggingface_hub`` prints sizes) and binary units
     (``KiB MiB GiB TiB``) are accepted, case-insensitively.
 
+    Parameters
+    ----------
+    value
+        A number of bytes, or a string with a unit.
+
     Raises
     ------
     ValueError
@@ -90,6 +95,11 @@ def parse_duration(value: timedelta | int | float | str) -> timedelta:
 
     Units: ``s``, ``m``/``min``, ``h``, ``d``, ``w``, ``mo`` (30 days), ``y`` (365 days).
 
+    Parameters
+    ----------
+    value
+        A ``timedelta``, a number of seconds, or a string such as ``"1h30m"``.
+
     Examples
     --------
     >>> parse_duration("2w") == timedelta(days=14), parse_duration(90)
@@ -116,6 +126,11 @@ def parse_duration(value: timedelta | int | float | str) -> timedelta:
 
 def format_size(num_bytes: int) -> str:
     """A size for people: ``1.2 MB`` (decimal units, like ``huggingface_hub``).
+
+    Parameters
+    ----------
+    num_bytes
+        The size in bytes.
 
     Examples
     --------

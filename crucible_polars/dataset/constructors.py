@@ -34,6 +34,15 @@ class DatasetConstructors(DatasetState):
     ) -> Dataset:
         """Wrap a Polars DataFrame or LazyFrame (a LazyFrame stays lazy).
 
+        Parameters
+        ----------
+        frame
+            The DataFrame or LazyFrame.
+        features
+            Cast to these Features; inferred from the Polars schema when ``None``.
+        **kwargs
+            Passed to :meth:`from_plan` (``info=``, ``split=``).
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -48,6 +57,15 @@ class DatasetConstructors(DatasetState):
         cls, mapping: dict[str, Sequence[Any]], features: Features | None = None, **kwargs: Any
     ) -> Dataset:
         """Build a dataset from ``{column: values}``.
+
+        Parameters
+        ----------
+        mapping
+            ``{column: values}``, all of one length.
+        features
+            The columns' Features; inferred from the values when ``None``.
+        **kwargs
+            Passed to :meth:`from_plan` (``info=``, ``split=``).
 
         Examples
         --------
@@ -68,6 +86,15 @@ class DatasetConstructors(DatasetState):
     ) -> Dataset:
         """Build a dataset from a list of row dicts.
 
+        Parameters
+        ----------
+        rows
+            The rows, as dicts.
+        features
+            The columns' Features; inferred from the rows when ``None``.
+        **kwargs
+            Passed to :meth:`from_plan` (``info=``, ``split=``).
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -84,6 +111,13 @@ class DatasetConstructors(DatasetState):
     @classmethod
     def from_arrow(cls, table: pa.Table, **kwargs: Any) -> Dataset:
         """Wrap an Arrow table, reading Features from its ``huggingface`` schema metadata.
+
+        Parameters
+        ----------
+        table
+            The Arrow table.
+        **kwargs
+            Passed to :meth:`from_plan` (``info=``, ``split=``).
 
         Examples
         --------
@@ -138,6 +172,19 @@ class DatasetConstructors(DatasetState):
         Rows are gathered ``batch_size`` at a time into Polars frames, typed by ``features``
         or inferred from the rows.
 
+        Parameters
+        ----------
+        generator
+            A function returning an iterable of row dicts.
+        features
+            The columns' Features; inferred from the rows when ``None``.
+        gen_kwargs
+            Keyword arguments for ``generator``.
+        batch_size
+            Rows gathered per Polars frame.
+        **kwargs
+            Passed to :meth:`from_plan` (``info=``, ``split=``).
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -178,6 +225,13 @@ class DatasetConstructors(DatasetState):
         Keyword arguments (``split``, ``features``, ``columns``, ``filters``, ...) go to
         :func:`~crucible_polars.load_dataset`; ``split`` defaults to ``"train"``.
 
+        Parameters
+        ----------
+        path_or_paths
+            A file, a glob, or a list of them.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset`.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -196,6 +250,13 @@ class DatasetConstructors(DatasetState):
     ) -> Dataset:
         """Scan JSON (lines) files lazily; like :meth:`from_parquet` (``field=`` for documents).
 
+        Parameters
+        ----------
+        path_or_paths
+            A file, a glob, or a list of them.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset`.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -213,6 +274,13 @@ class DatasetConstructors(DatasetState):
         cls, path_or_paths: str | os.PathLike[str] | Sequence[str], **kwargs: Any
     ) -> Dataset:
         """Scan CSV files lazily; like :meth:`from_parquet` (``sep=`` and reader options).
+
+        Parameters
+        ----------
+        path_or_paths
+            A file, a glob, or a list of them.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset`.
 
         Examples
         --------
@@ -238,6 +306,15 @@ class DatasetConstructors(DatasetState):
 
         Keyword arguments (``split``, ``features``, ...) go to
         :func:`~crucible_polars.load_dataset`; ``split`` defaults to ``"train"``.
+
+        Parameters
+        ----------
+        path_or_paths
+            A file, a glob, or a list of them.
+        keep_linebreaks
+            Only ``False`` (lines are read without their newline); ``True`` is refused.
+        **kwargs
+            Passed to :func:`~crucible_polars.load_dataset`.
 
         Examples
         --------
@@ -267,6 +344,17 @@ class DatasetConstructors(DatasetState):
     ) -> Dataset:
         """Build a dataset from a pandas DataFrame, as ``datasets`` does (through Arrow: a
         non-default index is kept as ``__index_level_0__`` unless ``preserve_index=False``).
+
+        Parameters
+        ----------
+        df
+            The pandas DataFrame.
+        features
+            Cast to these Features; inferred from the Arrow types when ``None``.
+        preserve_index
+            Keep the index as a column (``None``: only a non-default index).
+        **kwargs
+            Passed to :meth:`from_plan` (``info=``, ``split=``).
 
         Examples
         --------

@@ -3,9 +3,9 @@
 A ``Dataset`` is immutable: a :class:`~crucible_polars.plan.Plan` plus info, split name and
 output format. Every transform returns a new ``Dataset`` whose plan is one step longer; only
 the output methods (``to_polars``, ``to_numpy``, ``iter``, indexing, ...) run it. The methods
-live in mixins by kind: column and function transforms (``transforms.py``), row positions
-(``rows.py``), outputs (``outputs.py``) and constructors (``constructors.py``); this module
-holds inspection and indexing.
+live in mixins by kind: column and function transforms (``transforms.py``), ClassLabel
+renumbering (``labels.py``), row positions (``rows.py``), outputs (``outputs.py``) and
+constructors (``constructors.py``); this module holds inspection and indexing.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import polars as pl
 
 from crucible_polars.dataset.constructors import DatasetConstructors
 from crucible_polars.dataset.formats import DatasetFormats
+from crucible_polars.dataset.labels import DatasetLabels
 from crucible_polars.dataset.outputs import DatasetOutputs
 from crucible_polars.dataset.rows import DatasetRows
 from crucible_polars.dataset.transforms import DatasetTransforms
@@ -38,7 +39,14 @@ from crucible_polars.plan import Plan
 from crucible_polars.readers.base import Diagnose
 
 
-class Dataset(DatasetTransforms, DatasetRows, DatasetFormats, DatasetOutputs, DatasetConstructors):
+class Dataset(
+    DatasetTransforms,
+    DatasetLabels,
+    DatasetRows,
+    DatasetFormats,
+    DatasetOutputs,
+    DatasetConstructors,
+):
     """One split of a dataset: a lazy Polars plan, its Features and its info.
 
     Build one with :func:`crucible_polars.load_dataset`, :meth:`from_polars` or

@@ -90,6 +90,17 @@ class DatasetFormats(DatasetState):
         """Set the output format in place (``datasets``' ``set_format``); see
         :meth:`with_format` for the arguments.
 
+        Parameters
+        ----------
+        type
+            The format name, as in :meth:`with_format`.
+        columns
+            Only these columns in the output.
+        output_all_columns
+            Keep the other columns too, in python form.
+        **format_kwargs
+            Options of the format (``dtype=``).
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -124,6 +135,17 @@ class DatasetFormats(DatasetState):
         **format_kwargs: Any,
     ) -> Iterator[None]:
         """A ``with`` block in which this dataset has another output format.
+
+        Parameters
+        ----------
+        type
+            The format name, as in :meth:`with_format`.
+        columns
+            Only these columns in the output.
+        output_all_columns
+            Keep the other columns too, in python form.
+        **format_kwargs
+            Options of the format (``dtype=``).
 
         Examples
         --------
@@ -187,6 +209,15 @@ class DatasetFormats(DatasetState):
         output_all_columns: bool = False,
     ) -> None:
         """:meth:`with_transform` in place (``datasets``' ``set_transform``).
+
+        Parameters
+        ----------
+        transform
+            The function; ``None`` removes it.
+        columns
+            Only these columns go to the function.
+        output_all_columns
+            Add the other columns, untransformed, to what it returns.
 
         Examples
         --------

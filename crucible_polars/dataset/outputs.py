@@ -49,6 +49,8 @@ class DatasetOutputs(DatasetState):
             Only these columns (projection reaches the scan).
         image_size
             ``(width, height)`` to resize decoded images to (ours, not in ``datasets``).
+        drop_last_batch
+            Drop a last batch shorter than ``batch_size``.
 
         Examples
         --------
@@ -117,6 +119,11 @@ class DatasetOutputs(DatasetState):
         """The first ``n`` rows as a Polars DataFrame (Polars' ``head``; only those rows are
         read). Images stay ``{bytes, path}`` structs.
 
+        Parameters
+        ----------
+        n
+            How many rows.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -130,6 +137,11 @@ class DatasetOutputs(DatasetState):
     ) -> pd.DataFrame | Iterator[pd.DataFrame]:
         """Run the plan into a pandas DataFrame, through Arrow as ``datasets`` does (pandas
         is optional: install it to use this).
+
+        Parameters
+        ----------
+        batch_size, batched
+            With ``batched=True``, an iterator of frames of ``batch_size`` rows (1000).
 
         Examples
         --------
@@ -190,6 +202,13 @@ class DatasetOutputs(DatasetState):
     ) -> dict[str, Any]:
         """Run the plan into ``{column: np.ndarray}``; images become stacked uint8 arrays.
 
+        Parameters
+        ----------
+        columns
+            Only these columns (all by default).
+        image_size
+            ``(width, height)`` to resize decoded images to before stacking.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -222,6 +241,11 @@ class DatasetOutputs(DatasetState):
     ) -> dict[str, list[Any]] | Iterator[dict[str, list[Any]]]:
         """All columns as lists (images decoded); with ``batched=True`` an iterator of such
         dicts of ``batch_size`` rows (1000).
+
+        Parameters
+        ----------
+        batch_size, batched
+            With ``batched=True``, an iterator of dicts of ``batch_size`` rows (1000).
 
         Examples
         --------
@@ -277,6 +301,17 @@ class DatasetOutputs(DatasetState):
         """Stream the plan into one parquet file (a path, written atomically, or a binary
         file object), with the features ``datasets`` reads back; returns the bytes written.
 
+        Parameters
+        ----------
+        path_or_buf
+            A file path or a binary file object.
+        batch_size
+            Rows collected and written at a time (default 65,536).
+        storage_options
+            Not supported (write locally); give ``None``.
+        **kwargs
+            Options of the parquet writer (``compression=``).
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -312,6 +347,17 @@ class DatasetOutputs(DatasetState):
         """Stream the plan into JSON lines (what ``datasets``' ``to_json`` writes), to a path
         or a binary file object; returns the bytes written. ``num_proc`` is accepted for
         ``datasets`` code: Polars writes with all cores.
+
+        Parameters
+        ----------
+        path_or_buf
+            A file path or a binary file object.
+        batch_size
+            Rows per written batch, when writing to a file object.
+        num_proc, storage_options
+            ``num_proc`` is accepted and ignored; ``storage_options`` is not supported.
+        **kwargs
+            ``lines=False`` writes one JSON array; other options go to Polars' JSON writer.
 
         Examples
         --------
@@ -366,6 +412,17 @@ class DatasetOutputs(DatasetState):
         """Stream the plan into a CSV file with a header, to a path or a binary file object;
         returns the bytes written.
 
+        Parameters
+        ----------
+        path_or_buf
+            A file path or a binary file object.
+        batch_size
+            Rows per written batch, when writing to a file object.
+        num_proc, storage_options
+            ``num_proc`` is accepted and ignored; ``storage_options`` is not supported.
+        **kwargs
+            Options of Polars' CSV writer (``separator=``, ...); ``index=True`` is refused.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -400,6 +457,13 @@ class DatasetOutputs(DatasetState):
 
         The shards carry the ``huggingface`` metadata, so ``datasets`` gets the same
         Features. The folder appears whole or not at all.
+
+        Parameters
+        ----------
+        path
+            The folder to write.
+        num_shards
+            How many Arrow shard files.
 
         Examples
         --------

@@ -1,5 +1,6 @@
 """The row-position methods of :class:`~crucible_polars.Dataset`: select, take, skip, repeat,
-shuffle, shard, train_test_split, and materializing the rows (``cache``, ``flatten_indices``).
+shuffle, shard, train_test_split, batch, and materializing the rows (``cache``,
+``flatten_indices``).
 
 Each is a thin call into :mod:`crucible_polars.ops.sampling` (over the dataset's
 :class:`~crucible_polars.plan.Plan`), so row choices stay in the plan and compose: a
@@ -24,6 +25,7 @@ import polars as pl
 from crucible_polars import writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.dataset_dict import DatasetDict
+from crucible_polars.features import Features, List
 from crucible_polars.materialize import materialize
 from crucible_polars.ops import combine, sampling
 from crucible_polars.streaming import IterableDataset, iterable_from_dataset_plan
@@ -41,6 +43,14 @@ class DatasetRows(DatasetState):
         """The rows at ``indices``, in that order (negative indices count from the end).
 
         Contiguous indices become a slice; others a gather of those rows.
+
+        Parameters
+        ----------
+        indices
+            Row positions (a list, range or array of ints).
+        **options
+            ``datasets``' cache options (``keep_in_memory``, ``writer_batch_size``, ...),
+            accepted and ignored.
 
         Raises
         ------
@@ -66,6 +76,11 @@ class DatasetRows(DatasetState):
     def take(self, n: int) -> Dataset:
         """The first ``n`` rows (all rows if there are fewer).
 
+        Parameters
+        ----------
+        n
+            How many rows.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -77,6 +92,11 @@ class DatasetRows(DatasetState):
     def skip(self, n: int) -> Dataset:
         """All rows after the first ``n``.
 
+        Parameters
+        ----------
+        n
+            How many rows to skip.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -87,6 +107,11 @@ class DatasetRows(DatasetState):
 
     def repeat(self, num_times: int) -> Dataset:
         """The rows ``num_times`` times over (``0`` gives an empty dataset).
+
+        Parameters
+        ----------
+        num_times
+            How many copies of the rows.
 
         Examples
         --------
@@ -113,6 +138,15 @@ class DatasetRows(DatasetState):
         same as ``datasets``' for the same seed. ``seed=None`` draws a seed from NumPy's
         global state (as ``datasets``), so ``np.random.seed(n)`` makes it reproducible.
 
+        Parameters
+        ----------
+        seed
+            The permutation's seed.
+        generator
+            A NumPy generator to draw the permutation from instead of ``seed``.
+        **options
+            ``datasets``' cache options, accepted and ignored.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -126,6 +160,17 @@ class DatasetRows(DatasetState):
         self, num_shards: int, index: int, contiguous: bool = True, **options: Any
     ) -> Dataset:
         """The ``index``-th of ``num_shards`` shards, with the rows ``datasets`` gives.
+
+        Parameters
+        ----------
+        num_shards
+            How many shards the rows are split into.
+        index
+            Which shard to return.
+        contiguous
+            Contiguous blocks of rows (``True``) or every ``num_shards``-th row from ``index``.
+        **options
+            ``datasets``' cache options, accepted and ignored.
 
         Raises
         ------
@@ -164,6 +209,8 @@ class DatasetRows(DatasetState):
             A ``ClassLabel`` column whose class shares both splits keep.
         seed, generator
             As in :meth:`shuffle`.
+        **options
+            ``datasets``' cache options, accepted and ignored.
 
         Raises
         ------
@@ -245,3 +292,47 @@ class DatasetRows(DatasetState):
             format=self._format,
             format_columns=self._format_columns,
         )
+
+    def batch(
+        self, batch_size: int, drop_last_batch: bool = False, num_proc: int | None = None
+    ) -> Dataset:
+        """Group rows into batches: each new row holds ``batch_size`` consecutive rows, every
+        column a list (as ``datasets.Dataset.batch``; a lazy Polars ``group_by``).
+
+        ``num_proc`` is accepted for ``datasets`` code; Polars uses all cores.
+
+        Parameters
+        ----------
+        batch_size
+            Rows per batch.
+        drop_last_batch
+            Drop a last batch shorter than ``batch_size``.
+        num_proc
+            Accepted and ignored.
+
+        Examples
+        --------
+        >>> from crucible_polars import Dataset
+        >>> Dataset.from_dict({"a": [1, 2, 3]}).batch(2)["a"]
+        [[1, 2], [3]]
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        plan = self._plan
+        key = "__crucible_batch__"
+        lf = (
+            plan.lf.with_row_index(key)
+            .with_columns(pl.col(key) // batch_size)
+            .group_by(key, maintain_order=True)
+            .agg(pl.all())
+            .drop(key)
+        )
+        names = list(plan.features)
+        if drop_last_batch and names:
+            lf = lf.filter(pl.col(names[0]).list.len() == batch_size)
+        features = Features({n: List(f) for n, f in plan.features.items()})
+        known = plan.known_rows()
+        rows = None
+        if known is not None:
+            rows = known // batch_size if drop_last_batch else -(-known // batch_size)
+        return self._with(plan.derive(lf, features, num_rows=rows))

@@ -74,6 +74,15 @@ class DatasetState:
         """A :class:`~crucible_polars.Dataset` over ``plan``, for modules that cannot import
         the class (``DatasetDict``, which ``Dataset.train_test_split`` returns).
 
+        Parameters
+        ----------
+        plan
+            The lazy plan.
+        info
+            Descriptive metadata.
+        split
+            The split name.
+
         Examples
         --------
         >>> import polars as pl

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crucible_polars.dataset.state import DatasetState
-from crucible_polars.features import ClassLabel, Features, List
+from crucible_polars.features import Features
 from crucible_polars.features.encode import encode_frame
 from crucible_polars.ops import columns
 from crucible_polars.ops.map_filter import filter_with_function, map_with_function
@@ -68,6 +68,9 @@ class DatasetTransforms(DatasetState):
         **options
             ``num_proc`` (worker processes, outputs in order), ``desc`` (the progress
             bar's text); ``datasets``' cache options are accepted and ignored.
+        *predicates
+            More Polars expressions; all of them (and ``function``) must hold, as in Polars'
+            ``filter``.
 
         Raises
         ------
@@ -109,6 +112,13 @@ class DatasetTransforms(DatasetState):
 
     def with_columns(self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr) -> Dataset:
         """Add or replace columns with Polars expressions (features inferred for new columns).
+
+        Parameters
+        ----------
+        *exprs
+            Polars expressions (or lists of them), each naming its output column.
+        **named_exprs
+            Expressions whose output column is the keyword's name.
 
         Examples
         --------
@@ -211,6 +221,11 @@ class DatasetTransforms(DatasetState):
     def select_columns(self, column_names: str | Sequence[str]) -> Dataset:
         """Keep only these columns, in this order (projection reaches the scan).
 
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -223,6 +238,11 @@ class DatasetTransforms(DatasetState):
     def remove_columns(self, column_names: str | Sequence[str]) -> Dataset:
         """Drop these columns.
 
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -234,6 +254,13 @@ class DatasetTransforms(DatasetState):
 
     def rename_column(self, original_column_name: str, new_column_name: str) -> Dataset:
         """Rename one column (its feature follows).
+
+        Parameters
+        ----------
+        original_column_name
+            The column to rename.
+        new_column_name
+            Its new name.
 
         Raises
         ------
@@ -251,6 +278,11 @@ class DatasetTransforms(DatasetState):
     def rename_columns(self, column_mapping: Mapping[str, str]) -> Dataset:
         """Rename several columns at once, ``{old: new}``.
 
+        Parameters
+        ----------
+        column_mapping
+            ``{old_name: new_name}``.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -266,6 +298,15 @@ class DatasetTransforms(DatasetState):
     def add_column(self, name: str, column: Any, feature: FeatureType | None = None) -> Dataset:
         """Append a column given as values (list, numpy array, Series), one per row.
 
+        Parameters
+        ----------
+        name
+            The new column's name.
+        column
+            Its values, one per row.
+        feature
+            Its feature type; inferred from the values when ``None``.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -277,6 +318,11 @@ class DatasetTransforms(DatasetState):
     def add_item(self, item: Mapping[str, Any]) -> Dataset:
         """Append one row, encoded with this dataset's features (ClassLabel names to ids,
         images to ``{bytes, path}``), as ``datasets.Dataset.add_item``.
+
+        Parameters
+        ----------
+        item
+            The row as ``{column: value}``; missing columns are null.
 
         Examples
         --------
@@ -303,6 +349,11 @@ class DatasetTransforms(DatasetState):
         """Cast every column to ``features``; a value that does not fit fails the query with
         an error naming the column, row and value.
 
+        Parameters
+        ----------
+        features
+            The new features, one per column.
+
         Examples
         --------
         >>> from crucible_polars import ClassLabel, Dataset, Features
@@ -314,6 +365,13 @@ class DatasetTransforms(DatasetState):
 
     def cast_column(self, column: str, feature: FeatureType) -> Dataset:
         """Cast one column to a feature type.
+
+        Parameters
+        ----------
+        column
+            The column to cast.
+        feature
+            Its new feature type (a Polars dtype is read as the matching ``Value``).
 
         Examples
         --------
@@ -335,6 +393,13 @@ class DatasetTransforms(DatasetState):
 
         Reads the column once to find the labels (as ``datasets`` does).
 
+        Parameters
+        ----------
+        column
+            The column to encode.
+        include_nulls
+            Keep nulls as a class named ``"None"`` instead of null labels.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -347,6 +412,11 @@ class DatasetTransforms(DatasetState):
     def flatten(self, max_depth: int = 16) -> Dataset:
         """Replace struct columns by one column per field, named ``column.field``.
 
+        Parameters
+        ----------
+        max_depth
+            How many levels of nested structs to flatten.
+
         Examples
         --------
         >>> from crucible_polars import Dataset
@@ -357,6 +427,11 @@ class DatasetTransforms(DatasetState):
 
     def unique(self, column: str) -> list[Any]:
         """The distinct values of a column, in order of first appearance.
+
+        Parameters
+        ----------
+        column
+            The column to read.
 
         Examples
         --------
@@ -384,6 +459,8 @@ class DatasetTransforms(DatasetState):
             One flag, or one per column. ``reverse=`` is ``datasets``' name for it.
         null_placement
             ``"at_end"``/``"last"`` (default) or ``"at_start"``/``"first"``.
+        reverse
+            ``datasets``' name for ``descending``; wins over it when given.
 
         Examples
         --------
@@ -394,87 +471,3 @@ class DatasetTransforms(DatasetState):
         """
         flags = descending if reverse is None else reverse
         return self._with(columns.sort(self._plan, column_names, flags, null_placement))
-
-    def batch(
-        self, batch_size: int, drop_last_batch: bool = False, num_proc: int | None = None
-    ) -> Dataset:
-        """Group rows into batches: each new row holds ``batch_size`` consecutive rows, every
-        column a list (as ``datasets.Dataset.batch``; a lazy Polars ``group_by``).
-
-        ``num_proc`` is accepted for ``datasets`` code; Polars uses all cores.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> Dataset.from_dict({"a": [1, 2, 3]}).batch(2)["a"]
-        [[1, 2], [3]]
-        """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        plan = self._plan
-        key = "__crucible_batch__"
-        lf = (
-            plan.lf.with_row_index(key)
-            .with_columns(pl.col(key) // batch_size)
-            .group_by(key, maintain_order=True)
-            .agg(pl.all())
-            .drop(key)
-        )
-        names = list(plan.features)
-        if drop_last_batch and names:
-            lf = lf.filter(pl.col(names[0]).list.len() == batch_size)
-        features = Features({n: List(f) for n, f in plan.features.items()})
-        known = plan.known_rows()
-        rows = None
-        if known is not None:
-            rows = known // batch_size if drop_last_batch else -(-known // batch_size)
-        return self._with(plan.derive(lf, features, num_rows=rows))
-
-    def align_labels_with_mapping(self, label2id: Mapping[str, int], label_column: str) -> Dataset:
-        """Renumber a ClassLabel (or list of ClassLabel) column to a model's ``label2id``,
-        matching names case-insensitively, as ``datasets`` does (a lazy Polars replace).
-
-        Examples
-        --------
-        >>> from crucible_polars import ClassLabel, Dataset, Features
-        >>> features = Features({"label": ClassLabel(names=["neg", "pos"])})
-        >>> ds = Dataset.from_dict({"label": [0, 1]}, features=features)
-        >>> aligned = ds.align_labels_with_mapping({"POS": 0, "NEG": 1}, "label")
-        >>> aligned["label"], aligned.features["label"]
-        ([1, 0], ClassLabel(names=['POS', 'NEG']))
-        """
-        features = self._plan.features
-        if label_column not in features:
-            raise ValueError(f"Column ({label_column}) not in table columns ({list(features)}).")
-        feature = features[label_column]
-        inner = feature.feature if isinstance(feature, List) else feature
-        if not isinstance(inner, ClassLabel):
-            raise ValueError(
-                "Aligning labels with a mapping is only supported for ClassLabel column or "
-                f"Sequence column with the inner type ClassLabel, and column {feature} is of "
-                f"type {type(feature).__name__}."
-            )
-        ordered = dict(sorted(label2id.items(), key=lambda item: item[1]))
-        names = list(ordered)
-        lowered = {name.lower(): new_id for name, new_id in ordered.items()}
-        old_to_new = {
-            old_id: lowered[str(name).lower()]
-            for old_id, name in enumerate(inner.names)
-            if str(name).lower() in lowered
-        }
-
-        def renumber(expr: pl.Expr) -> pl.Expr:
-            return expr.replace_strict(old_to_new, return_dtype=pl.Int64)
-
-        column = pl.col(label_column)
-        expr = (
-            column.list.eval(renumber(pl.element()))
-            if isinstance(feature, List)
-            else renumber(column)
-        )
-        new_label = ClassLabel(names=names)
-        updated = features.copy()
-        updated[label_column] = List(new_label) if isinstance(feature, List) else new_label
-        plan = self._plan
-        lf = plan.lf.with_columns(expr.alias(label_column))
-        return self._with(plan.derive(lf, updated, num_rows=plan.known_rows()))

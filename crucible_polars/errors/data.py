@@ -17,6 +17,13 @@ from crucible_polars.errors.base import DataError
 class DataFilesNotFoundError(DataError, FileNotFoundError):
     """A path, folder or glob that matches no data file.
 
+    Parameters
+    ----------
+    path
+        The attribute of the same name (see Attributes).
+    hint
+        Advice for the message; default: check the path or glob, or pass ``data_files=``.
+
     Attributes
     ----------
     path : str
@@ -40,6 +47,11 @@ class DataFilesNotFoundError(DataError, FileNotFoundError):
 
 class UnsupportedFormatError(DataError, ValueError):
     """A data file or format name that no reader handles.
+
+    Parameters
+    ----------
+    what, supported
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------
@@ -66,6 +78,11 @@ class UnsupportedFormatError(DataError, ValueError):
 class DataFileError(DataError, ValueError):
     """A data file whose content cannot be parsed (malformed JSON line, ragged CSV row).
 
+    Parameters
+    ----------
+    path, reason, row
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     path : str
@@ -91,6 +108,15 @@ class DataFileError(DataError, ValueError):
 
 class SchemaMismatchError(DataError, ValueError):
     """Data files of one split whose schemas conflict on a column.
+
+    Parameters
+    ----------
+    paths
+        The two files that conflict (first, then the one that differs).
+    column
+        The column whose type differs.
+    left, right
+        Its type in the first file and in the second, for the message.
 
     Attributes
     ----------
@@ -121,6 +147,11 @@ class SchemaMismatchError(DataError, ValueError):
 
 class FeatureCastError(DataError, ValueError):
     """A value that does not fit the requested Features.
+
+    Parameters
+    ----------
+    column, row, value, feature
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------
@@ -154,6 +185,13 @@ class FeatureCastError(DataError, ValueError):
 
 class MediaDecodeError(DataError, ValueError):
     """A media value (image, audio clip) that cannot be decoded safely.
+
+    Parameters
+    ----------
+    column, row, path
+        The attributes of the same names (see Attributes).
+    reason
+        Why decoding failed, for the message.
 
     Attributes
     ----------
@@ -189,6 +227,11 @@ class ImageDecodeError(MediaDecodeError):
 
     Attributes as :class:`MediaDecodeError`.
 
+    Parameters
+    ----------
+    column, row, path, reason
+        As :class:`MediaDecodeError`.
+
     Examples
     --------
     >>> ImageDecodeError("image", 3, "cat.jpg", "truncated").row
@@ -204,6 +247,11 @@ class AudioDecodeError(MediaDecodeError):
 
     Attributes as :class:`MediaDecodeError`.
 
+    Parameters
+    ----------
+    column, row, path, reason
+        As :class:`MediaDecodeError`.
+
     Examples
     --------
     >>> str(AudioDecodeError("audio", 3, "a.flac", "truncated"))
@@ -216,6 +264,13 @@ class AudioDecodeError(MediaDecodeError):
 
 class UnsafeArchiveError(DataError, ValueError):
     """An archive member that would be written outside the target, or an archive bomb.
+
+    Parameters
+    ----------
+    path, member
+        The attributes of the same names (see Attributes).
+    reason
+        Why the member is refused, for the message.
 
     Attributes
     ----------
@@ -238,6 +293,13 @@ class UnsafeArchiveError(DataError, ValueError):
 
 class StreamReadError(DataError, ConnectionError):
     """A data file that kept failing to read while streaming, after retries.
+
+    Parameters
+    ----------
+    path, offset, attempts
+        The attributes of the same names (see Attributes).
+    reason
+        The last failure, for the message.
 
     Attributes
     ----------
@@ -269,6 +331,11 @@ class StreamReadError(DataError, ConnectionError):
 class SavedDatasetError(DataError, FileNotFoundError):
     """A ``save_to_disk`` folder that does not hold what its ``dataset_info.json`` says
     (a shard missing, or fewer or more rows): the save was interrupted or files were changed.
+
+    Parameters
+    ----------
+    path, reason
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------

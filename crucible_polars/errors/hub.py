@@ -21,6 +21,11 @@ class DatasetNotFoundError(HubError, DataFilesNotFoundError):
     may read ``name`` as a local path or as a Hub id, and one ``except`` catches both misses.
     The message never contains the token.
 
+    Parameters
+    ----------
+    repo_id, revision, available
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     repo_id : str
@@ -67,6 +72,13 @@ class HubAccessError(HubError, PermissionError):
 
     The message never contains the token.
 
+    Parameters
+    ----------
+    repo_id
+        The attribute of the same name (see Attributes).
+    detail
+        What the Hub answered, for the message (never the token).
+
     Attributes
     ----------
     repo_id : str
@@ -89,6 +101,11 @@ class HubAccessError(HubError, PermissionError):
 
 class OfflineCacheMissError(HubError, FileNotFoundError):
     """Offline mode (``HF_HUB_OFFLINE=1``) and a file that is not in the cache.
+
+    Parameters
+    ----------
+    repo_id, missing
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------
@@ -118,6 +135,11 @@ class LoadingScriptError(HubError, RuntimeError):
 
     crucible_polars never runs loading scripts (``datasets`` >= 4 refuses them too).
 
+    Parameters
+    ----------
+    repo_id, script
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     repo_id : str
@@ -145,6 +167,11 @@ class LoadingScriptError(HubError, RuntimeError):
 
 class HubDownloadError(HubError, ConnectionError):
     """A Hub request (a file download, a listing) that kept failing after retries.
+
+    Parameters
+    ----------
+    repo_id, path, attempts, reason
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------

@@ -22,6 +22,11 @@ class ColumnNotFoundError(UsageError, KeyError, ValueError, PolarsColumnNotFound
     ``remove_columns`` and friends) and ``polars.exceptions.ColumnNotFoundError`` (what a
     Polars expression on a missing column raises), so one ``except`` catches them all.
 
+    Parameters
+    ----------
+    column, available
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     column : str or sequence of str
@@ -49,6 +54,11 @@ class ExtraColumnsError(UsageError, ValueError):
 
     ``datasets`` refuses such a cast too; drop the columns or add them to the features.
 
+    Parameters
+    ----------
+    columns, expected
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     columns : list of str
@@ -75,6 +85,13 @@ class ExtraColumnsError(UsageError, ValueError):
 class DuplicateColumnError(UsageError, ValueError):
     """Column names that would appear twice (``rename_columns``, ``add_column``, ``axis=1``).
 
+    Parameters
+    ----------
+    columns
+        The attribute of the same name (see Attributes).
+    where
+        The call that would duplicate them, for the message.
+
     Attributes
     ----------
     columns : list of str
@@ -99,6 +116,11 @@ class DuplicateColumnError(UsageError, ValueError):
 
 class ConfigNotFoundError(UsageError, ValueError):
     """A config name (``name=``) that the dataset does not define, or none when one is needed.
+
+    Parameters
+    ----------
+    name, available, repo_id
+        The attributes of the same names (see Attributes).
 
     Attributes
     ----------
@@ -137,6 +159,11 @@ class ConfigNotFoundError(UsageError, ValueError):
 class SplitNotFoundError(UsageError, ValueError):
     """A split name that the dataset (or config) does not have.
 
+    Parameters
+    ----------
+    split, available
+        The attributes of the same names (see Attributes).
+
     Attributes
     ----------
     split : str
@@ -158,6 +185,13 @@ class SplitNotFoundError(UsageError, ValueError):
 
 class FunctionOutputError(UsageError, ValueError):
     """What a ``map`` or ``filter`` function returned for a batch does not fit.
+
+    Parameters
+    ----------
+    function, start, stop, column
+        The attributes of the same names (see Attributes).
+    reason
+        What is wrong with the output, for the message.
 
     Attributes
     ----------

@@ -181,6 +181,15 @@ class ArrayXD(FeatureBase):
 class Array2D(ArrayXD):
     """A two-dimensional array of fixed shape (the first dimension may be ``None``).
 
+    Parameters
+    ----------
+    shape
+        The array's shape; the first dimension may be ``None`` (varies by row).
+    dtype
+        The value type, a ``Value`` dtype name such as ``"int32"``.
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
+
     Examples
     --------
     >>> Array2D(shape=(1, 3), dtype="int32")
@@ -197,6 +206,15 @@ class Array2D(ArrayXD):
 @dataclass
 class Array3D(ArrayXD):
     """A three-dimensional array of fixed shape (the first dimension may be ``None``).
+
+    Parameters
+    ----------
+    shape
+        The array's shape; the first dimension may be ``None`` (varies by row).
+    dtype
+        The value type, a ``Value`` dtype name such as ``"int32"``.
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
 
     Examples
     --------
@@ -215,6 +233,15 @@ class Array3D(ArrayXD):
 class Array4D(ArrayXD):
     """A four-dimensional array of fixed shape (the first dimension may be ``None``).
 
+    Parameters
+    ----------
+    shape
+        The array's shape; the first dimension may be ``None`` (varies by row).
+    dtype
+        The value type, a ``Value`` dtype name such as ``"int32"``.
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
+
     Examples
     --------
     >>> Array4D(shape=(1, 2, 2, 3), dtype="int32").to_polars()
@@ -231,6 +258,15 @@ class Array4D(ArrayXD):
 @dataclass
 class Array5D(ArrayXD):
     """A five-dimensional array of fixed shape (the first dimension may be ``None``).
+
+    Parameters
+    ----------
+    shape
+        The array's shape; the first dimension may be ``None`` (varies by row).
+    dtype
+        The value type, a ``Value`` dtype name such as ``"int32"``.
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
 
     Examples
     --------

@@ -302,6 +302,11 @@ def feature_from_polars(dtype: pl.DataType) -> FeatureType:
     ``date32``, ``Categorical``/``Enum`` ``string``; ``datasets``' ArrayXD extension columns
     give their ArrayXD back.
 
+    Parameters
+    ----------
+    dtype
+        The Polars dtype.
+
     Examples
     --------
     >>> import polars as pl

@@ -73,12 +73,39 @@ class Features(dict[str, FeatureType]):
         super().__setitem__(name, check_feature(feature))
 
     def update(self, *args: Any, **kwargs: Any) -> None:
-        """Update from a mapping or pairs, checking every feature (as ``dict.update``)."""
+        """Update from a mapping or pairs, checking every feature (as ``dict.update``).
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As ``dict.update``: a mapping or ``(name, feature)`` pairs, and ``name=feature``.
+
+        Examples
+        --------
+        >>> from crucible_polars.features import Value
+        >>> features = Features({"a": Value("int64")})
+        >>> features.update(b=Value("string"))
+        >>> features
+        Features({'a': Value('int64'), 'b': Value('string')})
+        """
         for name, feature in dict(*args, **kwargs).items():
             self[name] = feature
 
     def setdefault(self, name: str, default: Any = None) -> FeatureType:
-        """As ``dict.setdefault``, checking the feature."""
+        """As ``dict.setdefault``, checking the feature.
+
+        Parameters
+        ----------
+        name, default
+            The column, and its feature, set when the column is not there yet.
+
+        Examples
+        --------
+        >>> from crucible_polars.features import Value
+        >>> features = Features({"a": Value("int64")})
+        >>> features.setdefault("a", Value("string")), features.setdefault("b", Value("bool"))
+        (Value('int64'), Value('bool'))
+        """
         if name not in self:
             self[name] = default
         return self[name]
@@ -236,7 +263,14 @@ class Features(dict[str, FeatureType]):
 
     @property
     def arrow_schema(self) -> pa.Schema:
-        """Alias of :meth:`to_arrow_schema` (the ``datasets`` spelling)."""
+        """Alias of :meth:`to_arrow_schema` (the ``datasets`` spelling).
+
+        Examples
+        --------
+        >>> from crucible_polars.features import Value
+        >>> Features({"a": Value("int64")}).arrow_schema.names
+        ['a']
+        """
         return self.to_arrow_schema()
 
     @classmethod
@@ -343,6 +377,11 @@ class Features(dict[str, FeatureType]):
         Nested dicts are flattened too (up to ``max_depth`` levels), as
         ``datasets.Features.flatten`` does; the new columns take the place of the old one.
 
+        Parameters
+        ----------
+        max_depth
+            How many levels of nested dicts to flatten.
+
         Returns
         -------
         Features
@@ -385,6 +424,11 @@ class Features(dict[str, FeatureType]):
         """Encode one row as ``datasets`` stores it (ClassLabel names to ids, images to
         ``{bytes, path}``, values cast and checked).
 
+        Parameters
+        ----------
+        example
+            The row, ``{column: value}``.
+
         Examples
         --------
         >>> from crucible_polars.features import ClassLabel, Value
@@ -398,6 +442,13 @@ class Features(dict[str, FeatureType]):
     def encode_column(self, column: Sequence[Any], column_name: str) -> list[Any]:
         """Encode the values of one column.
 
+        Parameters
+        ----------
+        column
+            The column's values.
+        column_name
+            The column, whose feature encodes them.
+
         Examples
         --------
         >>> from crucible_polars.features import ClassLabel
@@ -409,6 +460,11 @@ class Features(dict[str, FeatureType]):
 
     def encode_batch(self, batch: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
         """Encode a batch ``{column: values}``; its columns must be exactly these features'.
+
+        Parameters
+        ----------
+        batch
+            ``{column: values}``, one entry per feature.
 
         Examples
         --------
@@ -422,6 +478,11 @@ class Features(dict[str, FeatureType]):
 
     def reorder_fields_as(self, other: Features) -> Features:
         """These features with struct fields in the order of ``other``'s (as ``datasets``).
+
+        Parameters
+        ----------
+        other
+            Features of the same structure, whose field order to take.
 
         Raises
         ------

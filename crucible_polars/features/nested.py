@@ -6,13 +6,13 @@ nested features (``dict`` structs, lists, legacy ``[feature]`` lists): their ``d
 form, their Arrow type, their Polars dtype and their storage form. The containers need that
 recursion for their own types, and the recursion needs every feature type, so they are kept
 together, as ``datasets`` keeps ``Sequence``, ``List`` and ``get_nested_type`` together. The
-features stored as text (``Json``, ``Translation``, ``TranslationVariableLanguages``) live
-here too: they flatten into ``List`` and the recursion knows them.
+feature stored as text that flattens into ``List``, ``TranslationVariableLanguages``, lives
+here too; ``Json`` and ``Translation`` are leaves, in :mod:`.text`.
 
 Every type has the same fields, defaults and JSON form (``to_dict``) as its ``datasets``
 namesake, so ``dataset_info`` and parquet schema metadata move between the two libraries
 without loss. The leaf types live in one module per kind: :mod:`.value`,
-:mod:`.class_label`, :mod:`.media` and :mod:`.arrays`.
+:mod:`.class_label`, :mod:`.media`, :mod:`.arrays` and :mod:`.text`.
 
 Examples
 --------
@@ -38,6 +38,7 @@ from .arrays import Array2D, Array3D, Array4D, Array5D, ArrayXD
 from .base import FeatureBase, feature_asdict
 from .class_label import ClassLabel
 from .media import Audio, Image
+from .text import Json, Translation
 from .value import Value
 
 __all__ = [
@@ -153,6 +154,13 @@ class List(FeatureBase, Sequence):
 class LargeList(FeatureBase):
     """A list of ``feature`` with 64-bit offsets (Arrow ``large_list``; a Polars ``List``).
 
+    Parameters
+    ----------
+    feature
+        The feature of the items.
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
+
     Examples
     --------
     >>> from crucible_polars.features import Value
@@ -179,63 +187,22 @@ class LargeList(FeatureBase):
 
 
 # --------------------------------------------------------------------------------------
-# The features stored as text
+# The feature stored as text that flattens into List
 # --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Json(FeatureBase):
-    """Arbitrary JSON values, stored as JSON text (Arrow ``json`` extension type).
-
-    Examples
-    --------
-    >>> Json().to_polars()
-    String
-    """
-
-    decode: bool = True
-    id: str | None = field(default=None, repr=False)
-    _type: str = field(default="Json", init=False, repr=False)
-
-    def to_arrow(self) -> pa.DataType:
-        """Return the Arrow type, ``pa.json_()``."""
-        return pa.json_()
-
-    def to_polars(self) -> pl.DataType:
-        """Return the Polars dtype, ``String``."""
-        return pl.String()
-
-
-@dataclass
-class Translation(FeatureBase):
-    """Translations of one text into fixed languages: a struct of one string per language.
-
-    Examples
-    --------
-    >>> Translation(languages=["fr", "en"]).to_polars()
-    Struct({'en': String, 'fr': String})
-    """
-
-    languages: list[str]
-    id: str | None = field(default=None, repr=False)
-    _type: str = field(default="Translation", init=False, repr=False)
-
-    def to_arrow(self) -> pa.DataType:
-        """Return the Arrow type, a struct of strings keyed by sorted language."""
-        return pa.struct({lang: pa.string() for lang in sorted(self.languages)})
-
-    def to_polars(self) -> pl.DataType:
-        """Return the Polars dtype, a struct of strings keyed by sorted language."""
-        return pl.Struct({lang: pl.String() for lang in sorted(self.languages)})
-
-    def flatten(self) -> dict[str, FeatureType]:
-        """Return one string feature per language, as ``datasets`` flattens it."""
-        return {lang: Value("string") for lang in sorted(self.languages)}
 
 
 @dataclass
 class TranslationVariableLanguages(FeatureBase):
     """Translations into a variable set of languages: ``{language: [...], translation: [...]}``.
+
+    Parameters
+    ----------
+    languages
+        The allowed language codes (sorted and deduplicated), or ``None`` for any.
+    num_languages
+        Set from ``languages`` (its length).
+    id
+        Optional identifier, kept for ``datasets`` compatibility.
 
     Examples
     --------
@@ -359,6 +326,11 @@ def check_feature(feature: Any) -> FeatureType:
 def feature_to_dict(feature: FeatureType) -> Any:
     """Return the ``datasets`` JSON form of a (possibly nested) feature.
 
+    Parameters
+    ----------
+    feature
+        A feature, or a dict or list of features.
+
     Examples
     --------
     >>> feature_to_dict({"a": List(Value("int8"))})
@@ -372,6 +344,11 @@ def feature_from_dict(obj: Any) -> FeatureType:
 
     ``"_type": "Sequence"`` (written by ``datasets`` < 4) gives ``List`` or, for a dict, a
     dict of ``List``, as ``datasets`` reads it; a legacy ``[feature]`` gives ``List``.
+
+    Parameters
+    ----------
+    obj
+        The JSON form, as in ``dataset_info.json`` or the ``huggingface`` metadata.
 
     Raises
     ------
@@ -449,6 +426,11 @@ def storage_feature(feature: FeatureType) -> FeatureType:
 def feature_to_arrow(feature: FeatureType) -> pa.DataType:
     """Return the Arrow type of a (possibly nested) feature, as ``datasets`` builds it.
 
+    Parameters
+    ----------
+    feature
+        A feature, or a dict or list of features.
+
     Examples
     --------
     >>> feature_to_arrow({"a": Value("int8"), "b": [Value("string")]})
@@ -464,6 +446,11 @@ def feature_to_arrow(feature: FeatureType) -> pa.DataType:
 
 def feature_to_polars(feature: FeatureType) -> pl.DataType:
     """Return the Polars dtype of a (possibly nested) feature.
+
+    Parameters
+    ----------
+    feature
+        A feature, or a dict or list of features.
 
     Examples
     --------

@@ -67,6 +67,11 @@ def resolve_short_name(name: str) -> str | None:
     Names containing ``/`` are repository ids already and give ``None``, as do names the
     catalog does not know. Callers should check for a local path of that name first.
 
+    Parameters
+    ----------
+    name
+        A short name or alias (case-insensitive), e.g. ``"gsm8k"``.
+
     Examples
     --------
     >>> resolve_short_name("gsm8k")

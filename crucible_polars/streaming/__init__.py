@@ -10,7 +10,8 @@ DataLoader workers.
 Modules: ``ranges`` (byte access with retries), ``parquet`` and ``lines`` (readers),
 ``source`` (units of work, read-ahead), ``nodes`` (resumable pipeline steps), ``pipeline``
 (steps to nodes), ``sharding`` (dividing units), ``iterable`` (the public class; its column
-transforms in ``iterable_columns``, its resume state in ``state``), ``iterable_dict``,
+transforms in ``iterable_columns``, its row transforms in ``iterable_rows``, its resume
+state in ``state``), ``iterable_dict``,
 ``transforms`` (picklable expression steps), ``mixing`` (streams joined), ``build`` (from
 a load plan or a Dataset), ``distributed`` (DataLoader workers), ``by_node`` (ranks).
 

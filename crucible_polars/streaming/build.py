@@ -54,6 +54,21 @@ def iterable_from_plan(
 ) -> IterableDataset | IterableDatasetDict:
     """Streaming datasets for a resolved load: one per split, or one for a split expression.
 
+    Parameters
+    ----------
+    plan
+        The resolved load (files per split, source, options).
+    splits
+        The split names, used when ``terms`` is ``None``.
+    terms
+        A parsed split expression (``"train[:10%]+test"``), or ``None`` for every split.
+    columns
+        Only these columns.
+    filters
+        A Polars expression the rows must satisfy.
+    features
+        Cast the rows to these Features.
+
     Examples
     --------
     >>> import tempfile, os

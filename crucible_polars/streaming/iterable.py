@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crucible_polars.features import Features, List
+from crucible_polars.features import Features
 from crucible_polars.formatting import check_format, format_batch, format_row, to_python_rows
 from crucible_polars.info import DatasetInfo
 from crucible_polars.integrations.ray_data import iterable_to_ray
@@ -34,16 +34,11 @@ from crucible_polars.streaming.distributed import (
     register_with_torch,
 )
 from crucible_polars.streaming.iterable_columns import ColumnTransforms
+from crucible_polars.streaming.iterable_rows import RowTransforms
 from crucible_polars.streaming.nodes import RebatchNode, cursor_rows
 from crucible_polars.streaming.pipeline import (
-    BatchStep,
     BuildContext,
-    RepeatStep,
-    ShardStep,
-    ShuffleStep,
-    SkipStep,
     Step,
-    TakeStep,
     build,
     describe,
     shard_total,
@@ -56,8 +51,6 @@ from crucible_polars.streaming.state import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from crucible_polars.streaming.nodes import Node
     from crucible_polars.streaming.pipeline import Head
     from crucible_polars.streaming.source import StreamSource
@@ -77,7 +70,7 @@ def _features_for(frame: pl.DataFrame, known: Features | None) -> Features:
     return Features({c: known[c] if c in known else inferred[c] for c in frame.columns})
 
 
-class IterableDataset(ColumnTransforms):
+class IterableDataset(RowTransforms, ColumnTransforms):
     """A streaming dataset: rows are read file by file, row group by row group, on demand.
 
     Build one with ``load_dataset(..., streaming=True)`` or
@@ -85,6 +78,26 @@ class IterableDataset(ColumnTransforms):
     batches after :meth:`batch`; :meth:`state_dict` / :meth:`load_state_dict` resume exactly;
     under a ``torch.utils.data.DataLoader`` with several workers each worker reads its own
     files (or row groups, or rows when there are fewer of those than workers).
+
+    Parameters
+    ----------
+    source
+        What the rows are read from: a stream source (files or a plan's rows), or
+        several streams joined (``concatenate_datasets``, ``interleave_datasets``).
+    features
+        The Features of the rows, or ``None`` when unknown.
+    steps
+        The pipeline applied to the rows as they are read (filters, maps, shuffles, ...).
+    info
+        Descriptive metadata.
+    split
+        The split name.
+    format
+        The output format of rows and batches (python by default).
+    format_columns
+        Only these columns in that format.
+    epoch
+        The starting epoch (see :meth:`set_epoch`).
 
     Examples
     --------
@@ -171,12 +184,27 @@ class IterableDataset(ColumnTransforms):
 
     @property
     def info(self) -> DatasetInfo:
-        """Descriptive metadata of the dataset."""
+        """Descriptive metadata of the dataset.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset().info.description
+        ''
+        """
         return self._info
 
     @property
     def split(self) -> str | None:
-        """The split name, when loaded as a split."""
+        """The split name, when loaded as a split.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1]}, split="train").to_iterable_dataset()
+        >>> ds.split
+        'train'
+        """
         return self._split
 
     @property
@@ -197,7 +225,16 @@ class IterableDataset(ColumnTransforms):
 
     @property
     def epoch(self) -> int:
-        """The epoch set by :meth:`set_epoch`."""
+        """The epoch set by :meth:`set_epoch`.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> ds = cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset()
+        >>> ds.set_epoch(3)
+        >>> ds.epoch
+        3
+        """
         return self._epoch.get()
 
     def __repr__(self) -> str:
@@ -205,122 +242,16 @@ class IterableDataset(ColumnTransforms):
         return f"IterableDataset({{\n    features: {names},\n    num_shards: {self.num_shards}\n}})"
 
     # ------------------------------------------------------------------ positions
-    def take(self, n: int) -> IterableDataset:
-        """Only the first ``n`` rows (or batches, after :meth:`batch`).
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> list(cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset().take(2))
-        [{'a': 1}, {'a': 2}]
-        """
-        if int(n) < 0:
-            raise ValueError(f"take(n) needs n >= 0, got {n}.")
-        return self._derive(TakeStep(int(n)))
-
-    def skip(self, n: int) -> IterableDataset:
-        """Every row after the first ``n`` (or batches, after :meth:`batch`).
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> list(cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset().skip(2))
-        [{'a': 3}]
-        """
-        if int(n) < 0:
-            raise ValueError(f"skip(n) needs n >= 0, got {n}.")
-        return self._derive(SkipStep(int(n)))
-
-    def shuffle(
-        self,
-        seed: int | None = None,
-        generator: np.random.Generator | None = None,
-        buffer_size: int = 1000,
-    ) -> IterableDataset:
-        """Shuffle the order of the files (or row groups) and the rows, through a buffer.
-
-        As in ``datasets``: the shards are read in a seeded random order, and rows go
-        through a buffer of ``buffer_size`` rows; when it is full it is permuted, half is
-        yielded and half kept. :meth:`set_epoch` changes both, deterministically. Resuming
-        from :meth:`state_dict` restores the buffer exactly (by re-reading its rows).
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> ds = cp.Dataset.from_dict({"a": list(range(10))}).to_iterable_dataset()
-        >>> rows = [r["a"] for r in ds.shuffle(seed=0, buffer_size=4)]
-        >>> sorted(rows) == list(range(10)), rows == list(range(10))
-        (True, False)
-        """
-        if seed is None:
-            if generator is not None:
-                seed = int(generator.integers(0, 1 << 63))
-            else:
-                from crucible_polars.ops.sampling import draw_seed
-
-                seed = draw_seed()
-        if int(buffer_size) < 1:
-            raise ValueError(f"buffer_size must be a positive integer, got {buffer_size}.")
-        return self._derive(ShuffleStep(int(seed), int(buffer_size)))
-
-    def repeat(self, num_times: int | None) -> IterableDataset:
-        """The stream ``num_times`` times over (``None``: forever), as in ``datasets``.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> ds = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
-        >>> [r["a"] for r in ds.repeat(2)], [r["a"] for r in ds.repeat(None).take(5)]
-        ([1, 2, 1, 2], [1, 2, 1, 2, 1])
-        """
-        if num_times is not None and int(num_times) < 0:
-            raise ValueError(f"repeat(num_times) needs num_times >= 0 or None, got {num_times}.")
-        return self._derive(RepeatStep(None if num_times is None else int(num_times)))
-
-    def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDataset:
-        """Group rows into batches of ``batch_size``: as in ``datasets``, each batch becomes
-        one row whose values are lists (``{column: list}``), so ``take``, ``skip``,
-        ``shuffle``, ``map``, ``filter`` and ``batch`` after it count and see batches.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> list(cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset().batch(2))
-        [{'a': [1, 2]}, {'a': [3]}]
-        """
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
-        features = None
-        if self._features is not None:
-            features = Features({k: List(v) for k, v in self._features.items()})
-        return self._derive(BatchStep(int(batch_size), bool(drop_last_batch)), features)
-
-    def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDataset:
-        """Part ``index`` of ``num_shards`` disjoint parts that together hold every row.
-
-        As in ``datasets``, each part is made of whole files (shards): with
-        ``contiguous=True`` a block of consecutive files, the first ``num_shards % n`` parts
-        one file longer; with ``contiguous=False`` every ``num_shards``-th file. With fewer
-        files than parts (where ``datasets`` fails), parquet row groups are divided the same
-        way, else rows: contiguous blocks of rows, or every ``num_shards``-th row.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> ds = cp.Dataset.from_dict({"a": list(range(5))}).to_iterable_dataset()
-        >>> [r["a"] for r in ds.shard(2, 1)], [r["a"] for r in ds.shard(2, 1, contiguous=False)]
-        ([3, 4], [1, 3])
-        """
-        from crucible_polars.streaming.sharding import ShardSpec
-
-        ShardSpec(num_shards, index, contiguous)  # validates
-        return self._derive(ShardStep(int(num_shards), int(index), bool(contiguous)))
-
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch: ``shuffle`` orders change with it, the same on every run.
 
         As in ``datasets``, once torch is imported the epoch lives in shared memory, so the
         persistent workers of a DataLoader see the new epoch too.
+
+        Parameters
+        ----------
+        epoch
+            The epoch number.
 
         Examples
         --------
@@ -338,6 +269,12 @@ class IterableDataset(ColumnTransforms):
 
         ``decode=True`` decodes image and audio columns with our decoders (numpy).
 
+        Parameters
+        ----------
+        decode
+            Decode image and audio columns with our decoders (numpy); by default they stay
+            ``{bytes, path}``.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -352,6 +289,14 @@ class IterableDataset(ColumnTransforms):
         self, type: str | None = None, columns: Sequence[str] | None = None
     ) -> IterableDataset:
         """Rows (and batches) in a format: python, numpy, torch, arrow, polars or pandas.
+
+        Parameters
+        ----------
+        type
+            ``"python"`` (or ``None``), ``"numpy"``, ``"torch"``, ``"arrow"``, ``"polars"`` or
+            ``"pandas"``.
+        columns
+            Only these columns in that format.
 
         Examples
         --------
@@ -416,6 +361,15 @@ class IterableDataset(ColumnTransforms):
     ) -> Iterator[Any]:
         """Batches of ``batch_size`` rows as ``{column: list}`` (or in ``format``).
 
+        Parameters
+        ----------
+        batch_size
+            Rows per batch.
+        drop_last_batch
+            Drop a last batch shorter than ``batch_size``.
+        format
+            The batches' format; defaults to the one set by :meth:`with_format`.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -455,6 +409,11 @@ class IterableDataset(ColumnTransforms):
         """Resume from a :meth:`state_dict`: the next iteration yields exactly the rows after
         the saved position (and so does every later iteration in the same epoch, as in
         ``datasets``). The saved epoch becomes the current epoch.
+
+        Parameters
+        ----------
+        state_dict
+            What :meth:`state_dict` returned.
 
         Raises
         ------

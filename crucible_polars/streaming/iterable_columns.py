@@ -111,6 +111,9 @@ class ColumnTransforms:
         with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
             As in ``datasets``' ``filter``; ``datasets``' cache and process options
             (``num_proc``, ``desc``, ...) are accepted and ignored.
+        **options
+            ``datasets``' cache and process options (``num_proc``, ``desc``, ...), accepted and
+            ignored.
 
         Examples
         --------
@@ -150,6 +153,13 @@ class ColumnTransforms:
         self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr
     ) -> IterableDataset:
         """Add or replace columns with Polars expressions.
+
+        Parameters
+        ----------
+        *exprs
+            Polars expressions (or lists of them), each naming its output column.
+        **named_exprs
+            Expressions whose output column is the keyword's name.
 
         Examples
         --------
@@ -197,6 +207,9 @@ class ColumnTransforms:
         fn_kwargs
             Keyword arguments for the function. ``datasets``' cache and process options
             (``num_proc``, ``desc``, ...) are accepted and ignored.
+        **options
+            ``datasets``' cache and process options (``num_proc``, ``desc``, ...), accepted and
+            ignored.
 
         Examples
         --------
@@ -260,6 +273,11 @@ class ColumnTransforms:
     def select_columns(self, column_names: str | Sequence[str]) -> IterableDataset:
         """Keep only these columns (projection reaches the reads).
 
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -272,6 +290,11 @@ class ColumnTransforms:
 
     def remove_columns(self, column_names: str | Sequence[str]) -> IterableDataset:
         """Drop these columns.
+
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
 
         Examples
         --------
@@ -286,6 +309,13 @@ class ColumnTransforms:
     def rename_column(self, original_column_name: str, new_column_name: str) -> IterableDataset:
         """Rename one column.
 
+        Parameters
+        ----------
+        original_column_name
+            The column to rename.
+        new_column_name
+            Its new name.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -297,6 +327,11 @@ class ColumnTransforms:
 
     def rename_columns(self, column_mapping: Mapping[str, str]) -> IterableDataset:
         """Rename columns (``{old: new}``).
+
+        Parameters
+        ----------
+        column_mapping
+            ``{old_name: new_name}``.
 
         Examples
         --------
@@ -320,6 +355,11 @@ class ColumnTransforms:
         """Cast every column to ``features`` (a value that does not fit fails the iteration
         with an error naming the column and value).
 
+        Parameters
+        ----------
+        features
+            The new features, one per column.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -332,6 +372,13 @@ class ColumnTransforms:
 
     def cast_column(self, column: str, feature: FeatureType) -> IterableDataset:
         """Cast one column to a feature type.
+
+        Parameters
+        ----------
+        column
+            The column to cast.
+        feature
+            Its new feature type.
 
         Examples
         --------

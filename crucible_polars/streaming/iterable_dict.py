@@ -45,6 +45,13 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     ) -> IterableDatasetDict:
         """:meth:`IterableDataset.filter` on every split (an expression or a function).
 
+        Parameters
+        ----------
+        function
+            A Polars expression or a function, as in :meth:`IterableDataset.filter`.
+        **kwargs
+            Passed to :meth:`IterableDataset.filter`.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -59,6 +66,13 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     ) -> IterableDatasetDict:
         """:meth:`IterableDataset.with_columns` on every split.
 
+        Parameters
+        ----------
+        *exprs
+            Polars expressions, as in :meth:`IterableDataset.with_columns`.
+        **named_exprs
+            Expressions whose output column is the keyword's name.
+
         Examples
         --------
         >>> import polars as pl
@@ -72,6 +86,13 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     def map(self, function: Callable[..., Any] | None = None, **kwargs: Any) -> IterableDatasetDict:
         """:meth:`IterableDataset.map` on every split (``with_indices`` count within each split).
 
+        Parameters
+        ----------
+        function
+            The function, as in :meth:`IterableDataset.map`.
+        **kwargs
+            Passed to :meth:`IterableDataset.map`.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -83,6 +104,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     def select_columns(self, column_names: str | Sequence[str]) -> IterableDatasetDict:
         """:meth:`IterableDataset.select_columns` on every split.
+
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
 
         Examples
         --------
@@ -96,6 +122,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     def remove_columns(self, column_names: str | Sequence[str]) -> IterableDatasetDict:
         """:meth:`IterableDataset.remove_columns` on every split.
 
+        Parameters
+        ----------
+        column_names
+            A column name or a list of them.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -107,6 +138,13 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     def rename_column(self, original_column_name: str, new_column_name: str) -> IterableDatasetDict:
         """:meth:`IterableDataset.rename_column` on every split.
+
+        Parameters
+        ----------
+        original_column_name
+            The column to rename.
+        new_column_name
+            Its new name.
 
         Examples
         --------
@@ -120,6 +158,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     def rename_columns(self, column_mapping: Mapping[str, str]) -> IterableDatasetDict:
         """:meth:`IterableDataset.rename_columns` on every split.
 
+        Parameters
+        ----------
+        column_mapping
+            ``{old_name: new_name}``.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -131,6 +174,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     def cast(self, features: Features) -> IterableDatasetDict:
         """:meth:`IterableDataset.cast` on every split.
+
+        Parameters
+        ----------
+        features
+            The new features, one per column.
 
         Examples
         --------
@@ -144,6 +192,13 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     def cast_column(self, column: str, feature: FeatureType) -> IterableDatasetDict:
         """:meth:`IterableDataset.cast_column` on every split.
 
+        Parameters
+        ----------
+        column
+            The column to cast.
+        feature
+            Its new feature type.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -156,6 +211,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     def take(self, n: int) -> IterableDatasetDict:
         """:meth:`IterableDataset.take` on every split.
 
+        Parameters
+        ----------
+        n
+            How many rows (or batches) of each split.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -167,6 +227,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     def skip(self, n: int) -> IterableDatasetDict:
         """:meth:`IterableDataset.skip` on every split.
+
+        Parameters
+        ----------
+        n
+            How many rows (or batches) of each split to skip.
 
         Examples
         --------
@@ -185,6 +250,15 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     ) -> IterableDatasetDict:
         """:meth:`IterableDataset.shuffle` on every split (each with the same seed).
 
+        Parameters
+        ----------
+        seed
+            The seed, the same for every split.
+        generator
+            A NumPy generator to draw the seed from when ``seed`` is ``None``.
+        buffer_size
+            Rows in each split's shuffle buffer.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -197,6 +271,13 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDatasetDict:
         """:meth:`IterableDataset.batch` on every split.
 
+        Parameters
+        ----------
+        batch_size
+            Rows per batch.
+        drop_last_batch
+            Drop a last batch shorter than ``batch_size``.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -208,6 +289,15 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDatasetDict:
         """:meth:`IterableDataset.shard` on every split.
+
+        Parameters
+        ----------
+        num_shards
+            How many parts each split is divided into.
+        index
+            Which part to keep.
+        contiguous
+            Blocks of consecutive files, or every ``num_shards``-th file.
 
         Examples
         --------
@@ -223,6 +313,13 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     ) -> IterableDatasetDict:
         """:meth:`IterableDataset.with_format` on every split.
 
+        Parameters
+        ----------
+        type
+            The format name, as in :meth:`IterableDataset.with_format`.
+        columns
+            Only these columns in that format.
+
         Examples
         --------
         >>> import crucible_polars as cp
@@ -236,6 +333,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
     def to_ray(self, **kwargs: Any) -> dict[str, Any]:
         """:meth:`IterableDataset.to_ray` per split: ``{split: ray.data.Dataset}``.
 
+        Parameters
+        ----------
+        **kwargs
+            Passed to :meth:`IterableDataset.to_ray` (``decode=``).
+
         Examples
         --------
         >>> IterableDatasetDict().to_ray()
@@ -245,6 +347,11 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch of every split.
+
+        Parameters
+        ----------
+        epoch
+            The epoch number.
 
         Examples
         --------
