@@ -11,12 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import numpy as np
 import polars as pl
 
 from crucible_polars import integrations, writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
-from crucible_polars.materialize import collect_rows, iter_frames, streamable
+from crucible_polars.materialize import collect_rows, iter_frames, streamable, take_python_rows
 from crucible_polars.media.embed import embed_image_files
 from crucible_polars.readers.parquet import write_parquet
 
@@ -233,6 +234,11 @@ class DatasetOutputs(DatasetState):
         [{'a': 1}, {'a': 2}]
         """
         plan = self._plan
+        if plan.gather is not None:  # rows by position: straight from Arrow when nothing decodes
+            every = np.arange(plan.row_count(), dtype=np.int64)
+            rows = take_python_rows(plan, every, list(plan.features))
+            if rows is not None:
+                return rows
         frame = collect_rows(plan)
         return plan.run(lambda: to_python_rows(frame, plan.features))
 

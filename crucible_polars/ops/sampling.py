@@ -138,6 +138,11 @@ def gather(plan: Plan, indices: np.ndarray) -> Plan:
         base, indices = plan.gather.base, plan.gather.indices[indices]
     else:
         base = plan
+    return _gather_on(base, indices, plan)
+
+
+def _gather_on(base: Plan, indices: np.ndarray, plan: Plan) -> Plan:
+    """``base`` at ``indices`` (already composed), with ``plan``'s features."""
     if _is_contiguous(indices) and base.table is None:  # a slice streams and reaches the scan
         start = int(indices[0]) if indices.size else 0
         return base.derive(base.lf.slice(start, indices.size), plan.features, num_rows=indices.size)
@@ -175,7 +180,9 @@ def keep_gather(
 
 def _slice(plan: Plan, start: int, stop: int | None) -> Plan:
     """Rows ``[start, stop)``; ``stop=None`` runs to the end (no row count needed)."""
-    if plan.gather is not None or plan.table is not None:
+    if plan.gather is not None:  # a slice of the indices: a view, nothing composed
+        return _gather_on(plan.gather.base, plan.gather.indices[start:stop], plan)
+    if plan.table is not None:
         return gather(plan, np.arange(plan.row_count())[start:stop])
     length = None if stop is None else max(0, stop - start)
     known = plan.known_rows()
