@@ -148,12 +148,13 @@ def take_rows(plan: Plan, indices: np.ndarray, columns: Sequence[str]) -> pl.Dat
 
 
 def take_python_rows(
-    plan: Plan, indices: np.ndarray, columns: Sequence[str]
+    plan: Plan, indices: np.ndarray | None = None, columns: Sequence[str] | None = None
 ) -> list[dict[str, object]] | None:
     """The rows at ``indices`` as Python dicts straight from materialized rows, when the plan
     has them and the columns hold nothing to decode (images, audio); else ``None``.
 
     The fast path of ``ds[i]``: one ``take`` and ``to_pylist``, no Polars frame in between.
+    ``indices`` default to every row, ``columns`` to every column.
 
     Examples
     --------
@@ -161,6 +162,9 @@ def take_python_rows(
     >>> take_python_rows(plan, np.array([2]), ["a"])
     [{'a': 7}]
     """
+    if indices is None:
+        indices = np.arange(plan.row_count(), dtype=np.int64)
+    columns = list(plan.features) if columns is None else columns
     base, positions = plan, np.asarray(indices, dtype=np.int64)
     if plan.gather is not None:
         base, positions = plan.gather.base, plan.gather.indices[positions]

@@ -1,6 +1,5 @@
 """The output methods of :class:`~crucible_polars.Dataset`: batches, formats, collections and
-files. Image columns are decoded here (in threads), only for the rows and columns that leave
-the plan; writing goes through :mod:`crucible_polars.writers`."""
+files (media decoded only for the rows and columns that leave the plan)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
 import polars as pl
 
 from crucible_polars import integrations, writers
@@ -74,9 +72,8 @@ class DatasetOutputs(DatasetState):
     # ------------------------------------------------------------------ outputs
     def _batches(self, batch_size: int | None) -> Iterator[pl.DataFrame]:
         """The plan's rows as frames of ``batch_size`` (default 1000, as ``datasets``)."""
-        yield from iter_frames(
-            self._plan, batch_size or DEFAULT_BATCH_SIZE, list(self._plan.features)
-        )
+        plan, size = self._plan, batch_size or DEFAULT_BATCH_SIZE
+        yield from iter_frames(plan, size, list(plan.features))
 
     def to_polars(
         self,
@@ -234,11 +231,9 @@ class DatasetOutputs(DatasetState):
         [{'a': 1}, {'a': 2}]
         """
         plan = self._plan
-        if plan.gather is not None:  # rows by position: straight from Arrow when nothing decodes
-            every = np.arange(plan.row_count(), dtype=np.int64)
-            rows = take_python_rows(plan, every, list(plan.features))
-            if rows is not None:
-                return rows
+        rows = take_python_rows(plan) if plan.gather is not None else None
+        if rows is not None:  # rows by position, straight from Arrow (nothing to decode)
+            return rows
         frame = collect_rows(plan)
         return plan.run(lambda: to_python_rows(frame, plan.features))
 

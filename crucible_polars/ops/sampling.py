@@ -134,11 +134,8 @@ def gather(plan: Plan, indices: np.ndarray) -> Plan:
     >>> gather(plan, np.array([2, 0])).collect()["x"].to_list()
     [7, 5]
     """
-    if plan.gather is not None:
-        base, indices = plan.gather.base, plan.gather.indices[indices]
-    else:
-        base = plan
-    return _gather_on(base, indices, plan)
+    base = plan if plan.gather is None else plan.gather.base
+    return _gather_on(base, indices if plan.gather is None else plan.gather.indices[indices], plan)
 
 
 def _gather_on(base: Plan, indices: np.ndarray, plan: Plan) -> Plan:
