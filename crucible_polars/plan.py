@@ -92,7 +92,6 @@ class Plan:
     gather: Gather | None = None
     table: pa.Table | None = None
     sources: tuple[str, ...] = ()
-    _counted: list[int] = field(default_factory=list, repr=False, compare=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -179,7 +178,7 @@ class Plan:
         >>> Plan.from_frame(pl.LazyFrame({"a": [1]})).with_rows_known(1).num_rows
         1
         """
-        return self if num_rows is None else replace(self, num_rows=num_rows, _counted=[], _memo={})
+        return self if num_rows is None else replace(self, num_rows=num_rows, _memo={})
 
     def with_gather(self, gather: Gather) -> Plan:
         """The same plan, remembering that it is ``gather.base`` gathered at its indices.
@@ -192,7 +191,7 @@ class Plan:
         >>> plan.with_gather(Gather(base, np.array([1]))).gather is not None
         True
         """
-        return replace(self, gather=gather, _counted=[], _memo={})
+        return replace(self, gather=gather, _memo={})
 
     def memo(self, key: str, make: Callable[[], T]) -> T:
         """A value computed once per plan (the plan is immutable, so it never goes stale).
@@ -350,9 +349,8 @@ class Plan:
         rows = self.recall("materialized")
         if isinstance(rows, Plan) and rows.num_rows is not None:
             return rows.num_rows
-        if not self._counted:
-            self._counted.append(int(self.run(self.lf.select(pl.len()).collect).item()))
-        return self._counted[0]
+        count = self.lf.select(pl.len())
+        return self.memo("row count", lambda: int(self.run(count.collect).item()))
 
     def known_rows(self) -> int | None:
         """The row count if known or already counted, without running anything.
@@ -365,7 +363,8 @@ class Plan:
         """
         if self.num_rows is not None:
             return self.num_rows
-        return self._counted[0] if self._counted else None
+        counted = self.recall("row count")
+        return counted if isinstance(counted, int) else None
 
     def check_columns(self, columns: str | Iterable[str]) -> list[str]:
         """The column names, checked to exist.
