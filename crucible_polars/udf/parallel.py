@@ -30,8 +30,10 @@ import contextlib
 import os
 import pickle
 import queue
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -43,6 +45,8 @@ import cloudpickle
 import polars as pl
 
 from crucible_polars.logging import get_logger
+from crucible_polars.sources.open import cache_root
+from crucible_polars.udf.ranges import RowRange
 from crucible_polars.udf.transport import pack, unpack
 
 logger = get_logger(__name__)
@@ -52,6 +56,10 @@ Job = Callable[[pl.DataFrame, int, "list[str] | None", int], pl.DataFrame]
 
 IN_FLIGHT = 2
 """Groups handed to each worker ahead of the one being read back."""
+
+OUTPUTS_FOLDER = "map-outputs"
+"""Where workers write the outputs of range tasks, in the crucible_polars cache (a folder
+per run, removed when the run ends)."""
 
 
 @dataclass
@@ -293,15 +301,86 @@ def run_ordered(
         A worker process ended without answering.
     """
     payload = job if isinstance(job, bytes) else check_picklable(job, "map")
+    tasks = (("task", pack(frame), offset, wanted) for frame, offset in groups)
+    return _run(num_proc, ("job", payload, None, None), tasks)
+
+
+def run_ranges(
+    num_proc: int,
+    job: bytes,
+    reader: bytes,
+    ranges: Iterator[RowRange],
+    needed: list[str] | None,
+    wanted: list[str] | None,
+    columns: list[str] | None,
+) -> Iterator[pl.DataFrame]:
+    """``job`` over row ranges that the workers read themselves; outputs in order.
+
+    Each worker reads its ranges from the plan ``reader`` holds
+    (:func:`crucible_polars.udf.ranges.reader_of`) and writes each output to an Arrow IPC
+    file that this process memory-maps: the rows never pass through this process's memory
+    or a pipe.
+
+    Parameters
+    ----------
+    num_proc
+        The number of worker processes.
+    job
+        ``job(frame, offset, wanted, rank)`` pickled (:func:`check_picklable`).
+    reader
+        The input plan, pickled.
+    ranges
+        The rows of each task (:func:`crucible_polars.udf.ranges.row_ranges`).
+    needed
+        The input columns to read (``None``: all).
+    wanted
+        Passed to the job.
+    columns
+        The output columns to keep (``None``: all).
+
+    Raises
+    ------
+    WorkerError
+        A worker process ended without answering.
+    """
+    folder = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=_outputs_folder())
+    _folders.add(folder)
+    tasks = (("range", r.start, r.rows, needed, wanted, columns) for r in ranges)
+    try:
+        yield from _run(num_proc, ("job", job, reader, folder), tasks)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # mapped outputs stay readable
+        _folders.discard(folder)
+
+
+def _outputs_folder() -> Path:
+    folder = cache_root() / OUTPUTS_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+_folders: set[str] = set()
+
+
+@atexit.register
+def _remove_folders() -> None:
+    for folder in list(_folders):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    num_proc: int, job: tuple[Any, ...], tasks: Iterator[tuple[Any, ...]]
+) -> Iterator[pl.DataFrame]:
+    """The answers to ``tasks``, task ``k`` run by the worker of rank ``k % num_proc``."""
     pool = _checkout(num_proc)
     workers = pool.workers
     pending: deque[_Worker] = deque()
     try:
         for worker in workers:
-            worker.send(("job", payload))
-        for k, (frame, offset) in enumerate(groups):
+            worker.send(job)
+        for k, task in enumerate(tasks):
             worker = workers[k % num_proc]
-            worker.send(("task", pack(frame), offset, wanted))
+            worker.send(task)
             pending.append(worker)
             if len(pending) >= IN_FLIGHT * num_proc:
                 yield pending.popleft().receive()

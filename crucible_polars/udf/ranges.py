@@ -1,0 +1,157 @@
+"""``num_proc`` workers that read their own rows: which plans allow it, and the row ranges.
+
+Handing every row from the main process to the workers costs the main process a read of
+the input and a copy of each group through a pipe (about a fifth of the work of a cheap
+function). When the input plan reads a slice of rows for the cost of those rows only, each
+worker reads its own ranges instead, straight from the source: a Parquet or Arrow IPC scan
+whose slice Polars pushes into the scan, or rows already materialized as a memory-mapped
+Arrow file (:mod:`crucible_polars.materialize`), which travel by path. The plan travels
+pickled (:meth:`crucible_polars.plan.Plan.__reduce__`), once per ``map``.
+
+Examples
+--------
+>>> import polars as pl
+>>> from crucible_polars.plan import Plan
+>>> reader_of(Plan.from_frame(pl.DataFrame({"a": [1]}))) is None  # rows in memory: sent
+True
+>>> [(r.start, r.rows) for r in row_ranges(10, batch_size=2, num_proc=2, most=4)]
+[(0, 2), (2, 2), (4, 4), (8, 2)]
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+
+from crucible_polars.arrow_files import mapped_path
+from crucible_polars.plan import Plan
+
+SCANS_THAT_SLICE = ("Parquet SCAN", "Ipc SCAN")
+"""Scans that read a slice of rows for the cost of those rows (``explain()`` names)."""
+
+
+@dataclass(frozen=True)
+class RowRange:
+    """``rows`` rows of the input from position ``start``: one task of a worker.
+
+    Parameters
+    ----------
+    start
+        The position of the first row.
+    rows
+        How many rows (whole batches, but for the last range).
+    """
+
+    start: int
+    rows: int
+
+
+def _rows_table(plan: Plan) -> pa.Table | None:
+    if plan.table is not None:
+        return plan.table
+    made = plan.recall("materialized")
+    return made.table if isinstance(made, Plan) else None
+
+
+def slices_at_scan(lf: pl.LazyFrame) -> bool:
+    """Whether a slice of ``lf`` reads only the rows of the slice: Polars pushes it into the
+    one Parquet or IPC scan of the plan (no filter, sort, join or in-memory frame before it).
+
+    Parameters
+    ----------
+    lf
+        The plan.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+    >>> pl.DataFrame({"a": [1, 2, 3]}).write_parquet(path)
+    >>> slices_at_scan(pl.scan_parquet(path).select(b=pl.col("a") * 2))
+    True
+    >>> slices_at_scan(pl.scan_parquet(path).filter(pl.col("a") > 1))  # reads from row 0
+    False
+    >>> slices_at_scan(pl.LazyFrame({"a": [1]}))  # rows in memory
+    False
+    """
+    try:
+        text = lf.slice(1, 1).explain()
+    except Exception:  # a plan Polars cannot optimize here: do not guess
+        return False
+    lines = [line.strip() for line in text.splitlines()]
+    scans = [line for line in lines if "SCAN" in line or line.startswith("DF [")]
+    return (
+        len(scans) == 1
+        and scans[0].startswith(SCANS_THAT_SLICE)
+        and any(line.startswith("SLICE: Positive") for line in lines)
+        and not any(line.startswith(("SLICE[", "SLICED")) for line in lines)
+    )
+
+
+def reader_of(plan: Plan) -> bytes | None:
+    """``plan`` pickled for workers that read their own row ranges, or ``None`` when the
+    main process must read the rows and hand them over (see the module doc).
+
+    Parameters
+    ----------
+    plan
+        The input plan of a ``map`` or ``filter``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+    >>> pl.DataFrame({"a": [1, 2, 3]}).write_parquet(path)
+    >>> reader = reader_of(Plan.from_frame(pl.scan_parquet(path)))
+    >>> pickle.loads(reader).lf.slice(1, 1).collect()["a"].to_list()
+    [2]
+    """
+    table = _rows_table(plan)
+    if table is not None:
+        cheap = mapped_path(table) is not None  # mapped again by path in the worker
+    else:
+        cheap = plan.gather is None and not plan.runs_python() and slices_at_scan(plan.lf)
+    if not cheap:
+        return None
+    try:
+        return pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a plan that does not pickle: its rows are sent
+        return None
+
+
+def row_ranges(stop: int, *, batch_size: int, num_proc: int, most: int) -> Iterator[RowRange]:
+    """Rows ``0..stop`` in ranges of whole batches for ``num_proc`` workers taking turns.
+
+    Each round gives every worker a range of the same size (a balanced load); the first
+    round one batch each (a ``head(n)`` computes little), then doubling up to ``most`` rows
+    (few queries and files on long runs).
+
+    Parameters
+    ----------
+    stop
+        The rows to cover.
+    batch_size
+        Rows per call of the function: ranges are whole batches but for the last.
+    num_proc
+        The workers.
+    most
+        Rows at most in a range (rounded up to whole batches).
+
+    Examples
+    --------
+    >>> [r.rows for r in row_ranges(23, batch_size=3, num_proc=2, most=6)]
+    [3, 3, 6, 6, 5]
+    """
+    size, largest = batch_size, max(batch_size, -(-most // batch_size) * batch_size)
+    start, turn = 0, 0
+    while start < stop:
+        rows = min(size, stop - start)
+        yield RowRange(start, rows)
+        start += rows
+        turn += 1
+        if turn % num_proc == 0:
+            size = min(2 * size, largest)
