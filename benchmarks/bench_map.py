@@ -9,13 +9,21 @@ False``, so each run does the work. The four engines take turns run by run
 than ``datasets``; ``num_proc=2`` at least 1.6x faster than ``num_proc=1`` on 2 cores (only
 reachable on an otherwise idle machine: state ``/proc/loadavg`` with the figures).
 
-Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2]``.
+As the machine is shared, the CPU seconds of each run are printed too (median per engine):
+the main process's, and its child processes' (``datasets``' pool, reaped at the end of each
+``map``; our worker pool, alive across maps, read from ``/proc``). ``--warmup 1`` starts our
+worker pool untimed, as in a session that maps more than once.
+
+Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2] [--warmup 0]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import os
+import resource
+import statistics
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +69,46 @@ def tasks(path: str, cache_dir: str) -> dict[str, Callable[[], Any]]:
     }
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now() -> tuple[float, float, dict[int, float]]:
+    """CPU seconds so far: this process, its reaped children, each live child (Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pids = {
+        int(pid)
+        for path in glob.glob(f"/proc/{os.getpid()}/task/*/children")
+        for pid in Path(path).read_text().split()
+    }
+    return (
+        own.ru_utime + own.ru_stime,
+        reaped.ru_utime + reaped.ru_stime,
+        {pid: _process_cpu(pid) for pid in pids},
+    )
+
+
+def with_cpu(fn: Callable[[], Any], spent: list[tuple[float, float]]) -> Callable[[], Any]:
+    """``fn`` that appends ``(main, children)`` CPU seconds of each run to ``spent``."""
+
+    def run() -> Any:
+        own, reaped, live = cpu_now()
+        out = fn()
+        own_after, reaped_after, live_after = cpu_now()
+        children = reaped_after - reaped
+        children += sum(t - live.get(pid, 0.0) for pid, t in live_after.items())
+        spent.append((own_after - own, children))
+        return out
+
+    return run
+
+
 def loadavg() -> list[str]:
     """The 1, 5 and 15 minute load averages (the machine is shared)."""
     return Path("/proc/loadavg").read_text().split()[:3]
@@ -75,11 +123,19 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
     print(f"rows={args.rows:,} cores={os.cpu_count()} loadavg={loadavg()}")
+    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in ENGINES}
     with ColdCache() as cache:
-        fns = tasks(path, cache.path)
+        fns = {name: with_cpu(fn, spent[name]) for name, fn in tasks(path, cache.path).items()}
         timings = measure_interleaved(fns, warmup=args.warmup, repeats=args.repeats)
     results = {"map python (rows)": {name: t.median for name, t in timings.items()}}
     print(ratio_table(results, ENGINES, RATIOS))
+    print("\nCPU seconds per run (median of the timed runs): main process / child processes")
+    for name in ENGINES:
+        runs = spent[name][args.warmup :]
+        main_s = statistics.median(r[0] for r in runs)
+        child_s = statistics.median(r[1] for r in runs)
+        walls = ", ".join(f"{t:.2f}" for t in timings[name].seconds)
+        print(f"  {name:13s} main {main_s:6.2f}  children {child_s:6.2f}  (wall s: {walls})")
     print(f"loadavg after: {loadavg()}")
 
 

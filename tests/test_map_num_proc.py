@@ -312,3 +312,36 @@ def test_row_ranges_cover_the_rows_in_whole_batches(
     assert sum(r.rows for r in ranges) == stop
     assert all(r.rows % batch_size == 0 for r in ranges[:-1])
     assert all(r.rows <= max(most, batch_size) + batch_size for r in ranges)
+
+
+def _slow_rank_zero(frame: pl.DataFrame, offset: int, wanted: Any, rank: int) -> pl.DataFrame:
+    import time
+
+    if rank == 0:
+        time.sleep(0.01)  # rank 1 takes more of the groups; the order stays
+    return frame.with_columns(rank=pl.lit(rank))
+
+
+def test_balanced_hand_out_keeps_the_order() -> None:
+    groups = [(pl.DataFrame({"a": [i]}), i) for i in range(30)]
+    out = list(run_ordered(2, _slow_rank_zero, iter(groups), None, balanced=True))
+    assert [f["a"].item() for f in out] == list(range(30))
+    assert {f["rank"].item() for f in out} <= {0, 1}
+
+
+def test_spilled_frames_keep_their_types(tmp_path: Path) -> None:
+    from crucible_polars.udf.transport import IpcFile, spill, unpack
+
+    frame = pl.DataFrame(
+        {
+            "big": pl.Series([1, 2], dtype=pl.Int128),  # pyarrow cannot map it: Polars reads
+            "e": pl.Series(["a", "b"], dtype=pl.Enum(["a", "b"])),
+            "arr": pl.Series([[1, 2], [3, 4]], dtype=pl.Array(pl.Int32, 2)),
+        }
+    )
+    sent = spill(frame, str(tmp_path))
+    assert isinstance(sent, IpcFile)
+    assert unpack(sent).equals(frame) and unpack(spill(frame.drop("big"), str(tmp_path))).equals(
+        frame.drop("big")
+    )
+    assert list(tmp_path.iterdir()) == []

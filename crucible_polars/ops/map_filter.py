@@ -170,7 +170,9 @@ def _batch_source(
                     sizes.append(row_range.rows)
                     yield row_range
 
-            answers = run_ranges(run.num_proc, payload, reader, counted(), needed, cut, wanted)
+            answers = run_ranges(
+                run.num_proc, payload, reader, counted(), needed, cut, wanted, not run.ranked
+            )
             outputs: Iterator[pl.DataFrame] = answers
         else:
             batches = plan.batches(
@@ -192,7 +194,7 @@ def _batch_source(
                         sent.append(group)
                         yield group, offset
 
-                answers = run_ordered(run.num_proc, payload, keep(groups()), cut)
+                answers = run_ordered(run.num_proc, payload, keep(groups()), cut, not run.ranked)
                 outputs = (slim.finish(sent.popleft(), answer, cut) for answer in answers)
             else:
                 outputs = (job(group, offset, cut) for group, offset in groups())
@@ -322,7 +324,7 @@ def map_with_function(
         drop_last_batch = False
     original = try_original_type is not False or not batched  # datasets: batched only
     builder = OutputBuilder(call, removed, original)
-    run = Run(call.label, num_proc, desc, plan.known_rows())
+    run = Run(call.label, num_proc, desc, plan.known_rows(), ranked=call.with_rank)
     if features is not None:
         return _to_features(plan, call, builder, Features(features), size, drop_last_batch, run)
     return _inferred(plan, call, builder, removed, size, drop_last_batch, run, original)
@@ -485,7 +487,7 @@ def filter_with_function(
         inputs = call.input_columns
         return None if inputs is None else list(dict.fromkeys([*inputs, *wanted]))
 
-    run = Run(call.label, num_proc, desc, plan.known_rows())
+    run = Run(call.label, num_proc, desc, plan.known_rows(), ranked=call.with_rank)
     schema = plan.lf.collect_schema()
     job = FilterJob(call, size)
     lf = _batch_source(plan, job, schema, run, batch_size=size, drop_last_batch=False, reads=reads)
