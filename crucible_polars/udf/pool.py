@@ -56,6 +56,21 @@ def worker_command() -> list[str]:
     return [sys.executable, "-c", code]
 
 
+def worker_env(size: int) -> dict[str, str]:
+    """The environment of ``size`` workers: this process's, with Polars' threads shared out
+    (``POLARS_MAX_THREADS``: the cores divided among the workers, unless already set), so
+    the workers do not fight over the cores for threads that would wait.
+
+    Examples
+    --------
+    >>> int(worker_env(10_000)["POLARS_MAX_THREADS"]) >= 1
+    True
+    """
+    env = dict(os.environ)
+    env.setdefault("POLARS_MAX_THREADS", str(max(1, (os.cpu_count() or 1) // max(size, 1))))
+    return env
+
+
 class Worker:
     """One worker process of rank ``rank``, its pipes, and a thread reading its answers.
 
@@ -65,15 +80,18 @@ class Worker:
         The worker's rank (passed to a ``with_rank`` function).
     arrivals
         Set whenever an answer arrives (or the worker ends).
+    env
+        The worker's environment variables.
     """
 
-    def __init__(self, rank: int, arrivals: threading.Event) -> None:
+    def __init__(self, rank: int, arrivals: threading.Event, env: dict[str, str]) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self.process = subprocess.Popen(
             [*worker_command(), str(rank), str(to_child_r), str(from_child_w)],
             pass_fds=(to_child_r, from_child_w),
             stdin=subprocess.DEVNULL,
+            env=env,
         )
         os.close(to_child_r)
         os.close(from_child_w)
@@ -164,7 +182,8 @@ class WorkerPool:
     def __init__(self, size: int) -> None:
         logger.info("Starting %d worker processes for num_proc=%d", size, size)
         self.arrivals = threading.Event()
-        self.workers = [Worker(rank, self.arrivals) for rank in range(size)]
+        env = worker_env(size)
+        self.workers = [Worker(rank, self.arrivals, env) for rank in range(size)]
         self.broken = False
 
     def close(self) -> None:

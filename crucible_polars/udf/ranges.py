@@ -59,7 +59,8 @@ def _rows_table(plan: Plan) -> pa.Table | None:
 
 def slices_at_scan(lf: pl.LazyFrame) -> bool:
     """Whether a slice of ``lf`` reads only the rows of the slice: Polars pushes it into the
-    one Parquet or IPC scan of the plan (no filter, sort, join or in-memory frame before it).
+    one Parquet or IPC scan of local files of the plan (no filter, sort, join or in-memory
+    frame before it; remote files are read once, by the main process).
 
     Parameters
     ----------
@@ -87,6 +88,7 @@ def slices_at_scan(lf: pl.LazyFrame) -> bool:
     return (
         len(scans) == 1
         and scans[0].startswith(SCANS_THAT_SLICE)
+        and "://" not in scans[0]
         and any(line.startswith("SLICE: Positive") for line in lines)
         and not any(line.startswith(("SLICE[", "SLICED")) for line in lines)
     )
