@@ -9,10 +9,11 @@ False``, so each run does the work. The four engines take turns run by run
 than ``datasets``; ``num_proc=2`` at least 1.6x faster than ``num_proc=1`` on 2 cores (only
 reachable on an otherwise idle machine: state ``/proc/loadavg`` with the figures).
 
-As the machine is shared, the CPU seconds of each run are printed too (median per engine):
-the main process's, and its child processes' (``datasets``' pool, reaped at the end of each
-``map``; our worker pool, alive across maps, read from ``/proc``). ``--warmup 1`` starts our
-worker pool untimed, as in a session that maps more than once.
+As the machine is shared, each run's CPU seconds are printed too: the main process's and
+its child processes' (``datasets``' pool, reaped at the end of each ``map``; our worker
+pool, alive across maps, read from ``/proc``). Our first ``num_proc=2`` run also starts the
+worker pool (two interpreters importing the package, about a CPU second each); ``--warmup
+1`` runs it untimed, as in a session that maps more than once.
 
 Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2] [--warmup 0]``.
 """
@@ -24,6 +25,7 @@ import glob
 import os
 import resource
 import statistics
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -94,16 +96,18 @@ def cpu_now() -> tuple[float, float, dict[int, float]]:
     )
 
 
-def with_cpu(fn: Callable[[], Any], spent: list[tuple[float, float]]) -> Callable[[], Any]:
-    """``fn`` that appends ``(main, children)`` CPU seconds of each run to ``spent``."""
+def with_cpu(fn: Callable[[], Any], spent: list[tuple[float, float, float]]) -> Callable[[], Any]:
+    """``fn`` that appends ``(wall, main CPU, children CPU)`` seconds of each run to ``spent``."""
 
     def run() -> Any:
         own, reaped, live = cpu_now()
+        start = time.perf_counter()
         out = fn()
+        wall = time.perf_counter() - start
         own_after, reaped_after, live_after = cpu_now()
         children = reaped_after - reaped
         children += sum(t - live.get(pid, 0.0) for pid, t in live_after.items())
-        spent.append((own_after - own, children))
+        spent.append((wall, own_after - own, children))
         return out
 
     return run
@@ -123,19 +127,21 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
     print(f"rows={args.rows:,} cores={os.cpu_count()} loadavg={loadavg()}")
-    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in ENGINES}
+    spent: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ENGINES}
     with ColdCache() as cache:
         fns = {name: with_cpu(fn, spent[name]) for name, fn in tasks(path, cache.path).items()}
         timings = measure_interleaved(fns, warmup=args.warmup, repeats=args.repeats)
     results = {"map python (rows)": {name: t.median for name, t in timings.items()}}
     print(ratio_table(results, ENGINES, RATIOS))
-    print("\nCPU seconds per run (median of the timed runs): main process / child processes")
+    print("\nEach run: wall s / CPU s of the main process / CPU s of its child processes")
     for name in ENGINES:
-        runs = spent[name][args.warmup :]
-        main_s = statistics.median(r[0] for r in runs)
-        child_s = statistics.median(r[1] for r in runs)
-        walls = ", ".join(f"{t:.2f}" for t in timings[name].seconds)
-        print(f"  {name:13s} main {main_s:6.2f}  children {child_s:6.2f}  (wall s: {walls})")
+        runs = [
+            f"{wall:.2f}/{own:.2f}/{children:.2f}" + (" (warm-up)" if k < args.warmup else "")
+            for k, (wall, own, children) in enumerate(spent[name])
+        ]
+        timed = spent[name][args.warmup :]
+        cpu = statistics.median(own + children for _, own, children in timed)
+        print(f"  {name:13s} {', '.join(runs)}; median CPU s {cpu:.2f}")
     print(f"loadavg after: {loadavg()}")
 
 
