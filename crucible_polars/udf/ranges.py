@@ -15,7 +15,7 @@ Examples
 >>> reader_of(Plan.from_frame(pl.DataFrame({"a": [1]}))) is None  # rows in memory: sent
 True
 >>> [(r.start, r.rows) for r in row_ranges(10, batch_size=2, num_proc=2, most=4)]
-[(0, 2), (2, 2), (4, 4), (8, 2)]
+[(0, 2), (2, 2), (4, 2), (6, 2), (8, 2)]
 """
 
 from __future__ import annotations
@@ -126,11 +126,11 @@ def reader_of(plan: Plan) -> bytes | None:
 
 
 def row_ranges(stop: int, *, batch_size: int, num_proc: int, most: int) -> Iterator[RowRange]:
-    """Rows ``0..stop`` in ranges of whole batches for ``num_proc`` workers taking turns.
+    """Rows ``0..stop`` in ranges of whole batches for ``num_proc`` workers.
 
-    Each round gives every worker a range of the same size (a balanced load); the first
-    round one batch each (a ``head(n)`` computes little), then doubling up to ``most`` rows
-    (few queries and files on long runs).
+    The first ranges are one batch (a ``head(n)`` computes little), then each round of
+    ``num_proc`` ranges doubles, up to ``most`` rows (few queries and files on long runs);
+    near the end ranges shrink to a share of what is left, so the workers finish together.
 
     Parameters
     ----------
@@ -145,15 +145,21 @@ def row_ranges(stop: int, *, batch_size: int, num_proc: int, most: int) -> Itera
 
     Examples
     --------
-    >>> [r.rows for r in row_ranges(23, batch_size=3, num_proc=2, most=6)]
-    [3, 3, 6, 6, 5]
+    >>> [r.rows for r in row_ranges(40, batch_size=3, num_proc=2, most=9)]
+    [3, 3, 6, 6, 6, 6, 3, 3, 3, 1]
     """
-    size, largest = batch_size, max(batch_size, -(-most // batch_size) * batch_size)
+    size, largest = batch_size, max(batch_size, _whole(most, batch_size))
     start, turn = 0, 0
     while start < stop:
-        rows = min(size, stop - start)
+        share = _whole(-(-(stop - start) // (2 * num_proc)), batch_size)
+        rows = min(size, share, stop - start)
         yield RowRange(start, rows)
         start += rows
         turn += 1
         if turn % num_proc == 0:
             size = min(2 * size, largest)
+
+
+def _whole(rows: int, batch_size: int) -> int:
+    """``rows`` rounded up to whole batches."""
+    return -(-rows // batch_size) * batch_size
