@@ -195,3 +195,25 @@ def test_repeat_and_add_column(data: dict[str, list[str]], layout: str) -> None:
         again = ours.shuffle(seed=2, buffer_size=4).repeat(3)
         again.load_state_dict(state)
         assert head + ids(again) == full
+
+
+def test_iterable_dataset_dict_repeat_and_add_column(data: dict[str, list[str]]) -> None:
+    # datasets' IterableDatasetDict has neither: ours applies IterableDataset's to each split,
+    # compared with datasets' IterableDataset methods applied split by split
+    files = {"train": data["parquet"][:2], "test": data["parquet"][2:]}
+    ours = cp.load_dataset("parquet", data_files=files, streaming=True)
+    theirs = hf.load_dataset("parquet", data_files=files, streaming=True)
+    assert isinstance(ours, cp.IterableDatasetDict) and not hasattr(theirs, "repeat")
+    sizes = {"train": SIZES[0] + SIZES[1], "test": SIZES[2]}
+    values = {k: [f"{k}{i}" for i in range(n)] for k, n in sizes.items()}
+    for split in ("train", "test"):
+        mine = ours.repeat(2).add_column("v", {k: v * 2 for k, v in values.items()})[split]
+        oracle = theirs[split].repeat(2).add_column("v", values[split] * 2)
+        assert [dict(r) for r in mine] == [dict(r) for r in oracle]
+    shared = ours.take(3).add_column("n", [7, 8, 9])
+    assert {k: [r["n"] for r in v] for k, v in shared.items()} == {
+        "train": [7, 8, 9],
+        "test": [7, 8, 9],
+    }
+    with pytest.raises(KeyError, match="missing \\['test'\\], unknown \\['valid'\\]"):
+        ours.add_column("n", {"train": [1], "valid": [2]})

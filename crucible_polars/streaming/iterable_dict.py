@@ -308,6 +308,62 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         """
         return self._apply("shard", num_shards, index, contiguous=contiguous)
 
+    def repeat(self, num_times: int | None) -> IterableDatasetDict:
+        """:meth:`IterableDataset.repeat` on every split (ours: ``datasets``'
+        ``IterableDatasetDict`` has no ``repeat``).
+
+        Parameters
+        ----------
+        num_times
+            How many passes over each split; ``None`` repeats forever.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> [r["a"] for r in IterableDatasetDict(t=stream).repeat(2)["t"]]
+        [1, 2, 1, 2]
+        """
+        return self._apply("repeat", num_times)
+
+    def add_column(
+        self, name: str, column: Mapping[str, Sequence[Any] | Any] | Sequence[Any] | Any
+    ) -> IterableDatasetDict:
+        """:meth:`IterableDataset.add_column` on every split (ours: ``datasets``'
+        ``IterableDatasetDict`` has no ``add_column``).
+
+        Parameters
+        ----------
+        name
+            The new column's name.
+        column
+            ``{split: values}`` with every split's values (one per row), or one list, array
+            or Series of values for every split.
+
+        Raises
+        ------
+        KeyError
+            A mapping that misses a split or names one that does not exist.
+
+        Examples
+        --------
+        >>> import crucible_polars as cp
+        >>> stream = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
+        >>> dd = IterableDatasetDict(train=stream, test=stream.take(1))
+        >>> added = dd.add_column("b", {"train": ["x", "y"], "test": ["z"]})
+        >>> [r["b"] for r in added["train"]], [r["b"] for r in added["test"]]
+        (['x', 'y'], ['z'])
+        """
+        if not isinstance(column, Mapping):
+            return self._apply("add_column", name, column)
+        if set(column) != set(self):
+            missing, unknown = sorted(set(self) - set(column)), sorted(set(column) - set(self))
+            raise KeyError(
+                f"add_column({name!r}) needs values for exactly the splits {sorted(self)}: "
+                f"missing {missing}, unknown {unknown}."
+            )
+        return IterableDatasetDict({k: v.add_column(name, column[k]) for k, v in self.items()})
+
     def with_format(
         self, type: str | None = None, columns: Sequence[str] | None = None
     ) -> IterableDatasetDict:
