@@ -110,3 +110,15 @@ def test_batches_are_the_callers_to_change(files: list[str]) -> None:
     batch["pair"][0, 0] = -1
     assert batch["id"].tolist() == list(range(1, 9))
     assert batch["tokens"].dtype == object and batch["tokens"][0].dtype == np.int64
+
+
+def test_torch_batch_rows_as_datasets(files: list[str]) -> None:
+    """batch() on a torch stream: string columns stay lists, as in datasets."""
+    ours = cp.load_dataset("parquet", data_files=files, split="train", streaming=True)
+    theirs = hf.load_dataset("parquet", data_files=files, split="train", streaming=True)
+    columns = ["id", "score", "text", "tokens", "pair"]
+    mine = list(ours.select_columns(columns).with_format("torch").batch(6))
+    oracle = list(theirs.select_columns(columns).with_format("torch").batch(6))
+    assert len(mine) == len(oracle)
+    for i, (a, b) in enumerate(zip(mine, oracle, strict=True)):
+        same(a, b, f"batch {i}")
