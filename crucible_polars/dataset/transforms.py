@@ -26,7 +26,6 @@ import polars as pl
 
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
-from crucible_polars.features.encode import encode_frame
 from crucible_polars.ops import columns
 from crucible_polars.ops.map_filter import filter_with_function, map_with_function
 from crucible_polars.plan import carry_features
@@ -316,13 +315,20 @@ class DatasetTransforms(DatasetState):
         return self._with(columns.add_column(self._plan, name, column, feature))
 
     def add_item(self, item: Mapping[str, Any]) -> Dataset:
-        """Append one row, encoded with this dataset's features (ClassLabel names to ids,
-        images to ``{bytes, path}``), as ``datasets.Dataset.add_item``.
+        """Append one row, cast to this dataset's features as ``datasets.Dataset.add_item``
+        does (ClassLabel names to ids, paths and bytes to images, ``"3"`` to an integer;
+        ``2.5`` to an integer is an error).
 
         Parameters
         ----------
         item
-            The row as ``{column: value}``; missing columns are null.
+            The row as ``{column: value}``; missing columns are null, new columns are added
+            (null in the earlier rows).
+
+        Raises
+        ------
+        FeatureCastError
+            A value that does not fit its column (a ``ValueError``), named with its row.
 
         Examples
         --------
@@ -331,19 +337,7 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"label": [0]}, features=features).add_item({"label": "pos"})["label"]
         [0, 1]
         """
-        features = self._plan.features
-        extra = [name for name in item if name not in features]
-        if extra:
-            raise ValueError(
-                f"add_item: columns {extra} are not in the dataset {list(features)}; add them "
-                "with add_column first or drop them from the item."
-            )
-        row = encode_frame({name: [item.get(name)] for name in features}, features)
-        lf = pl.concat([self._plan.lf, row.lazy()], how="vertical_relaxed")
-        known = self._plan.known_rows()
-        return self._with(
-            self._plan.derive(lf, features, num_rows=None if known is None else known + 1)
-        )
+        return self._with(columns.add_item(self._plan, item))
 
     def cast(self, features: Features) -> Dataset:
         """Cast every column to ``features``; a value that does not fit fails the query with

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,23 +43,51 @@ def _image_to_bytes(image: Any) -> bytes:
     return buffer.getvalue()
 
 
+_IMAGE_ARRAY_DTYPES = [
+    np.dtype(t)
+    for t in ("|b1", "|u1", "<u2", ">u2", "<i2", ">i2", "<u4", ">u4", "<i4", ">i4", "<f4")
+] + [np.dtype(t) for t in (">f4", "<f8", ">f8")]
+"""The array dtypes Pillow takes as they are (``datasets``' ``_VALID_IMAGE_ARRAY_DTPYES``)."""
+_NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
+
+
+def _image_dtype(dtype: np.dtype[Any], channels: bool) -> np.dtype[Any]:
+    """The dtype an array is stored in as an image, as ``datasets.features.image``'s
+    ``encode_np_array`` chooses it: uint8 for several channels, else the dtype itself when
+    Pillow takes it, else the largest smaller one of its kind (``int64`` to ``int32``)."""
+    if channels:
+        if dtype.kind not in "ui":
+            raise TypeError(
+                f"Unsupported array dtype {dtype} for image encoding: a multi-channel image "
+                "must hold integers (uint8)."
+            )
+        target = np.dtype("|u1")
+    elif dtype in _IMAGE_ARRAY_DTYPES:
+        return dtype
+    else:
+        order = dtype.byteorder if dtype.byteorder != "=" else _NATIVE_ORDER
+        size = dtype.itemsize
+        names = [f"{order}{dtype.kind}{size >> k}" for k in range(size.bit_length())]
+        found = [t for t in _IMAGE_ARRAY_DTYPES if t.str in names]
+        if found:
+            target = max(found, key=lambda t: t.itemsize)
+        else:
+            raise TypeError(
+                f"Cannot store an array of dtype {dtype} as an image: give one of "
+                f"{[str(t) for t in _IMAGE_ARRAY_DTYPES]} (uint8 for several channels)."
+            )
+    if target != dtype:
+        warnings.warn(
+            f"Downcasting array dtype {dtype} to {target} to be compatible with 'Pillow'",
+            stacklevel=4,
+        )
+    return target
+
+
 def _array_to_image(array: np.ndarray) -> Any:
     import PIL.Image
 
-    if array.ndim == 3 or array.dtype.kind not in "uif" or array.dtype == np.float16:
-        if array.dtype.kind not in "ui" and array.ndim == 3:
-            raise TypeError(
-                f"Unsupported array dtype {array.dtype} for image encoding: a multi-channel "
-                "image must hold integers (uint8)."
-            )
-        array = array.astype(np.uint8)
-    elif array.dtype.kind == "i" and array.dtype.itemsize > 4:
-        array = array.astype(np.int32)
-    elif array.dtype.kind == "u" and array.dtype.itemsize > 1:
-        array = array.astype(np.uint16 if array.dtype.itemsize == 2 else np.int32)
-    elif array.dtype.kind == "f":
-        array = array.astype(np.float32)
-    return PIL.Image.fromarray(array)
+    return PIL.Image.fromarray(array.astype(_image_dtype(array.dtype, bool(array.shape[2:]))))
 
 
 def encode_image(value: Any) -> dict[str, Any]:
@@ -109,8 +139,10 @@ def encode_image(value: Any) -> dict[str, Any]:
 
 
 def encode_image_arrays(series: pl.Series) -> pl.Series:
-    """A column of pixel arrays (nested lists) as image structs, each encoded by
-    :func:`encode_image` with the column's numeric dtype.
+    """A column of pixel arrays (nested lists) as image structs, as ``datasets`` casts a list
+    column to ``Image``: each value becomes ``np.array(value)`` of its Python items (so
+    integers are ``int64``, stored as ``int32``, whatever the column's dtype) and is
+    encoded by :func:`encode_image`.
 
     Examples
     --------
@@ -118,13 +150,7 @@ def encode_image_arrays(series: pl.Series) -> pl.Series:
     >>> sorted(encode_image_arrays(column).struct.fields)
     ['bytes', 'path']
     """
-    leaf = series.dtype
-    while isinstance(leaf, (pl.List, pl.Array)):
-        leaf = leaf.inner  # type: ignore[assignment]
-    dtype = pl.Series([], dtype=leaf).to_numpy().dtype
-    values = [
-        None if v is None else encode_image(np.asarray(v, dtype=dtype)) for v in series.to_list()
-    ]
+    values = [None if v is None else encode_image(np.array(v)) for v in series.to_list()]
     return pl.Series(series.name, values, dtype=_bytes_path_polars())
 
 

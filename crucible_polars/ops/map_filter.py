@@ -297,10 +297,11 @@ def map_with_function(
     if not batched:
         drop_last_batch = False
     original = try_original_type is not False or not batched  # datasets: batched only
-    builder = OutputBuilder(call, removed, original)
+    given = Features(features) if features is not None else None
+    builder = OutputBuilder(call, removed, original, given)
     run = Run(call.label, num_proc, desc, plan.known_rows())
-    if features is not None:
-        return _to_features(plan, call, builder, Features(features), size, drop_last_batch, run)
+    if given is not None:
+        return _to_features(plan, call, builder, given, size, drop_last_batch, run)
     return _inferred(plan, call, builder, removed, size, drop_last_batch, run, original)
 
 
@@ -349,7 +350,12 @@ def _inferred(
     merged = builder.merge(first, 0, produced)
     returned = [c for c in produced if c not in builder.untouched]  # untouched: kept as is
     schema, out_features = infer_output_schema(
-        merged, plan.features, first, produced=returned, original_type=original_type
+        merged,
+        plan.features,
+        first,
+        produced=returned,
+        original_type=original_type,
+        media=builder.media,
     )
     whole = isinstance(produced, WholeTable)
     passthrough = (

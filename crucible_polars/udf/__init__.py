@@ -3,8 +3,8 @@
 Both :class:`~crucible_polars.Dataset` (``ops.map_filter``) and
 :class:`~crucible_polars.IterableDataset` (``streaming.pipeline``) call user functions
 through this package, so they pass the same arguments (:mod:`.call`), type the outputs the
-same way and fail with the same messages (:mod:`.outputs`, :mod:`.values`). It depends
-only on ``features``, ``formatting`` and ``errors``.
+same way and fail with the same messages (:mod:`.outputs`, :mod:`.schema`,
+:mod:`.values`). It depends only on ``features``, ``formatting`` and ``errors``.
 
 Examples
 --------
@@ -28,12 +28,8 @@ from crucible_polars.udf.call import (
     describe_function,
     rank_for,
 )
-from crucible_polars.udf.outputs import (
-    OutputBuilder,
-    conform_batch,
-    filter_mask,
-    infer_output_schema,
-)
+from crucible_polars.udf.outputs import OutputBuilder, filter_mask
+from crucible_polars.udf.schema import conform_batch, infer_output_schema
 from crucible_polars.udf.values import conform, values_to_series
 
 __all__ = [
