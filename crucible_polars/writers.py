@@ -6,6 +6,7 @@ Examples
 --------
 >>> import os, tempfile, polars as pl
 >>> from crucible_polars.plan import Plan
+from crucible_polars.progress import tracked
 >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
 >>> write_parquet_file(Plan.from_frame(pl.DataFrame({"a": [1]})), DatasetInfo(), path)
 >>> pl.read_parquet(path)["a"].to_list()
@@ -30,6 +31,7 @@ import pyarrow as pa
 from crucible_polars.info import DatasetInfo
 from crucible_polars.materialize import streamable
 from crucible_polars.plan import Plan
+from crucible_polars.progress import tracked
 from crucible_polars.readers.arrow import write_arrow_stream
 from crucible_polars.readers.parquet import write_parquet
 
@@ -187,9 +189,11 @@ def write_parquet_file(
     """
     schema = parquet_arrow_schema(plan, info)
     plan = streamable(plan)
-    atomic_write(
-        Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
-    )
+    with tracked(plan.known_rows(), "Creating parquet from Arrow format") as bar:
+        kwargs["on_rows"] = bar.update
+        atomic_write(
+            Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
+        )
 
 
 def write_dataset_folder(
@@ -243,10 +247,13 @@ def write_datasets_layout(
     n = plan.row_count()
     shards = max(1, min(num_shards, n)) if n else 1
     names = [DATA_FILE_TEMPLATE.format(index=i, count=shards) for i in range(shards)]
-    for index, name in enumerate(names):
-        start, stop = index * n // shards, (index + 1) * n // shards
-        shard = plan.lf.slice(start, stop - start)
-        plan.run(partial(write_arrow_stream, shard, str(folder / name), schema))
+    with tracked(n, f"Saving the dataset (0/{shards} shards)") as bar:
+        for index, name in enumerate(names):
+            start, stop = index * n // shards, (index + 1) * n // shards
+            shard = plan.lf.slice(start, stop - start)
+            write = partial(write_arrow_stream, on_rows=bar.update)
+            plan.run(partial(write, shard, str(folder / name), schema))
+            bar.set_description(f"Saving the dataset ({index + 1}/{shards} shards)")
     saved = {k: v for k, v in info.to_dict().items() if k not in ("split", "num_rows")}
     saved["features"] = plan.features.to_dict()
     saved["num_rows"] = n  # checked on load (datasets ignores the key)

@@ -38,7 +38,7 @@ import polars as pl
 from crucible_polars.features import Features
 from crucible_polars.io_source import frame_source
 from crucible_polars.plan import Plan
-from crucible_polars.progress import progress_bar
+from crucible_polars.progress import tracked
 from crucible_polars.udf import (
     FILTER_OPTIONS,
     MAP_OPTIONS,
@@ -173,10 +173,10 @@ def _batch_source(
         else:
             outputs = (job(group, offset, cut) for group, offset in groups())
         try:
-            with progress_bar(run.total, run.bar_text()) as bar:
+            with tracked(run.total, run.bar_text()) as bar:
                 for k, out in enumerate(outputs):
+                    bar.update(sizes[k])  # before the hand-over: a reader may stop here
                     yield out
-                    bar.update(sizes[k])
         finally:
             if isinstance(answers, Generator):
                 answers.close()  # an early stop: the workers' pending answers are drained
