@@ -270,6 +270,31 @@ def write_datasets_layout(
     (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
 
 
+def check_saving(max_shard_size: str | int | None, storage_options: Any) -> None:
+    """Refuse the ``save_to_disk`` options that are not implemented (never ignored).
+
+    Parameters
+    ----------
+    max_shard_size, storage_options
+        As given to ``save_to_disk``: only ``None`` is supported.
+
+    Examples
+    --------
+    >>> check_saving(None, None)
+    >>> check_saving("500MB", None)
+    Traceback (most recent call last):
+    NotImplementedError: save_to_disk(max_shard_size=...) is not supported; give num_shards instead.
+    """
+    if max_shard_size is not None:
+        raise NotImplementedError(
+            "save_to_disk(max_shard_size=...) is not supported; give num_shards instead."
+        )
+    if storage_options:
+        raise NotImplementedError(
+            "save_to_disk(storage_options=...) is not supported: save locally, then upload."
+        )
+
+
 def save_dataset(
     plan: Plan,
     info: DatasetInfo,

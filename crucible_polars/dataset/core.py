@@ -20,6 +20,7 @@ import polars as pl
 from crucible_polars.dataset.constructors import DatasetConstructors
 from crucible_polars.dataset.files import DatasetFiles
 from crucible_polars.dataset.formats import DatasetFormats
+from crucible_polars.dataset.functions import DatasetFunctions
 from crucible_polars.dataset.labels import DatasetLabels
 from crucible_polars.dataset.rows import DatasetRows
 from crucible_polars.dataset.transforms import DatasetTransforms
@@ -40,6 +41,7 @@ from crucible_polars.readers.base import Diagnose
 
 
 class Dataset(
+    DatasetFunctions,
     DatasetTransforms,
     DatasetLabels,
     DatasetRows,

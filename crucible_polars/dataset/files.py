@@ -233,7 +233,14 @@ class DatasetFiles(DatasetOutputs):
                 path_or_buf, to_file, to_buffer, {"storage_options": storage_options}
             )
 
-    def save_to_disk(self, path: str | os.PathLike[str], *, num_shards: int = 1) -> None:
+    def save_to_disk(
+        self,
+        dataset_path: str | os.PathLike[str],
+        max_shard_size: str | int | None = None,
+        num_shards: int | None = None,
+        num_proc: int | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> None:
         """Save in ``datasets``' layout (Arrow shards, ``state.json``, ``dataset_info.json``);
         :func:`load_from_disk` and ``datasets.load_from_disk`` read it back.
 
@@ -242,10 +249,16 @@ class DatasetFiles(DatasetOutputs):
 
         Parameters
         ----------
-        path
+        dataset_path
             The folder to write.
+        max_shard_size
+            Not supported (``NotImplementedError``); give ``num_shards``.
         num_shards
-            How many Arrow shard files.
+            How many Arrow shard files (default one).
+        num_proc
+            Accepted and ignored: the shards are written by Polars, on every core.
+        storage_options
+            Not supported (``NotImplementedError`` unless ``None``): write locally.
 
         Examples
         --------
@@ -256,8 +269,11 @@ class DatasetFiles(DatasetOutputs):
         >>> cp.load_from_disk(path)["a"]
         [1, 2]
         """
+        writers.check_saving(max_shard_size, storage_options)
         plan = embed_image_files(self._plan)  # the saved copy stands alone, as in datasets
-        writers.save_dataset(plan, self._info, self._split, path, num_shards=num_shards)
+        writers.save_dataset(
+            plan, self._info, self._split, dataset_path, num_shards=num_shards or 1
+        )
 
 
 class _CountingWriter(io.RawIOBase):

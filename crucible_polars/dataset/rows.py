@@ -23,13 +23,13 @@ import numpy as np
 import polars as pl
 
 from crucible_polars import writers
+from crucible_polars.dataset.options import check as cache_options
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.features import Features, List
 from crucible_polars.materialize import materialize
 from crucible_polars.ops import combine, sampling
 from crucible_polars.streaming import IterableDataset, iterable_from_dataset_plan
-from crucible_polars.udf import check_options
 
 if TYPE_CHECKING:
     from crucible_polars.dataset.core import Dataset
@@ -64,7 +64,7 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": [10, 11, 12]}).select([2, 0])["a"]
         [12, 10]
         """
-        check_options(options, "select")
+        cache_options("select", options)
         if isinstance(indices, str) or (
             isinstance(indices, Sequence) and indices and all(isinstance(i, str) for i in indices)
         ):
@@ -129,7 +129,6 @@ class DatasetRows(DatasetState):
     def shuffle(
         self,
         seed: int | None = None,
-        *,
         generator: np.random.Generator | None = None,
         **options: Any,
     ) -> Dataset:
@@ -154,7 +153,7 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": list(range(5))}).shuffle(seed=42)["a"]
         [4, 2, 3, 1, 0]
         """
-        check_options(options, "shuffle")
+        cache_options("shuffle", options)
         return self._with(sampling.shuffle(self._plan, seed, generator))
 
     def shard(
@@ -184,7 +183,7 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": list(range(5))}).shard(2, 1)["a"]
         [3, 4]
         """
-        check_options(options, "shard")
+        cache_options("shard", options)
         return self._with(sampling.shard(self._plan, num_shards, index, contiguous))
 
     def train_test_split(
@@ -225,7 +224,7 @@ class DatasetRows(DatasetState):
         >>> dd.num_rows
         {'train': 8, 'test': 2}
         """
-        check_options(options, "train_test_split")
+        cache_options("train_test_split", options)
         train, test = sampling.train_test_split(
             self._plan, test_size, train_size, shuffle, stratify_by_column, seed, generator
         )
@@ -258,9 +257,17 @@ class DatasetRows(DatasetState):
         plan = self._plan
         return self._with(plan.derive(lf, plan.features, num_rows=plan.known_rows(), diagnose=()))
 
-    def flatten_indices(self) -> Dataset:
+    def flatten_indices(self, *, features: Features | None = None, **options: Any) -> Dataset:
         """Write a shuffled or selected dataset's rows once, in their new order (as
         ``datasets.Dataset.flatten_indices``): later access reads them contiguously.
+
+        Parameters
+        ----------
+        features
+            Cast the rows to these Features (as ``datasets``' ``features=`` does).
+        **options
+            ``datasets``' cache and process options (``keep_in_memory``, ``num_proc``...),
+            accepted and ignored: the rows are written once, by Polars.
 
         Examples
         --------
@@ -268,7 +275,9 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": [1, 2, 3]}).shuffle(seed=0).flatten_indices()["a"]
         [3, 1, 2]
         """
-        return self._with(materialize(self._plan))
+        cache_options("flatten_indices", options)
+        flat = self._with(materialize(self._plan))
+        return flat if features is None else flat.cast(features)
 
     def to_iterable_dataset(self, num_shards: int = 1) -> IterableDataset:
         """This dataset as a streaming ``IterableDataset`` of ``num_shards`` shards.

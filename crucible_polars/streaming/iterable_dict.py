@@ -12,31 +12,17 @@ Examples
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crucible_polars.streaming.iterable import IterableDataset
+from crucible_polars.udf import SplitBound
 
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
     from crucible_polars.features import Features, FeatureType
-
-
-class SplitBound(functools.partial[Any]):
-    """``function`` with the split's name passed after the other positional arguments (as
-    ``datasets``' ``bind``, for ``map(with_split=True)``); pickles with its function.
-
-    Examples
-    --------
-    >>> SplitBound(lambda row, i, split: (i, split), "train")({}, 3)
-    (3, 'train')
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.func(*args, *self.args, **kwargs)
 
 
 class IterableDatasetDict(dict[str, IterableDataset]):
