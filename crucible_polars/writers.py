@@ -6,7 +6,6 @@ Examples
 --------
 >>> import os, tempfile, polars as pl
 >>> from crucible_polars.plan import Plan
-from crucible_polars.progress import tracked
 >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
 >>> write_parquet_file(Plan.from_frame(pl.DataFrame({"a": [1]})), DatasetInfo(), path)
 >>> pl.read_parquet(path)["a"].to_list()

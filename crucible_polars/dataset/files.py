@@ -82,6 +82,7 @@ class DatasetFiles(DatasetOutputs):
         --------
         >>> from crucible_polars import Dataset
         >>> import io, tempfile
+        >>> import polars as pl
         >>> path = os.path.join(tempfile.mkdtemp(), "a.parquet")
         >>> Dataset.from_dict({"a": [1]}).to_parquet(path) > 0
         True
