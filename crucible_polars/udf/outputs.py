@@ -31,10 +31,13 @@ import pyarrow as pa
 
 from crucible_polars.errors import FeatureCastError, FeatureTypeError
 from crucible_polars.features import (
+    ClassLabel,
     Features,
     Image,
+    LargeList,
     List,
     cast_lazyframe,
+    feature_to_polars,
     find_cast_error,
 )
 from crucible_polars.features.nested import FeatureType
@@ -55,6 +58,15 @@ def _immutable_values(dtype: pl.DataType, feature: Any) -> bool:
         or dtype.is_temporal()
         or isinstance(dtype, _PASSTHROUGH_SAFE)
     )
+
+
+def _has_labels(feature: Any) -> bool:
+    """Whether ``feature`` holds a ``ClassLabel`` (its ids are range-checked by a cast)."""
+    if isinstance(feature, dict):
+        return any(_has_labels(f) for f in feature.values())
+    if isinstance(feature, (List, LargeList)):
+        return _has_labels(feature.feature)
+    return isinstance(feature, ClassLabel)
 
 
 class WholeTable(dict[str, pl.Series]):
@@ -287,7 +299,13 @@ class OutputBuilder:
         writes a map's output with them; a value that does not fit names its row."""
         if self.features is None:
             return out
-        target = {c: self.features[c] for c in out.columns if c in self.features}
+        features = self.features
+        target = {  # a column already of its type needs no cast (labels are checked)
+            c: features[c]
+            for c in out.columns
+            if c in features
+            and (out.schema[c] != feature_to_polars(features[c]) or _has_labels(features[c]))
+        }
         if not target:
             return out
         given = out.select(list(target))
