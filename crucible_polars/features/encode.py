@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from .class_label import ClassLabel
+from .json_values import json_text
 from .media import Audio, Image, encode_image
 from .nested import FeatureType, Json, LargeList, List, feature_to_polars
 from .value import Value
@@ -61,9 +62,9 @@ def _encode_json(value: Any) -> str:
         try:
             json.loads(value)
         except ValueError:
-            return json.dumps(value)
+            return str(json_text(value))
         return value
-    return json.dumps(to_python_objects(value))
+    return str(json_text(to_python_objects(value)))
 
 
 def to_python_objects(value: Any) -> Any:

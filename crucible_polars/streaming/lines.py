@@ -30,12 +30,13 @@ import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 import polars as pl
 
 from crucible_polars.errors import DataFileError
+from crucible_polars.features import Features, Value
 from crucible_polars.readers.compressed import (
     compression_of,
     first_lines,
@@ -47,6 +48,14 @@ from crucible_polars.readers.compressed import (
     read_ndjson,
     record_end,
     strip_bom,
+)
+from crucible_polars.readers.csv import CsvOptions
+from crucible_polars.readers.json import frame_from_rows, json_features
+from crucible_polars.readers.json_infer import (
+    column_kinds,
+    json_columns,
+    parse_timestamps,
+    timestamp_columns,
 )
 from crucible_polars.streaming.ranges import RangeFile, open_bytes
 
@@ -84,7 +93,9 @@ HEAD_MAX_BYTES = 16 << 20
 
 @dataclass(frozen=True)
 class LineFormat:
-    """How to parse the chunks of a line-based file: the kind, the schema, CSV dialect."""
+    """How to parse the chunks of a line-based file: the kind, the schema, the reader options
+    (CSV dialect and pandas options, text ``keep_linebreaks``), and for JSON lines the
+    columns read as ``datasets`` reads them (``Json`` values, ISO timestamps)."""
 
     kind: str
     schema: pl.Schema
@@ -93,6 +104,12 @@ class LineFormat:
     quote_char: str | None = '"'
     csv_options: dict[str, Any] = field(default_factory=dict)
     head: Head | None = field(default=None, compare=False, repr=False)
+    skip_rows: int = 0
+    comment: str | None = None
+    max_rows: int | None = None
+    keep_linebreaks: bool = False
+    json_spots: dict[str, Any] = field(default_factory=dict)
+    timestamps: tuple[str, ...] = ()
 
     def _projected(self, columns: Sequence[str] | None) -> pl.Schema:
         if columns is None:
@@ -105,25 +122,38 @@ class LineFormat:
         """``frame`` (rows of this format) with the columns a parse of ``columns`` gives."""
         return frame if columns is None else frame.select(self._projected(columns).names())
 
+    def features(self) -> Features | None:
+        """The features of JSON lines read with ``Json`` columns or timestamps (``None``
+        when the schema says it all)."""
+        if not self.json_spots and not self.timestamps:
+            return None
+        features = json_features(self.schema, self.json_spots)
+        for name in self.timestamps:
+            features[name] = Value("timestamp[s]")
+        return features
+
     def parse(
         self, path: str, chunk: bytes, columns: Sequence[str] | None, line: int, at_start: bool
     ) -> pl.DataFrame:
         """Parse one chunk (``line``: the 1-based line it starts at) into a frame."""
         if self.kind == "text":
-            return parse_text_chunk(path, chunk, line)
+            frame = parse_text_chunk(path, chunk, line)
+            if self.keep_linebreaks and frame.height:
+                ends = chunk.endswith((b"\n", b"\r"))
+                kept = frame["text"] + "\n"
+                frame = pl.DataFrame(
+                    {"text": kept if ends else pl.concat([kept[:-1], frame[-1:, 0]])}
+                )
+            return frame
         sub = self._projected(columns)
         if at_start:
             chunk = strip_bom(chunk, 1)
-            if self.kind == "csv" and self.has_header:
-                quote = self.quote_char.encode() if self.quote_char else None
-                chunk = chunk[record_end(chunk, quote) :]
+            if self.kind == "csv":
+                chunk = self._after_header(chunk)
         if not chunk.strip():
             return pl.DataFrame(schema=sub)
         if self.kind == "json":
-            try:
-                return read_ndjson(chunk, sub)
-            except pl.exceptions.PolarsError as exc:
-                raise ndjson_error(path, chunk, sub, line, exc) from None
+            return self._parse_json(path, chunk, sub, line)
         names = self.schema.names()
         try:
             return pl.read_csv(
@@ -143,6 +173,65 @@ class LineFormat:
                 f"cannot parse the CSV records in lines {line}-{last} ({message}); if a "
                 "column changes type, pass features=...",
             ) from None
+
+    def _after_header(self, chunk: bytes) -> bytes:
+        """A file's first chunk without the records before its rows: ``skiprows``, comment
+        lines and the header."""
+        quote = self.quote_char.encode() if self.quote_char else None
+        for _ in range(self.skip_rows):
+            chunk = chunk[record_end(chunk, quote) :]
+        if self.comment:
+            prefix = self.comment.encode()
+            while chunk.startswith(prefix):
+                chunk = chunk[record_end(chunk, None) :]
+        return chunk[record_end(chunk, quote) :] if self.has_header else chunk
+
+    def _parse_json(self, path: str, chunk: bytes, sub: pl.Schema, line: int) -> pl.DataFrame:
+        raw = pl.Schema({n: pl.String if n in self.timestamps else t for n, t in sub.items()})
+        if self.json_spots:
+            frame = conform(json_rows_frame(path, chunk, line, self.json_spots), raw)
+        else:
+            try:
+                frame = read_ndjson(chunk, raw)
+            except pl.exceptions.PolarsError as exc:
+                raise ndjson_error(path, chunk, raw, line, exc) from None
+        stamps = [c for c in self.timestamps if c in sub]
+        return frame.with_columns(parse_timestamps(c) for c in stamps) if stamps else frame
+
+
+def json_rows_frame(
+    path: str, chunk: bytes, line: int, spots: Mapping[str, Any] | None
+) -> pl.DataFrame:
+    """JSON lines parsed in Python, the ``Json`` parts of columns (``spots``) as JSON text.
+
+    Examples
+    --------
+    >>> json_rows_frame("a.jsonl", b'{"c": -1}\\n{"c": "x"}\\n', 1, {"c": True})["c"].to_list()
+    ['-1', '"x"']
+    """
+    rows = []
+    for number, text in enumerate(chunk.splitlines(), start=line):
+        if not text.strip():
+            continue
+        try:
+            rows.append(json.loads(text))
+        except (ValueError, RecursionError) as err:
+            raise DataFileError(path, f"invalid JSON ({err})", row=number) from None
+    return frame_from_rows(rows, spots)
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """``frame`` with exactly ``schema``'s columns and types (absent columns as nulls).
+
+    Examples
+    --------
+    >>> conform(pl.DataFrame({"b": [1]}), pl.Schema({"a": pl.String, "b": pl.Float64})).row(0)
+    (None, 1.0)
+    """
+    return frame.select(
+        pl.col(n).cast(t) if n in frame.columns else pl.lit(None, t).alias(n)
+        for n, t in schema.items()
+    )
 
 
 def _open(
@@ -187,8 +276,9 @@ def infer_line_format(
     storage_options: Mapping[str, Any] | None = None,
     token: str | bool | None = None,
 ) -> LineFormat | None:
-    """The format of ``path`` (``"json"``, ``"csv"`` or ``"text"``), schema inferred from its
-    head; ``None`` for a JSON *document* (an array, or ``field=``), which is not line-based.
+    """The format of ``path`` (``"json"``, ``"csv"`` or ``"text"``) with the reader
+    ``options``, schema inferred from its head as the non-streaming readers infer it;
+    ``None`` for a JSON *document* (an array, or ``field=``), which is not line-based.
 
     Examples
     --------
@@ -199,45 +289,76 @@ def infer_line_format(
     Schema([('x', Int64), ('y', String)])
     """
     if kind == "text":
-        return LineFormat("text", pl.Schema({"text": pl.String}))
+        keep = bool(options.get("keep_linebreaks", False))
+        return LineFormat("text", pl.Schema({"text": pl.String}), keep_linebreaks=keep)
     reader, _ = _open(path, 0, storage_options, token)
     with reader:
         if kind == "json":
             if options.get("field") is not None:
                 return None
-            raw = first_lines(reader, None, JSON_INFER_ROWS)
-            head = strip_bom(raw, 1)
-            if not _is_json_lines(head):
-                return None
-            if not head.strip():
-                return LineFormat("json", pl.Schema())
-            try:
-                frame = read_ndjson(head, None)
-            except pl.exceptions.PolarsError as exc:
-                raise ndjson_error(path, head, None, 1, exc) from None
-            kept = None
-            if len(raw) <= HEAD_MAX_BYTES:
-                kept = Head(path, len(raw), raw.count(b"\n"), frame)
-            return LineFormat("json", frame.schema, head=kept)
-        separator = str(options.get("sep") or options.get("delimiter") or ",")
-        has_header = options.get("header", "infer") is not None
-        names = options.get("column_names") or options.get("names")
-        head = strip_bom(
-            first_lines(reader, None, CSV_INFER_ROWS + int(has_header), quote_char='"'), 1
-        )
+            return _infer_json(path, first_lines(reader, None, JSON_INFER_ROWS))
+        opts = CsvOptions.from_options(dict(options))
+        records = opts.skip_rows + CSV_INFER_ROWS + int(opts.has_header)
+        head = strip_bom(first_lines(reader, None, records, quote_char='"'), 1)
+    fmt = LineFormat(
+        "csv",
+        pl.Schema(),
+        separator=opts.sep,
+        has_header=opts.has_header,
+        quote_char=opts.quote_char,
+        csv_options={
+            "comment_prefix": opts.comment,
+            "null_values": list(opts.null_values) if opts.null_values else None,
+            "empty_string_is_null": opts.empty_string_is_null,
+        },
+        skip_rows=opts.skip_rows,
+        comment=opts.comment,
+        max_rows=opts.n_rows,
+    )
     if not head.strip():
-        return LineFormat("csv", pl.Schema(), separator, has_header)
+        return fmt
+    kwargs = {**opts.polars_kwargs(), "infer_schema_length": CSV_INFER_ROWS}
     try:
         frame = pl.read_csv(
-            io.BytesIO(head),
-            separator=separator,
-            has_header=has_header,
-            new_columns=list(names) if names else None,
-            infer_schema_length=CSV_INFER_ROWS,
+            io.BytesIO(head), new_columns=list(opts.names) if opts.names else None, **kwargs
         )
     except pl.exceptions.PolarsError as exc:
         raise DataFileError(path, f"cannot read the CSV header ({exc})") from None
-    return LineFormat("csv", frame.schema, separator, has_header)
+    if not opts.has_header and not opts.names:  # pandas numbers the columns "0", "1", ...
+        frame = frame.rename({c: str(i) for i, c in enumerate(frame.columns)})
+    return replace(fmt, schema=frame.schema)
+
+
+def _infer_json(path: str, raw: bytes) -> LineFormat | None:
+    """JSON lines' format from the first lines (``raw``): types inferred by Polars, then
+    ``Json`` columns and ISO timestamps as the non-streaming JSON reader finds them."""
+    head = strip_bom(raw, 1)
+    if not _is_json_lines(head):
+        return None
+    if not head.strip():
+        return LineFormat("json", pl.Schema())
+    rows = []
+    for text in head.splitlines():
+        try:
+            value = json.loads(text) if text.strip() else None
+        except (ValueError, RecursionError):
+            continue  # the parse below names the line
+        if isinstance(value, dict):
+            rows.append(value)
+    kinds = column_kinds(rows)
+    spots = json_columns(kinds)
+    if spots:
+        frame = json_rows_frame(path, head, 1, spots)
+    else:
+        try:
+            frame = read_ndjson(head, None)
+        except pl.exceptions.PolarsError as exc:
+            raise ndjson_error(path, head, None, 1, exc) from None
+    stamps = tuple(c for c in timestamp_columns(kinds) if frame.schema.get(c) == pl.String)
+    if stamps:
+        frame = frame.with_columns(parse_timestamps(c) for c in stamps)
+    kept = Head(path, len(raw), raw.count(b"\n"), frame) if len(raw) <= HEAD_MAX_BYTES else None
+    return LineFormat("json", frame.schema, head=kept, json_spots=spots, timestamps=stamps)
 
 
 def _is_json_lines(head: bytes) -> bool:
@@ -280,6 +401,8 @@ def read_lines(
     (['b'], {'row': 2, 'byte': 4, 'byte_row': 2, 'line': 3})
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    if fmt.max_rows is not None:  # CSV nrows=: rows per file
+        stop_row = fmt.max_rows if stop_row is None else min(stop_row, fmt.max_rows)
     begin = start["byte"] if start else 0
     rows = start["byte_row"] if start else 0
     line = start["line"] if start else 1
