@@ -25,6 +25,7 @@ from crucible_polars.media.batch import decode_fields, decode_images_to_array
 from crucible_polars.media.decode import ImageSize
 from crucible_polars.media.nested import consolidate, decode_nested, has_decodable_image, tensorize
 from crucible_polars.tensorize import (
+    extract_numpy,
     numpy_column,
     numpy_rows,
     tensorize_value,
@@ -187,14 +188,21 @@ def _decoded_json(
     format_kwargs: Mapping[str, Any] | None,
     rows: bool = False,
 ) -> dict[str, Any]:
-    """``Json`` columns decoded and tensorized for ``format`` (numpy / torch): a column, or
-    with ``rows=True`` a list of one value per row."""
+    """``Json`` columns decoded and tensorized for ``format`` (numpy / torch) as ``datasets``
+    does it (extracted from Arrow to numpy, decoded, tensorized): a column, or with
+    ``rows=True`` a list of one value per row."""
     out: dict[str, Any] = {}
     for name, feature in json_columns_to_decode(df, features).items():
-        values = None
+        series = df[name]
+        if isinstance(series.dtype, pl.BaseExtension):
+            series = series.ext.storage()
         if has_decodable_image(feature):
-            values = decode_nested(df[name].to_list(), feature, column=name, first_row=first_row)
-        decoded = _json_values(df[name], feature, values)
+            values = decode_nested(series.to_list(), feature, column=name, first_row=first_row)
+        elif rows:  # row by row, as datasets formats a row (a one-row table)
+            values = [extract_numpy(series.slice(i, 1))[0] for i in range(len(series))]
+        else:
+            values = list(extract_numpy(series))
+        decoded = decode_json_column(values, feature)
         if rows:
             out[name] = [tensorize_value(v, format, format_kwargs) for v in decoded]
         else:

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from .class_label import ClassLabel
-from .json_values import json_text
+from .json_values import has_json, json_text
 from .media import Audio, Image, encode_image
 from .nested import FeatureType, Json, LargeList, List, feature_to_polars
 from .value import Value
@@ -157,8 +157,8 @@ def _fast_series(values: Any, feature: FeatureType, name: str) -> pl.Series | No
         if low < -1 or high >= feature.num_classes:
             return None  # the slow path names the row
         return series
-    if isinstance(feature, (Image, Audio)):
-        return None
+    if isinstance(feature, (Image, Audio)) or has_json(feature):
+        return None  # Json values are JSON text, encoded in Python as datasets encodes them
     if isinstance(feature, Value) and not (dtype.is_numeric() or dtype in (pl.String, pl.Boolean)):
         return None
     if isinstance(feature, (List, LargeList, dict)) and _needs_python(feature):

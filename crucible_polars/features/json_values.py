@@ -21,6 +21,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from .nested import FeatureType, Json, LargeList, List
 
 __all__ = ["decode_json", "decode_json_column", "has_json", "json_text"]
@@ -92,7 +94,7 @@ def decode_json(value: Any, feature: FeatureType) -> Any:
     if isinstance(feature, Json):
         if not feature.decode or not isinstance(value, (str, bytes)):
             return value
-        return json.loads(value)
+        return json.loads(value)  # numpy's str_ too (a str)
     if isinstance(feature, Mapping) and isinstance(value, Mapping):
         return {
             k: decode_json(v, feature[k]) if k in feature and has_json(feature[k]) else v
@@ -103,7 +105,7 @@ def decode_json(value: Any, feature: FeatureType) -> Any:
         item = feature.feature
     elif isinstance(feature, (list, tuple)) and len(feature) == 1:
         item = feature[0]
-    if item is not None and isinstance(value, (list, tuple)) and has_json(item):
+    if item is not None and isinstance(value, (list, tuple, np.ndarray)) and has_json(item):
         return [decode_json(v, item) for v in value]
     return value
 
