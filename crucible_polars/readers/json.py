@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from itertools import islice
 from typing import Any
 
 import polars as pl
@@ -21,22 +20,24 @@ from crucible_polars.readers.base import Scan, ScanOptions, run_explained
 from crucible_polars.readers.compressed import (
     compression_of,
     concat_scans,
+    first_lines,
     needs_python_decompression,
     open_path,
     open_text_lines,
+    read_ndjson,
     scan_decompressed_ndjson,
+    strip_bom,
 )
 from crucible_polars.readers.diagnose import blank_file_error, invalid_utf8_error, read_decoded
 from crucible_polars.readers.json_infer import (
+    HeadTypes,
     JsonSpot,
-    Kinds,
     column_kinds,
     encode_spot,
     feature_with_spot,
-    json_columns,
+    head_types,
     merge_spots,
     parse_timestamps,
-    timestamp_columns,
 )
 
 BOM = "\ufeff"
@@ -185,23 +186,6 @@ def _has_bom(path: str) -> bool:
         return raw.read(3) == b"\xef\xbb\xbf"
 
 
-def _sample_rows(files: list[str], limit: int = INFER_SCHEMA_ROWS) -> list[Any]:
-    """Up to ``limit`` parsed rows from the start of the files (unparsable lines skipped:
-    the scan reports them)."""
-    rows: list[Any] = []
-    for path in files:
-        for line in islice(open_text_lines(path), limit - len(rows)):
-            try:
-                value = json.loads(line.lstrip(BOM)) if line.strip() else None
-            except (json.JSONDecodeError, RecursionError):
-                continue
-            if isinstance(value, dict):
-                rows.append(value)
-        if len(rows) >= limit:
-            break
-    return rows
-
-
 def _read_json_lines(
     path: str, json_cols: Mapping[str, JsonSpot], encoding: str, errors: Any
 ) -> Any:
@@ -264,32 +248,37 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     return Scan(lf=lf, diagnose=parts[0].diagnose, features=features)
 
 
+def _head_types(path: str, limit: int) -> HeadTypes:
+    """The :class:`HeadTypes` of a JSON lines file's first ``limit`` lines."""
+    head = strip_bom(first_lines(path, compression_of(path), limit), 1)
+    try:
+        frame: pl.DataFrame | None = read_ndjson(head, None) if head.strip() else None
+    except pl.exceptions.PolarsError:
+        frame = None  # a line Polars cannot read: the scan names it
+    return head_types(head, frame)
+
+
 def _scan_documents(files: list[str], field: str | None, encoding: str, errors: Any) -> Scan:
     documents = [_document_rows(f, field, encoding, errors) for f in files]
     kinds = column_kinds(row for rows in documents for row in rows if isinstance(row, dict))
-    json_cols = json_columns(kinds)
-    frames = [frame_from_rows(rows, json_cols).lazy() for rows in documents]
-    return _finish(pl.concat(frames, how="diagonal_relaxed"), kinds, json_cols)
+    types = HeadTypes.from_kinds(kinds)
+    frames = [frame_from_rows(rows, types.spots).lazy() for rows in documents]
+    return _finish(pl.concat(frames, how="diagonal_relaxed"), types.stamps, types.spots)
 
 
 def _scan_json_lines(files: list[str], encoding: str, errors: Any) -> Scan:
     utf8 = encoding.lower().replace("-", "_") in ("utf_8", "utf8", "utf_8_sig")
     limit = max(1_000, INFER_SCHEMA_ROWS // len(files))  # bounded work for many files
-    per_file = [column_kinds(_sample_rows([f], limit)) for f in files]
-    kinds: dict[str, Kinds] = {}
-    for found in per_file:
-        for name, seen in found.items():
-            if name not in kinds or kinds[name].seen == seen.seen:
-                kinds[name] = seen
-            else:  # only the kinds of the column itself matter (timestamps)
-                merged = Kinds()
-                merged.seen = kinds[name].seen | seen.seen
-                kinds[name] = merged
+    per_file = [_head_types(f, limit) for f in files]
+    # a timestamp column: timestamps in one file at least, in every file with values in it
+    stamps = set().union(*(t.stamps for t in per_file)) - set().union(
+        *(t.seen - t.stamps for t in per_file)
+    )
     # mixed types within a file make a Json column; files that disagree are a schema
     # conflict (unify_schemas names both), as in ``datasets``
     json_cols: dict[str, JsonSpot] = {}
-    for found in per_file:
-        for name, spot in json_columns(found).items():
+    for types in per_file:
+        for name, spot in types.spots.items():
             json_cols[name] = merge_spots(json_cols.get(name), spot)  # type: ignore[assignment]
 
     def diagnose(error: BaseException) -> CrucibleError | None:
@@ -304,12 +293,12 @@ def _scan_json_lines(files: list[str], encoding: str, errors: Any) -> Scan:
             return pl.concat(parts, how="diagonal_relaxed")
         return concat_scans(files, _scan_one, _scan_many)
 
-    return _finish(run_explained(frames, [diagnose]), kinds, json_cols, diagnose)
+    return _finish(run_explained(frames, [diagnose]), stamps, json_cols, diagnose)
 
 
 def _finish(
     lf: pl.LazyFrame,
-    kinds: Mapping[str, Kinds],
+    timestamps: set[str],
     json_cols: Mapping[str, JsonSpot],
     diagnose: Any = None,
 ) -> Scan:
@@ -318,7 +307,7 @@ def _finish(
     if huge:
         lf = lf.with_columns(pl.col(huge).cast(pl.Float64))
         schema = lf.collect_schema()
-    stamps = [c for c in timestamp_columns(kinds) if schema.get(c) == pl.String]
+    stamps = [c for c in sorted(timestamps) if schema.get(c) == pl.String]
     if stamps:
         lf = lf.with_columns(parse_timestamps(c) for c in stamps)
         schema = lf.collect_schema()

@@ -11,11 +11,16 @@ value that does not fit fails at collect time, naming the file.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.json as pa_json
 
 from crucible_polars.features import FeatureType, Json, LargeList, List
 from crucible_polars.features.json_values import json_text
@@ -236,3 +241,75 @@ def parse_timestamps(column: str) -> pl.Expr:
     text = pl.when(field("1").is_not_null()).then(normalized).otherwise(pl.col(column))
     parsed = text.str.strptime(pl.Datetime("ms", "UTC"), "%Y-%m-%dT%H:%M:%S%z", strict=True)
     return parsed.dt.replace_time_zone(None).alias(column)
+
+
+@dataclass
+class HeadTypes:
+    """What the first lines of one JSON lines file say beyond Polars' types: where ``Json``
+    goes (``spots``), the ISO timestamp columns (``stamps``) and the columns holding any
+    value (``seen``: a column all null in one file does not stop another's timestamps)."""
+
+    spots: dict[str, JsonSpot] = field(default_factory=dict)
+    stamps: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_kinds(cls, kinds: Mapping[str, Kinds]) -> HeadTypes:
+        """From the kinds seen in parsed rows (:func:`column_kinds`)."""
+        seen = {name for name, k in kinds.items() if k.seen}
+        return cls(json_columns(kinds), set(timestamp_columns(kinds)), seen)
+
+
+def _has_string(dtype: Any) -> bool:
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return _has_string(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(_has_string(f.dtype) for f in dtype.fields)
+    return dtype == pl.String
+
+
+def head_types(head: bytes, frame: pl.DataFrame | None) -> HeadTypes:
+    """The :class:`HeadTypes` of JSON lines ``head`` (whole lines, no byte-order mark) as
+    :func:`column_kinds` finds them from every parsed line, without parsing in Python unless
+    a column mixes types: ``frame`` is ``head`` as Polars parsed it (``None`` if it failed).
+
+    Polars reads a column mixing types as strings (or fails); without a string anywhere no
+    column mixes types. pyarrow's JSON reader (``datasets``') fails on a column mixing
+    types: when it reads the lines, only timestamps are left to find, in Polars.
+
+    Examples
+    --------
+    >>> data = b'{"c": 1, "d": "2025-06-01"}\\n{"c": "x", "d": null}\\n'
+    >>> types = head_types(data, pl.read_ndjson(io.BytesIO(data)))
+    >>> types.spots, types.stamps, sorted(types.seen)
+    ({'c': True}, {'d'}, ['c', 'd'])
+    >>> head_types(b'{"d": "2025-06-01"}\\n', pl.DataFrame({"d": ["2025-06-01"]})).stamps
+    {'d'}
+    """
+    if frame is not None:
+        seen = {c for c in frame.columns if frame[c].null_count() < frame.height}
+        if not any(_has_string(t) for t in frame.schema.values()):
+            return HeadTypes(seen=seen)
+        options = pa_json.ReadOptions(block_size=min(max(len(head), 1 << 20), 1 << 30))
+        try:
+            pa_json.read_json(io.BytesIO(head), read_options=options)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # a column mixes types (or pyarrow cannot tell): look at every value
+        else:
+            pattern = f"^(?:{TIMESTAMP.pattern})$"
+            stamps = {
+                c
+                for c in seen
+                if frame.schema[c] == pl.String
+                and bool(frame[c].drop_nulls().str.contains(pattern).all())
+            }
+            return HeadTypes(stamps=stamps, seen=seen)
+    rows = []
+    for text in head.splitlines():
+        try:
+            value = json.loads(text) if text.strip() else None
+        except (ValueError, RecursionError):
+            continue  # the scan names the line
+        if isinstance(value, dict):
+            rows.append(value)
+    return HeadTypes.from_kinds(column_kinds(rows))

@@ -48,12 +48,7 @@ from crucible_polars.readers.compressed import (
     strip_bom,
 )
 from crucible_polars.readers.csv import CsvOptions
-from crucible_polars.readers.json_infer import (
-    column_kinds,
-    json_columns,
-    parse_timestamps,
-    timestamp_columns,
-)
+from crucible_polars.readers.json_infer import head_types, parse_timestamps
 from crucible_polars.streaming.line_format import Head, LineFormat, json_rows_frame
 from crucible_polars.streaming.ranges import RangeFile, open_bytes
 
@@ -181,24 +176,17 @@ def _infer_json(path: str, raw: bytes) -> LineFormat | None:
         return None
     if not head.strip():
         return LineFormat("json", pl.Schema())
-    rows = []
-    for text in head.splitlines():
-        try:
-            value = json.loads(text) if text.strip() else None
-        except (ValueError, RecursionError):
-            continue  # the parse below names the line
-        if isinstance(value, dict):
-            rows.append(value)
-    kinds = column_kinds(rows)
-    spots = json_columns(kinds)
+    try:
+        frame: pl.DataFrame | None = read_ndjson(head, None)
+    except pl.exceptions.PolarsError as exc:
+        frame, error = None, exc
+    types = head_types(head, frame)
+    spots = types.spots
     if spots:
         frame = json_rows_frame(path, head, 1, spots)
-    else:
-        try:
-            frame = read_ndjson(head, None)
-        except pl.exceptions.PolarsError as exc:
-            raise ndjson_error(path, head, None, 1, exc) from None
-    stamps = tuple(c for c in timestamp_columns(kinds) if frame.schema.get(c) == pl.String)
+    elif frame is None:
+        raise ndjson_error(path, head, None, 1, error) from None
+    stamps = tuple(c for c in sorted(types.stamps) if frame.schema.get(c) == pl.String)
     if stamps:
         frame = frame.with_columns(parse_timestamps(c) for c in stamps)
     kept = Head(path, len(raw), raw.count(b"\n"), frame) if len(raw) <= HEAD_MAX_BYTES else None
