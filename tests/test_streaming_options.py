@@ -146,3 +146,26 @@ def test_unknown_option_is_a_type_error_when_streaming_as_in_datasets(
                     fmt, data_files=str(path), split="train", streaming=True, not_an_option=1
                 )
             )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "content", "features"),
+    [
+        ("json", "a.jsonl", '{"a": 1}\n{"a": 2}\n', {"a": "int32", "b": "string"}),
+        ("text", "t.txt", "x\ny\n", {"line": "string"}),
+    ],
+)
+def test_features_fit_the_streamed_columns_as_datasets(
+    fmt: str, name: str, content: str, features: dict[str, str], tmp_path: Path
+) -> None:
+    """JSON: the features' missing columns are added as nulls; text: the one column is named
+    after the one feature (in a load, a stream and datasets' stream)."""
+    import datasets
+
+    path = tmp_path / name
+    path.write_text(content)
+    ours = cp.Features({k: cp.Value(v) for k, v in features.items()})
+    theirs = datasets.Features({k: datasets.Value(v) for k, v in features.items()})
+    loaded = _rows(cp, fmt, str(path), False, features=ours)
+    assert _rows(cp, fmt, str(path), True, features=ours) == loaded
+    assert _rows(datasets, fmt, str(path), True, features=theirs) == loaded

@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.features import Features
+from crucible_polars.features import Features, feature_to_polars
 from crucible_polars.info import DatasetInfo
 from crucible_polars.plan import Plan
 from crucible_polars.readers.csv import pandas_like_features
@@ -122,7 +122,7 @@ def _stream(
     stored = _stored_features(plan, source)
     ds = IterableDataset(source, stored, info=plan.info, split=name)
     if features is not None:
-        ds = ds.cast(features)
+        ds = _fit_columns(ds, plan.format, features).cast(features)
     if filters is not None:
         ds = ds.filter(filters)
     if columns is not None:
@@ -147,6 +147,21 @@ def decoded_in_python(fmt: str, options: Mapping[str, Any]) -> bool:
     if fmt == "csv" and options.get("on_bad_lines") not in (None, "error"):
         return True
     return fmt == "text" and options.get("sample_by") not in (None, "line")
+
+
+def _fit_columns(ds: IterableDataset, fmt: str, features: Features) -> IterableDataset:
+    """What ``datasets``' readers do before casting to ``features=`` (as a load does): the
+    text reader names its one column after the one feature, the JSON reader adds the
+    features' missing columns as all-null columns of their type."""
+    columns = list(ds.features or {})
+    if fmt == "text" and columns == ["text"] and len(features) == 1:
+        (name,) = features
+        return ds if name == "text" else ds.rename_column("text", name)
+    missing = [name for name in features if name not in columns]
+    if fmt != "json" or not missing:
+        return ds
+    nulls = [pl.lit(None, dtype=feature_to_polars(features[n])).alias(n) for n in missing]
+    return ds.with_columns(nulls)
 
 
 def _native_source(
