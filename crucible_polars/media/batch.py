@@ -4,7 +4,9 @@ Decoding a column runs in a shared thread pool (Pillow releases the GIL), a cont
 of rows per task (:func:`run_chunked`, also used for notebook thumbnails).
 :func:`decode_images_to_array` writes every decoded image straight into one preallocated
 ``(N, H, W[, C])`` array when the shapes agree (as ``datasets``' numpy format stacks them).
-One image is decoded by :func:`crucible_polars.media.decode.decode_value`.
+One image is decoded by :func:`crucible_polars.media.decode.decode_value`; for arrays, a
+plain 8-bit PNG skips ``Image.open`` (:class:`crucible_polars.media.png.PngArrays`: the
+same pixels, a third of the time for an MNIST digit).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from crucible_polars.media.decode import (
     current_image_decode_errors,
     decode_value,
 )
+from crucible_polars.media.png import PngArrays
 
 T = TypeVar("T")
 
@@ -326,15 +329,20 @@ def decode_images_to_array(
         data, paths, nulls, mode, size, base_path, column, rows, current_image_decode_errors()
     )
 
+    fast = size is None  # plain PNGs skip Image.open (media.png); resizing needs Pillow
+
     def work(start: int, stop: int) -> dict[int, np.ndarray | None]:
         rest: dict[int, np.ndarray | None] = {}
+        pngs = PngArrays(mode)
         for i in range(start, stop):
-            image = images.decode(i)
-            if image is None:
-                stacker.ragged = True
-                rest[i] = None
-                continue
-            array = np.asarray(image)
+            array = pngs.decode(data[i]) if fast and not nulls[i] else None
+            if array is None:
+                image = images.decode(i)
+                if image is None:
+                    stacker.ragged = True
+                    rest[i] = None
+                    continue
+                array = np.asarray(image)
             if not stacker.put(i, array):
                 rest[i] = array
         return rest
