@@ -144,6 +144,25 @@ def test_broken_pngs_fall_back_to_pillow_and_its_error(damage: str) -> None:
         )
 
 
+def test_harmless_chunks_keep_the_fast_path() -> None:
+    image = pixels("L", (9, 7), seed=9)
+    data = png(image, dpi=(300, 300))  # a pHYs chunk
+    data = with_chunk(data, b"gAMA", struct.pack(">I", 45455))
+    assert {b"pHYs", b"gAMA"} <= set(chunks(data))
+    assert np.array_equal(PngArrays().decode(data), pillow(data))
+
+
+def test_idat_chunks_apart_are_left_to_pillow() -> None:
+    data = png(pixels("RGB", (300, 200), seed=8), compress_level=0)
+    assert chunks(data).count(b"IDAT") > 1
+    (first,) = struct.unpack_from(">I", data, 33)
+    cut = 33 + 12 + first  # after the first IDAT chunk
+    phys = struct.pack(">IIB", 2835, 2835, 1)
+    chunk = struct.pack(">I", len(phys)) + b"pHYs" + phys
+    chunk += struct.pack(">I", zlib.crc32(phys, zlib.crc32(b"pHYs")))
+    assert PngArrays().decode(data[:cut] + chunk + data[cut:]) is None
+
+
 def test_no_iend_is_left_to_pillow_which_decodes_it() -> None:
     data = png(pixels("L", (28, 28), seed=2))[:-12]
     assert PngArrays().decode(data) is None

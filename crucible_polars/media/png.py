@@ -40,6 +40,7 @@ def _idat(data: bytes) -> tuple[str, int, int, int, bytes] | None:
     pos, end = 8, len(data)
     header: tuple[int, ...] | None = None
     parts: list[bytes] = []
+    previous = b""
     while pos + 12 <= end:
         length, kind = _CHUNK.unpack_from(data, pos)
         start = pos + 8
@@ -55,11 +56,14 @@ def _idat(data: bytes) -> tuple[str, int, int, int, bytes] | None:
                 return None
             header = _IHDR.unpack(body)
         elif kind == b"IDAT":
+            if parts and previous != b"IDAT":
+                return None  # IDAT chunks apart: Image.open stops at the gap
             parts.append(body)
         elif kind == b"IEND":
             break
         elif kind not in _HARMLESS:
             return None
+        previous = kind
         pos = stop + 4
     else:
         return None  # no IEND: truncated
