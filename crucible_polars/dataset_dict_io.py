@@ -25,7 +25,7 @@ from crucible_polars.info import DatasetInfo
 from crucible_polars.media.embed import embed_image_files
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
-from crucible_polars.resolve.saved import load_saved_split, saved_splits
+from crucible_polars.resolve.saved import load_saved_split, saved_folder, saved_splits
 from crucible_polars.writers import DICT_FILE, atomic_write, check_saving, write_dataset_folder
 
 if TYPE_CHECKING:
@@ -107,11 +107,11 @@ class DatasetDictIO(dict[str, "Dataset"]):
         Parameters
         ----------
         dataset_dict_path
-            The folder.
+            The folder, or an fsspec URL of one (copied once into the cache).
         keep_in_memory
             ``True`` reads every split's shards into memory now.
         storage_options
-            Not supported (local folders only); give ``None``.
+            Options of the URL's file system (``fsspec``'s names, as in ``datasets``).
 
         Examples
         --------
@@ -123,11 +123,7 @@ class DatasetDictIO(dict[str, "Dataset"]):
         >>> DatasetDict.load_from_disk(path)["train"]["a"]
         [1]
         """
-        if storage_options:
-            raise NotImplementedError(
-                "load_from_disk(storage_options=...) is not supported: copy the folder locally."
-            )
-        folder = Path(dataset_dict_path).expanduser()
+        folder = saved_folder(dataset_dict_path, storage_options)
         splits = saved_splits(folder)
         if splits is None:
             raise ValueError(

@@ -152,7 +152,7 @@ def take_python_rows(
     plan: Plan, indices: np.ndarray | None = None, columns: Sequence[str] | None = None
 ) -> list[dict[str, object]] | None:
     """The rows at ``indices`` as Python dicts straight from materialized rows, when the plan
-    has them and the columns hold nothing to decode (images, audio); else ``None``.
+    has them and the columns hold nothing to decode (images, audio, ``Json``); else ``None``.
 
     The fast path of ``ds[i]``: one ``take`` and ``to_pylist``, no Polars frame in between.
     ``indices`` default to every row, ``columns`` to every column.
@@ -178,7 +178,7 @@ def take_python_rows(
 def _has_media(plan: Plan, columns: Sequence[str]) -> bool:
     def check() -> dict[str, bool]:
         return {
-            name: any(kind in str(feature) for kind in ("Image(", "Audio(", "Video("))
+            name: any(kind in str(feature) for kind in ("Image(", "Audio(", "Video(", "Json("))
             for name, feature in plan.features.items()
         }
 

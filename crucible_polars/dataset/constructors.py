@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -18,7 +17,7 @@ from crucible_polars.info import DatasetInfo
 from crucible_polars.integrations.ray_data import ray_features, ray_to_table
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
-from crucible_polars.resolve.saved import load_saved_split, saved_splits
+from crucible_polars.resolve.saved import load_saved_split, saved_folder, saved_splits
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -421,11 +420,11 @@ class DatasetConstructors(DatasetState):
         Parameters
         ----------
         dataset_path
-            The folder.
+            The folder, or an fsspec URL of one (copied once into the cache).
         keep_in_memory
             ``True`` reads the shards into memory now (as :meth:`cache` would).
         storage_options
-            Not supported (local folders only); give ``None``.
+            Options of the URL's file system (``fsspec``'s names, as in ``datasets``).
 
         Examples
         --------
@@ -436,12 +435,7 @@ class DatasetConstructors(DatasetState):
         >>> Dataset.load_from_disk(folder)["a"]
         [1, 2]
         """
-        if storage_options:
-            raise NotImplementedError(
-                "load_from_disk(storage_options=...) is not supported: copy the folder "
-                "locally first."
-            )
-        folder = Path(dataset_path).expanduser()
+        folder = saved_folder(dataset_path, storage_options)
         if saved_splits(folder) is not None:
             raise ValueError(
                 f"{os.fspath(dataset_path)!r} holds a DatasetDict; use "

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from .base import FeatureBase
 
-__all__ = ["Audio", "Image", "encode_image", "encode_image_arrays"]
+__all__ = ["Audio", "Image", "encode_audio", "encode_image", "encode_image_arrays"]
 
 _BYTES_PATH_ARROW = pa.struct({"bytes": pa.binary(), "path": pa.string()})
 
@@ -154,6 +154,90 @@ def encode_image_arrays(series: pl.Series) -> pl.Series:
     return pl.Series(series.name, values, dtype=_bytes_path_polars())
 
 
+def _wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """16-bit PCM WAV bytes of ``samples`` (1-D, or ``(channels, frames)`` as decoded)."""
+    try:
+        import soundfile
+    except ImportError as err:
+        raise ImportError(
+            "Encoding an audio array needs the 'soundfile' package: pip install "
+            "'crucible-polars[audio]'. Or give the clip as a path or as encoded bytes."
+        ) from err
+    if samples.ndim == 2:
+        samples = samples.T  # soundfile writes (frames, channels)
+    elif samples.ndim != 1:
+        raise ValueError(
+            f"An audio array must be 1-D or (channels, frames), got shape {samples.shape}."
+        )
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, int(rate), format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _pcm_to_wav(value: Mapping[str, Any], path: str) -> bytes:
+    """A raw 16-bit ``.pcm`` file (or its bytes) as WAV bytes, at the value's sampling rate."""
+    rate = value.get("sampling_rate")
+    if rate is None:
+        raise KeyError(
+            f"{path!r} holds raw PCM samples: give its 'sampling_rate' in the value, e.g. "
+            "{'path': ..., 'sampling_rate': 16000}."
+        )
+    data = value.get("bytes")
+    pcm = np.frombuffer(data, dtype=np.int16) if data else np.fromfile(path, dtype="<i2")
+    return _wav_bytes(pcm.astype(np.float32) / 32767, rate)
+
+
+def encode_audio(value: Any) -> dict[str, Any]:
+    """One audio value as the ``{bytes, path}`` struct, as ``datasets.Audio.encode_example``.
+
+    A path or ``Path`` is kept as a path, bytes as bytes; a ``{"array", "sampling_rate"}``
+    dict (e.g. a decoded clip) becomes 16-bit PCM WAV bytes (a 2-D array is
+    ``(channels, frames)``, as clips decode); a ``{bytes, path}`` dict is kept, with only the
+    path when it names a local file (a local ``.pcm`` file of raw 16-bit samples becomes
+    WAV bytes, given ``sampling_rate``).
+
+    Parameters
+    ----------
+    value
+        The clip: ``str``, ``Path``, ``bytes``, or a dict as above.
+
+    Examples
+    --------
+    >>> encode_audio("clips/a.wav")
+    {'bytes': None, 'path': 'clips/a.wav'}
+    >>> clip = encode_audio({"array": np.zeros(160), "sampling_rate": 16000})
+    >>> clip["bytes"][:4], clip["path"]
+    (b'RIFF', None)
+    """
+    if isinstance(value, str):
+        return {"bytes": None, "path": value}
+    if isinstance(value, Path):
+        return {"bytes": None, "path": str(value.absolute())}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytes": bytes(value), "path": None}
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"Cannot encode a {type(value).__name__} as Audio: give a path, bytes, a "
+            "{'array': ..., 'sampling_rate': ...} dict or a {'bytes': ..., 'path': ...} dict."
+        )
+    if "array" in value:
+        if value.get("sampling_rate") is None:
+            raise ValueError("An audio array needs its 'sampling_rate' to be encoded.")
+        samples = np.asarray(value["array"], dtype=np.float32)
+        return {"bytes": _wav_bytes(samples, value["sampling_rate"]), "path": None}
+    data, path = value.get("bytes"), value.get("path")
+    if path is not None and os.path.isfile(path):
+        if str(path).endswith("pcm"):
+            return {"bytes": _pcm_to_wav(value, path), "path": None}
+        return {"bytes": None, "path": path}
+    if data is not None or path is not None:
+        return {"bytes": data, "path": path}
+    raise ValueError(
+        f"An audio sample should have one of 'path' or 'bytes' but they are missing or "
+        f"None in {value}."
+    )
+
+
 @dataclass
 class Image(FeatureBase):
     """An image, stored as a struct ``{bytes: binary, path: string}``.
@@ -245,3 +329,14 @@ class Audio(FeatureBase):
     def to_polars(self) -> pl.DataType:
         """Return the Polars dtype, ``Struct({'bytes': Binary, 'path': String})``."""
         return _bytes_path_polars()
+
+    def encode_example(self, value: Any) -> dict[str, Any]:
+        """Encode a path, ``Path``, bytes, ``{"array", "sampling_rate"}`` dict or
+        ``{bytes, path}`` dict into the stored struct (see :func:`encode_audio`).
+
+        Examples
+        --------
+        >>> Audio().encode_example(b"RIFF...")
+        {'bytes': b'RIFF...', 'path': None}
+        """
+        return encode_audio(value)

@@ -75,7 +75,7 @@ def _plain_field(f: pa.Field) -> pa.Field:
 
 
 def _plain_type(t: pa.DataType) -> pa.DataType:
-    if isinstance(t, pa.ExtensionType):
+    if isinstance(t, pa.BaseExtensionType):  # Python-defined, or built in (arrow.json)
         return _plain_type(t.storage_type)
     if pa.types.is_fixed_size_list(t):
         return pa.list_(_plain_field(t.value_field), t.list_size)
@@ -100,7 +100,7 @@ def _storage_table(table: pa.Table) -> pa.Table:
         return table
     columns = [
         pa.chunked_array([c.storage for c in col.chunks], type=col.type.storage_type)
-        if isinstance(col.type, pa.ExtensionType)
+        if isinstance(col.type, pa.BaseExtensionType)
         else col
         for col in table.columns
     ]
