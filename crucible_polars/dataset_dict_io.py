@@ -25,8 +25,8 @@ from crucible_polars.info import DatasetInfo
 from crucible_polars.media.embed import embed_image_files
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
-from crucible_polars.resolve.saved import load_saved_split, saved_splits
-from crucible_polars.writers import DICT_FILE, atomic_write, write_dataset_folder
+from crucible_polars.resolve.saved import load_saved_split, saved_folder, saved_splits
+from crucible_polars.writers import DICT_FILE, atomic_write, check_saving, write_dataset_folder
 
 if TYPE_CHECKING:
     from crucible_polars.dataset import Dataset
@@ -39,9 +39,10 @@ class DatasetDictIO(dict[str, "Dataset"]):
     def save_to_disk(
         self,
         dataset_dict_path: str | os.PathLike[str],
-        *,
-        num_shards: int | dict[str, int] = 1,
         max_shard_size: str | int | None = None,
+        num_shards: int | dict[str, int] | None = None,
+        num_proc: int | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         """Save every split under ``path/{split}/`` plus ``dataset_dict.json``.
 
@@ -49,10 +50,15 @@ class DatasetDictIO(dict[str, "Dataset"]):
         ----------
         dataset_dict_path
             The folder (appears whole or not at all).
-        num_shards
-            Parquet files per split: one number, or ``{split: n}`` as in ``datasets``.
         max_shard_size
-            Not supported; give ``num_shards``.
+            Not supported (``NotImplementedError``); give ``num_shards``.
+        num_shards
+            Arrow files per split: one number, or ``{split: n}`` as in ``datasets`` (default
+            one).
+        num_proc
+            Accepted and ignored: the shards are written by Polars, on every core.
+        storage_options
+            Not supported (``NotImplementedError`` unless ``None``): write locally.
 
         Examples
         --------
@@ -68,10 +74,8 @@ class DatasetDictIO(dict[str, "Dataset"]):
         >>> cp.load_from_disk(path).num_rows
         {'train': 2, 'test': 1}
         """
-        if max_shard_size is not None:
-            raise NotImplementedError(
-                "save_to_disk(max_shard_size=...) is not supported; give num_shards instead."
-            )
+        check_saving(max_shard_size, storage_options)
+        num_shards = 1 if num_shards is None else num_shards
         if isinstance(num_shards, dict):
             unknown = [k for k in num_shards if k not in self]
             if unknown:
@@ -103,11 +107,11 @@ class DatasetDictIO(dict[str, "Dataset"]):
         Parameters
         ----------
         dataset_dict_path
-            The folder.
+            The folder, or an fsspec URL of one (copied once into the cache).
         keep_in_memory
             ``True`` reads every split's shards into memory now.
         storage_options
-            Not supported (local folders only); give ``None``.
+            Options of the URL's file system (``fsspec``'s names, as in ``datasets``).
 
         Examples
         --------
@@ -119,11 +123,7 @@ class DatasetDictIO(dict[str, "Dataset"]):
         >>> DatasetDict.load_from_disk(path)["train"]["a"]
         [1]
         """
-        if storage_options:
-            raise NotImplementedError(
-                "load_from_disk(storage_options=...) is not supported: copy the folder locally."
-            )
-        folder = Path(dataset_dict_path).expanduser()
+        folder = saved_folder(dataset_dict_path, storage_options)
         splits = saved_splits(folder)
         if splits is None:
             raise ValueError(

@@ -33,7 +33,14 @@ import pyarrow as pa
 
 from crucible_polars.media.nested import consolidate
 
-__all__ = ["extract_numpy", "numpy_column", "numpy_rows", "torch_column", "torch_rows"]
+__all__ = [
+    "extract_numpy",
+    "numpy_column",
+    "numpy_rows",
+    "tensorize_value",
+    "torch_column",
+    "torch_rows",
+]
 
 
 def _arrow(series: pl.Series) -> Any:
@@ -332,3 +339,21 @@ def torch_rows(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> li
     """
     options = dict(kwargs or {})
     return [_torch_recursive(v, options) for v in _row_values(series)]
+
+
+def tensorize_value(value: Any, format: str, kwargs: Mapping[str, Any] | None = None) -> Any:
+    """A Python value (a decoded ``Json`` value, or a list of them for a column) in
+    ``datasets``' ``"numpy"`` or ``"torch"`` format: tensorized recursively, lists stacked
+    when their items agree.
+
+    Examples
+    --------
+    >>> tensorize_value([-1, "foo"], "numpy")
+    array([array(-1), 'foo'], dtype=object)
+    >>> tensorize_value({"x": [1, 2]}, "numpy")
+    {'x': array([1, 2])}
+    """
+    options = dict(kwargs or {})
+    if format == "torch":
+        return _torch_recursive(value, options)
+    return _np_recursive(value, options)

@@ -30,6 +30,7 @@ import pyarrow as pa
 from crucible_polars.info import DatasetInfo
 from crucible_polars.materialize import streamable
 from crucible_polars.plan import Plan
+from crucible_polars.progress import tracked
 from crucible_polars.readers.arrow import write_arrow_stream
 from crucible_polars.readers.parquet import write_parquet
 
@@ -187,9 +188,11 @@ def write_parquet_file(
     """
     schema = parquet_arrow_schema(plan, info)
     plan = streamable(plan)
-    atomic_write(
-        Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
-    )
+    with tracked(plan.known_rows(), "Creating parquet from Arrow format") as bar:
+        kwargs["on_rows"] = bar.update
+        atomic_write(
+            Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
+        )
 
 
 def write_dataset_folder(
@@ -243,10 +246,13 @@ def write_datasets_layout(
     n = plan.row_count()
     shards = max(1, min(num_shards, n)) if n else 1
     names = [DATA_FILE_TEMPLATE.format(index=i, count=shards) for i in range(shards)]
-    for index, name in enumerate(names):
-        start, stop = index * n // shards, (index + 1) * n // shards
-        shard = plan.lf.slice(start, stop - start)
-        plan.run(partial(write_arrow_stream, shard, str(folder / name), schema))
+    with tracked(n, f"Saving the dataset (0/{shards} shards)") as bar:
+        for index, name in enumerate(names):
+            start, stop = index * n // shards, (index + 1) * n // shards
+            shard = plan.lf.slice(start, stop - start)
+            write = partial(write_arrow_stream, on_rows=bar.update)
+            plan.run(partial(write, shard, str(folder / name), schema))
+            bar.set_description(f"Saving the dataset ({index + 1}/{shards} shards)")
     saved = {k: v for k, v in info.to_dict().items() if k not in ("split", "num_rows")}
     saved["features"] = plan.features.to_dict()
     saved["num_rows"] = n  # checked on load (datasets ignores the key)
@@ -261,6 +267,31 @@ def write_datasets_layout(
         "_split": split,
     }
     (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
+
+
+def check_saving(max_shard_size: str | int | None, storage_options: Any) -> None:
+    """Refuse the ``save_to_disk`` options that are not implemented (never ignored).
+
+    Parameters
+    ----------
+    max_shard_size, storage_options
+        As given to ``save_to_disk``: only ``None`` is supported.
+
+    Examples
+    --------
+    >>> check_saving(None, None)
+    >>> check_saving("500MB", None)
+    Traceback (most recent call last):
+    NotImplementedError: save_to_disk(max_shard_size=...) is not supported; give num_shards instead.
+    """
+    if max_shard_size is not None:
+        raise NotImplementedError(
+            "save_to_disk(max_shard_size=...) is not supported; give num_shards instead."
+        )
+    if storage_options:
+        raise NotImplementedError(
+            "save_to_disk(storage_options=...) is not supported: save locally, then upload."
+        )
 
 
 def save_dataset(
