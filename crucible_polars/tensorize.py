@@ -40,6 +40,14 @@ def _arrow(series: pl.Series) -> Any:
     return series.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
+def _list_lengths(series: pl.Series) -> np.ndarray:
+    """The lengths of a list column's rows, from its Arrow offsets (``pa.Array.to_numpy``
+    would import pandas, some 50 MiB and a third of a second in a process that has none)."""
+    offsets = _arrow(series).offsets  # large_list: int64 offsets, the slice applied
+    data = np.frombuffer(offsets.buffers()[1], dtype=np.int64)
+    return np.diff(data[offsets.offset : offsets.offset + len(offsets)])
+
+
 def extract_numpy(series: pl.Series) -> np.ndarray:
     """A column as ``datasets``' ``NumpyArrowExtractor`` gives it, before tensorizing.
 
@@ -71,7 +79,7 @@ def _regular(series: pl.Series) -> np.ndarray | None:
         if isinstance(inner.dtype, pl.Array):
             width = inner.dtype.size
         else:
-            lengths = np.diff(_arrow(inner).offsets.to_numpy())
+            lengths = _list_lengths(inner)
             width = int(lengths[0])
             if width == 0 or (lengths != width).any():
                 return None
@@ -105,7 +113,7 @@ def _ragged(series: pl.Series) -> list[np.ndarray] | None:
     inner = dtype.inner
     if not (inner.is_numeric() or inner == pl.Boolean) or inner.is_decimal():
         return None
-    lengths = np.diff(_arrow(series).offsets.to_numpy())
+    lengths = _list_lengths(series)
     if (lengths == lengths[0]).all() or series.explode().null_count():
         return None
     target = pl.Int64 if inner.is_integer() else pl.Float32 if inner.is_float() else inner
