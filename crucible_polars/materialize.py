@@ -38,7 +38,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
-import tempfile
 import uuid
 import weakref
 from collections.abc import Iterator, Sequence
@@ -49,8 +48,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc
 
-from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, take_rows_of
+from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, take_rows_of, unmapped
 from crucible_polars.features.storage import frame_to_arrow
+from crucible_polars.ipc_write import write_ipc
 from crucible_polars.plan import Plan, rows_plan
 from crucible_polars.progress import tracked
 from crucible_polars.sources.open import cache_root
@@ -320,7 +320,7 @@ def _materialize(plan: Plan) -> Plan:
         return rows_plan(frame_to_arrow(frame), plan.features, plan.sources)
     path = cache_folder() / f"{_fingerprint(plan)}.arrow"
     if not path.is_file():
-        _write_ipc(plan, path)
+        write_ipc(plan, path)
     return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
 
 
@@ -329,7 +329,8 @@ def _gathered(plan: Plan, table: pa.Table, indices: np.ndarray) -> Plan:
     a chunk of rows at a time to a file of this process and mapped (memory stays bounded)."""
     per_row = table.nbytes / max(table.num_rows, 1)
     if per_row * indices.size < IN_MEMORY_BYTES:
-        return rows_plan(take_rows_of(table, indices), plan.features, plan.sources)
+        taken = unmapped(take_rows_of(table, indices))  # rows of no file
+        return rows_plan(taken, plan.features, plan.sources)
     path = cache_folder() / f"{uuid.uuid4().hex}.arrow"
     _process_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -364,47 +365,6 @@ def _fingerprint(plan: Plan) -> str:
             continue
         digest.update(f"{source}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:32]
-
-
-def _write_ipc(plan: Plan, path: Path) -> None:
-    """Stream the plan's rows into an Arrow IPC file, atomically.
-
-    A plan without a gather and without Python code is sunk by Polars' streaming engine in
-    Rust; any other goes batch by batch through pyarrow's writer (a streaming gather can
-    panic, and a Python function runs in this process's batches either way).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if "GATHER" not in plan.lf.explain(optimized=False) and not plan.runs_python():
-            oldest = pl.CompatLevel.oldest()  # large_string, not views: pyarrow can take those
-            plan.run(lambda: plan.lf.sink_ipc(tmp, record_batch_size=65_536, compat_level=oldest))
-        else:
-            _write_batches(plan, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_batches(plan: Plan, tmp: str) -> None:
-    schema = None
-    writer = None
-    try:
-        for frame in plan.batches(65_536, lf=plan.lf):
-            batch = frame_to_arrow(frame)
-            if writer is None:
-                schema = batch.schema
-                writer = pyarrow.ipc.new_file(tmp, schema)
-            writer.write_table(batch.cast(schema))
-        if writer is None:
-            empty = pl.DataFrame(schema=plan.lf.collect_schema()).to_arrow()
-            writer = pyarrow.ipc.new_file(tmp, empty.schema)
-            writer.write_table(empty)
-    finally:
-        if writer is not None:
-            writer.close()
 
 
 def _process_file(path: Path) -> None:
