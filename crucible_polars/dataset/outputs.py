@@ -15,6 +15,7 @@ import polars as pl
 from crucible_polars import integrations, writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
+from crucible_polars.json_output import holds_json, sink_json_lines, write_json_frames
 from crucible_polars.materialize import collect_rows, iter_frames, streamable, take_python_rows
 from crucible_polars.media.embed import embed_image_files
 from crucible_polars.readers.parquet import write_parquet
@@ -358,7 +359,9 @@ class DatasetOutputs(DatasetState):
         num_proc, storage_options
             ``num_proc`` is accepted and ignored; ``storage_options`` is not supported.
         **kwargs
-            ``lines=False`` writes one JSON array; other options go to Polars' JSON writer.
+            ``lines=False`` writes one JSON array; other options go to Polars' JSON writer
+            (JSON lines without ``Json`` columns only). ``Json`` values are written decoded
+            (``{"c":-1}``), as ``datasets`` writes them.
 
         Examples
         --------
@@ -377,30 +380,27 @@ class DatasetOutputs(DatasetState):
                 "to_json writes records as UTF-8 (orient='records', force_ascii=False); "
                 "for other layouts use ds.to_pandas().to_json(...)."
             )
-        if not lines:  # one JSON array, as pandas writes it: the rows are collected
-
-            def to_array(buf: BinaryIO) -> None:
-                buf.write(collect_rows(plan).write_json().encode())
-                buf.write(b"\n")
-
-            def to_array_file(tmp: str) -> None:
-                with open(tmp, "wb") as file:
-                    to_array(file)
-
+        options, features = {"storage_options": storage_options}, plan.features
+        if lines and not any(holds_json(f) for f in features.values()):
             return self._write(
-                path_or_buf, to_array_file, to_array, {"storage_options": storage_options}
+                path_or_buf,
+                lambda tmp: plan.lf.sink_ndjson(tmp, **kwargs),
+                lambda buf: [f.write_ndjson(buf, **kwargs) for f in self._batches(batch_size)],
+                options,
             )
+        if kwargs:  # Json values (written decoded, as datasets) or one array
+            raise TypeError(f"to_json got options {sorted(kwargs)} it cannot apply here.")
 
         def to_buffer(buf: BinaryIO) -> None:
-            for frame in self._batches(batch_size):
-                frame.write_ndjson(buf, **kwargs)
+            write_json_frames(self._batches(batch_size), features, buf, lines=lines)
 
-        return self._write(
-            path_or_buf,
-            lambda tmp: plan.lf.sink_ndjson(tmp, **kwargs),
-            to_buffer,
-            {"storage_options": storage_options},
-        )
+        def to_file(tmp: str) -> None:
+            if lines:  # streamed by Polars
+                return sink_json_lines(plan.lf, features, tmp)
+            with open(tmp, "wb") as file:
+                to_buffer(file)
+
+        return self._write(path_or_buf, to_file, to_buffer, options)
 
     def to_csv(
         self,
