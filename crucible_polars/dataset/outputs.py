@@ -3,7 +3,6 @@ files (media decoded only for the rows and columns that leave the plan)."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import polars as pl
 
-from crucible_polars import integrations, writers
+from crucible_polars import integrations, save_disk, writers
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.formatting import check_format, format_batch, to_python_rows
 from crucible_polars.json_output import holds_json, sink_json_lines, write_json_frames
@@ -278,9 +277,6 @@ class DatasetOutputs(DatasetState):
         options: Mapping[str, Any],
     ) -> int:
         """Write to a path (atomically) or a binary file object; the number of bytes written."""
-        unknown = [k for k in options if k not in ("batch_size", "num_proc", "storage_options")]
-        if unknown:  # pragma: no cover - guarded by the callers' signatures
-            raise TypeError(f"Unexpected arguments {unknown}")
         if options.get("storage_options"):
             raise NotImplementedError(
                 "storage_options is not supported here: write locally, then upload the file."
@@ -289,7 +285,7 @@ class DatasetOutputs(DatasetState):
             target = Path(path_or_buf)
             writers.atomic_write(target, lambda tmp: self._plan.run(lambda: to_path(tmp)))
             return target.stat().st_size
-        counter = _CountingWriter(path_or_buf)
+        counter = writers.CountingWriter(path_or_buf)
         self._plan.run(lambda: to_buffer(counter))  # type: ignore[arg-type]
         return counter.written
 
@@ -452,19 +448,29 @@ class DatasetOutputs(DatasetState):
             {"storage_options": storage_options},
         )
 
-    def save_to_disk(self, path: str | os.PathLike[str], *, num_shards: int = 1) -> None:
-        """Save in ``datasets``' layout (Arrow shards, ``state.json``, ``dataset_info.json``);
-        :func:`load_from_disk` and ``datasets.load_from_disk`` read it back.
-
-        The shards carry the ``huggingface`` metadata, so ``datasets`` gets the same
-        Features. The folder appears whole or not at all.
+    def save_to_disk(
+        self,
+        dataset_path: str | os.PathLike[str],
+        max_shard_size: int | str | None = None,
+        num_shards: int | None = None,
+        num_proc: int | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> None:
+        """Save in ``datasets``' layout (Arrow shards with the Features, ``state.json``) to a
+        folder or an fsspec URL, whole or not at all; ``datasets.load_from_disk`` reads it.
 
         Parameters
         ----------
-        path
-            The folder to write.
+        dataset_path
+            The folder, or an fsspec URL (``s3://bucket/x``, ``memory://x``, ``file://...``).
+        max_shard_size
+            The largest shard (Arrow bytes, or ``"500MB"``, the default), as ``datasets``.
         num_shards
-            How many Arrow shard files.
+            How many shards (instead of ``max_shard_size``).
+        num_proc
+            The least number of shards, as in ``datasets`` (one process writes them).
+        storage_options
+            Options of the URL's file system (``fsspec``'s names).
 
         Examples
         --------
@@ -474,27 +480,21 @@ class DatasetOutputs(DatasetState):
         >>> Dataset.from_dict({"a": [1, 2]}).save_to_disk(path)
         >>> cp.load_from_disk(path)["a"]
         [1, 2]
+        >>> Dataset.from_dict({"a": [1, 2]}).save_to_disk("memory://doc/saved", num_shards=2)
+        >>> cp.load_from_disk("memory://doc/saved")["a"]
+        [1, 2]
         """
         plan = embed_image_files(self._plan)  # the saved copy stands alone, as in datasets
-        writers.save_dataset(plan, self._info, self._split, path, num_shards=num_shards)
+        save_disk.save_dataset(
+            plan,
+            self._info,
+            self._split,
+            dataset_path,
+            num_shards=num_shards,
+            max_shard_size=max_shard_size,
+            num_proc=num_proc,
+            storage_options=storage_options,
+        )
 
 
 DEFAULT_BATCH_SIZE = 1000  # datasets.config.DEFAULT_MAX_BATCH_SIZE
-
-
-class _CountingWriter(io.RawIOBase):
-    """A binary file object that passes writes on and counts the bytes."""
-
-    def __init__(self, target: BinaryIO) -> None:
-        super().__init__()
-        self._target = target
-        self.written = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data)
-        self._target.write(view.tobytes())
-        self.written += view.nbytes
-        return view.nbytes
