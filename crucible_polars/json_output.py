@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
 import polars as pl
@@ -130,7 +130,12 @@ def json_line(features: Features) -> pl.Expr:
 
 
 def write_json_frames(
-    frames: Iterable[pl.DataFrame], features: Features, file: IO[bytes], *, lines: bool = True
+    frames: Iterable[pl.DataFrame],
+    features: Features,
+    file: IO[bytes],
+    *,
+    lines: bool = True,
+    on_rows: Callable[[int], Any] | None = None,
 ) -> None:
     """Write frames as JSON lines (``lines=False``: one JSON array), ``Json`` values decoded.
 
@@ -144,6 +149,8 @@ def write_json_frames(
         A binary file object.
     lines
         JSON lines (``True``) or one array of records (``False``, as pandas writes it).
+    on_rows
+        Called with the number of rows of each frame written (a progress bar).
 
     Examples
     --------
@@ -168,6 +175,8 @@ def write_json_frames(
         else:
             file.write((b"" if first else b",") + rows.str.join(",").item().encode())
         first = False
+        if on_rows is not None:
+            on_rows(len(rows))
     if not lines:
         file.write(b"]\n")
 

@@ -52,6 +52,7 @@ import pyarrow.ipc
 from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, take_rows_of
 from crucible_polars.features.storage import frame_to_arrow
 from crucible_polars.plan import Plan, rows_plan
+from crucible_polars.progress import tracked
 from crucible_polars.sources.open import cache_root
 
 DIRECT_READS = 16
@@ -334,9 +335,13 @@ def _gathered(plan: Plan, table: pa.Table, indices: np.ndarray) -> Plan:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     step = max(1, int(IN_MEMORY_BYTES // 8 / max(per_row, 1)))
-    with pyarrow.ipc.new_file(str(tmp), table.schema) as writer:
+    with (
+        tracked(int(indices.size), "Flattening the indices") as bar,
+        pyarrow.ipc.new_file(str(tmp), table.schema) as writer,
+    ):
         for start in range(0, indices.size, step):
             writer.write_table(take_rows_of(table, indices[start : start + step]))
+            bar.update(min(step, indices.size - start))
     os.replace(tmp, path)
     return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
 

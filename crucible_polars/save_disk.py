@@ -29,6 +29,7 @@ import pyarrow as pa
 from crucible_polars.info import DatasetInfo
 from crucible_polars.materialize import streamable
 from crucible_polars.plan import Plan
+from crucible_polars.progress import tracked
 from crucible_polars.readers.arrow import write_arrow_stream
 from crucible_polars.sources.open import cache_root
 from crucible_polars.sources.upload import local_folder, upload_folder
@@ -123,9 +124,12 @@ def _counted_shards(plan: Plan, folder: Path, schema: pa.Schema, num_shards: int
     """Write ``num_shards`` shards (at most one per row) of contiguous rows; the rows."""
     n = plan.row_count()
     shards = max(1, min(num_shards, n)) if n else 1
-    for name, (offset, length) in zip(_shard_names(shards), _bounds(n, shards), strict=True):
-        shard = plan.lf.slice(offset, length)
-        plan.run(partial(write_arrow_stream, shard, str(folder / name), schema))
+    bounds = zip(_shard_names(shards), _bounds(n, shards), strict=True)
+    with tracked(n, f"Saving the dataset (0/{shards} shards)") as bar:
+        for index, (name, (offset, length)) in enumerate(bounds):
+            write = partial(write_arrow_stream, on_rows=bar.update)
+            plan.run(partial(write, plan.lf.slice(offset, length), str(folder / name), schema))
+            bar.set_description(f"Saving the dataset ({index + 1}/{shards} shards)")
     return n
 
 
@@ -140,7 +144,9 @@ def _sized_shards(
     them into :func:`shard_count` shards of contiguous rows; the rows and the shards."""
     shard_size_bytes(max_shard_size if max_shard_size is not None else MAX_SHARD_SIZE)
     whole = folder / ".rows.arrow"
-    n = plan.run(partial(write_arrow_stream, plan.lf, str(whole), schema))
+    with tracked(plan.known_rows(), "Saving the dataset") as bar:
+        write = partial(write_arrow_stream, on_rows=bar.update)
+        n = plan.run(partial(write, plan.lf, str(whole), schema))
     with pa.memory_map(str(whole)) as source:
         table = pa.ipc.open_stream(source).read_all()  # mapped, not copied
         shards = shard_count(table.nbytes, n, max_shard_size, num_proc)

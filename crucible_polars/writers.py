@@ -16,7 +16,6 @@ Examples
 from __future__ import annotations
 
 import glob
-import io
 import json
 import os
 import shutil
@@ -24,13 +23,14 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyarrow as pa
 
 from crucible_polars.info import DatasetInfo
 from crucible_polars.materialize import streamable
 from crucible_polars.plan import Plan
+from crucible_polars.progress import tracked
 from crucible_polars.readers.parquet import write_parquet
 
 DATA_FILE_TEMPLATE = "data-{index:05d}-of-{count:05d}.arrow"
@@ -187,45 +187,8 @@ def write_parquet_file(
     """
     schema = parquet_arrow_schema(plan, info)
     plan = streamable(plan)
-    atomic_write(
-        Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
-    )
-
-
-class CountingWriter(io.RawIOBase):
-    """A binary file object that passes writes on to ``target`` and counts the bytes.
-
-    Parameters
-    ----------
-    target
-        The file object written to.
-
-    Examples
-    --------
-    >>> buffer = io.BytesIO()
-    >>> counter = CountingWriter(buffer)
-    >>> counter.write(b"abc"), counter.written, buffer.getvalue()
-    (3, 3, b'abc')
-    """
-
-    def __init__(self, target: BinaryIO) -> None:
-        super().__init__()
-        self._target = target
-        self.written = 0
-
-    def writable(self) -> bool:
-        """Always ``True``."""
-        return True
-
-    def write(self, data: Any) -> int:
-        """Pass ``data`` on; the number of bytes.
-
-        Parameters
-        ----------
-        data
-            A bytes-like object.
-        """
-        view = memoryview(data)
-        self._target.write(view.tobytes())
-        self.written += view.nbytes
-        return view.nbytes
+    with tracked(plan.known_rows(), "Creating parquet from Arrow format") as bar:
+        kwargs["on_rows"] = bar.update
+        atomic_write(
+            Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
+        )

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 import crucible_polars as cp
+from crucible_polars import progress
 from crucible_polars.features import Features, Json, List, Value
 from crucible_polars.json_output import json_line
 
@@ -145,3 +146,18 @@ def test_unknown_options_with_json_values_raise(pair: tuple[cp.Dataset, Any]) ->
         ours.to_json(io.BytesIO(), not_an_option=1)
     with pytest.raises(TypeError, match="compression"):
         ours.to_json(io.BytesIO(), lines=False, compression="gzip")
+
+
+def test_with_a_progress_bar_the_bytes_are_the_same(
+    pair: tuple[cp.Dataset, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ours, theirs = pair
+    cp.enable_progress_bars()
+    try:
+        ours.to_json(tmp_path / "lines.jsonl")
+        ours.to_json(tmp_path / "array.json", lines=False)
+    finally:
+        progress._state["disabled"] = None  # back to what the environment says
+    assert "Creating json from Arrow format" in capsys.readouterr().err
+    assert (tmp_path / "lines.jsonl").read_bytes() == _theirs(theirs)
+    assert (tmp_path / "array.json").read_bytes() == _theirs(theirs, lines=False)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +30,7 @@ import polars as pl
 
 from .class_label import ClassLabel
 from .json_values import has_json, json_text
-from .media import Audio, Image, encode_image
+from .media import Audio, Image, encode_audio, encode_image
 from .nested import FeatureType, Json, LargeList, List, feature_to_polars
 from .value import Value
 
@@ -47,13 +46,7 @@ __all__ = [
 
 
 def _encode_audio(value: Any) -> Any:
-    if isinstance(value, str):
-        return {"bytes": None, "path": value}
-    if isinstance(value, Path):
-        return {"bytes": None, "path": str(value.absolute())}
-    if isinstance(value, (bytes, bytearray)):
-        return {"bytes": bytes(value), "path": None}
-    return value
+    return encode_audio(value)  # paths, bytes, {"array", "sampling_rate"} dicts (as WAV)
 
 
 def _encode_json(value: Any) -> str:

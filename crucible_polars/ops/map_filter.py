@@ -38,7 +38,7 @@ import polars as pl
 from crucible_polars.features import Features
 from crucible_polars.io_source import frame_source
 from crucible_polars.plan import Plan
-from crucible_polars.progress import progress_bar
+from crucible_polars.progress import tracked
 from crucible_polars.udf import (
     FILTER_OPTIONS,
     MAP_OPTIONS,
@@ -173,10 +173,10 @@ def _batch_source(
         else:
             outputs = (job(group, offset, cut) for group, offset in groups())
         try:
-            with progress_bar(run.total, run.bar_text()) as bar:
+            with tracked(run.total, run.bar_text()) as bar:
                 for k, out in enumerate(outputs):
+                    bar.update(sizes[k])  # before the hand-over: a reader may stop here
                     yield out
-                    bar.update(sizes[k])
         finally:
             if isinstance(answers, Generator):
                 answers.close()  # an early stop: the workers' pending answers are drained
@@ -297,10 +297,11 @@ def map_with_function(
     if not batched:
         drop_last_batch = False
     original = try_original_type is not False or not batched  # datasets: batched only
-    builder = OutputBuilder(call, removed, original)
+    given = Features(features) if features is not None else None
+    builder = OutputBuilder(call, removed, original, given)
     run = Run(call.label, num_proc, desc, plan.known_rows())
-    if features is not None:
-        return _to_features(plan, call, builder, Features(features), size, drop_last_batch, run)
+    if given is not None:
+        return _to_features(plan, call, builder, given, size, drop_last_batch, run)
     return _inferred(plan, call, builder, removed, size, drop_last_batch, run, original)
 
 
@@ -349,7 +350,12 @@ def _inferred(
     merged = builder.merge(first, 0, produced)
     returned = [c for c in produced if c not in builder.untouched]  # untouched: kept as is
     schema, out_features = infer_output_schema(
-        merged, plan.features, first, produced=returned, original_type=original_type
+        merged,
+        plan.features,
+        first,
+        produced=returned,
+        original_type=original_type,
+        media=builder.media,
     )
     whole = isinstance(produced, WholeTable)
     passthrough = (

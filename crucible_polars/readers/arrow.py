@@ -8,7 +8,7 @@ their storage, which is how Polars holds them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -202,10 +202,16 @@ def _deferred(
 
 
 def write_arrow_stream(
-    lf: pl.LazyFrame, path: str, arrow_schema: pa.Schema, *, batch_rows: int = 65_536
+    lf: pl.LazyFrame,
+    path: str,
+    arrow_schema: pa.Schema,
+    *,
+    batch_rows: int = 65_536,
+    on_rows: Callable[[int], Any] | None = None,
 ) -> int:
     """Stream a plan into an Arrow IPC stream file whose schema is exactly ``arrow_schema``
-    (as ``datasets``' ``save_to_disk`` writes its shards). Returns the number of rows.
+    (as ``datasets``' ``save_to_disk`` writes its shards). Returns the number of rows;
+    ``on_rows(n)`` is called after each ``n`` rows written (a progress bar).
 
     Examples
     --------
@@ -221,4 +227,6 @@ def write_arrow_stream(
         for table in schema_tables(lf, arrow_schema, batch_rows):
             writer.write_table(table)
             rows += table.num_rows
+            if on_rows is not None:
+                on_rows(table.num_rows)
     return rows

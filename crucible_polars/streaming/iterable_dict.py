@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crucible_polars.streaming.iterable import IterableDataset
+from crucible_polars.udf import SplitBound
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,7 +42,15 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     # ------------------------------------------------------------------ transforms
     def filter(
-        self, function: pl.Expr | Callable[..., Any] | None = None, **kwargs: Any
+        self,
+        function: pl.Expr | Callable[..., Any] | None = None,
+        with_indices: bool = False,
+        input_columns: str | Sequence[str] | None = None,
+        batched: bool = False,
+        batch_size: int | None = 1000,
+        fn_kwargs: Mapping[str, Any] | None = None,
+        *,
+        with_rank: bool = False,
     ) -> IterableDatasetDict:
         """:meth:`IterableDataset.filter` on every split (an expression or a function).
 
@@ -49,8 +58,8 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         ----------
         function
             A Polars expression or a function, as in :meth:`IterableDataset.filter`.
-        **kwargs
-            Passed to :meth:`IterableDataset.filter`.
+        with_indices, input_columns, batched, batch_size, fn_kwargs, with_rank
+            As in :meth:`IterableDataset.filter`.
 
         Examples
         --------
@@ -59,7 +68,16 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         >>> list(dd.filter(lambda r: r["a"] > 1)["t"])
         [{'a': 2}]
         """
-        return self._apply("filter", function, **kwargs)
+        return self._apply(
+            "filter",
+            function,
+            with_indices,
+            input_columns,
+            batched,
+            batch_size,
+            fn_kwargs,
+            with_rank=with_rank,
+        )
 
     def with_columns(
         self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr
@@ -83,15 +101,34 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         """
         return self._apply("with_columns", *exprs, **named_exprs)
 
-    def map(self, function: Callable[..., Any] | None = None, **kwargs: Any) -> IterableDatasetDict:
+    def map(
+        self,
+        function: Callable[..., Any] | None = None,
+        with_indices: bool = False,
+        with_split: bool = False,
+        input_columns: str | Sequence[str] | None = None,
+        batched: bool = False,
+        batch_size: int | None = 1000,
+        drop_last_batch: bool = False,
+        remove_columns: str | Sequence[str] | None = None,
+        fn_kwargs: Mapping[str, Any] | None = None,
+        *,
+        features: Features | None = None,
+        with_rank: bool = False,
+    ) -> IterableDatasetDict:
         """:meth:`IterableDataset.map` on every split (``with_indices`` count within each split).
 
         Parameters
         ----------
         function
             The function, as in :meth:`IterableDataset.map`.
-        **kwargs
-            Passed to :meth:`IterableDataset.map`.
+        with_indices, input_columns, batched, batch_size, drop_last_batch, remove_columns
+            As in :meth:`IterableDataset.map`.
+        with_split
+            Also pass the split's name, after the other positional arguments (as
+            ``datasets``: ``function(example[, idx], split)``).
+        fn_kwargs, features, with_rank
+            As in :meth:`IterableDataset.map`.
 
         Examples
         --------
@@ -99,8 +136,26 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         >>> dd = IterableDatasetDict(t=cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset())
         >>> list(dd.map(lambda r: {"b": r["a"] * 2})["t"])
         [{'a': 1, 'b': 2}]
+        >>> list(dd.map(lambda r, split: {"s": split}, with_split=True)["t"])
+        [{'a': 1, 's': 't'}]
         """
-        return self._apply("map", function, **kwargs)
+        return IterableDatasetDict(
+            {
+                split: ds.map(
+                    SplitBound(function, split) if with_split and function else function,
+                    with_indices,
+                    input_columns,
+                    batched,
+                    batch_size,
+                    drop_last_batch,
+                    remove_columns,
+                    features,
+                    fn_kwargs,
+                    with_rank=with_rank,
+                )
+                for split, ds in self.items()
+            }
+        )
 
     def select_columns(self, column_names: str | Sequence[str]) -> IterableDatasetDict:
         """:meth:`IterableDataset.select_columns` on every split.
@@ -247,6 +302,7 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         seed: int | None = None,
         generator: np.random.Generator | None = None,
         buffer_size: int = 1000,
+        max_buffer_input_shards: int | None = None,
     ) -> IterableDatasetDict:
         """:meth:`IterableDataset.shuffle` on every split (each with the same seed).
 
@@ -258,6 +314,8 @@ class IterableDatasetDict(dict[str, IterableDataset]):
             A NumPy generator to draw the seed from when ``seed`` is ``None``.
         buffer_size
             Rows in each split's shuffle buffer.
+        max_buffer_input_shards
+            As in :meth:`IterableDataset.shuffle` (only ``1``).
 
         Examples
         --------
@@ -266,17 +324,26 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         >>> sorted(r["a"] for r in IterableDatasetDict(t=stream).shuffle(seed=0)["t"])
         [1, 2, 3]
         """
-        return self._apply("shuffle", seed=seed, generator=generator, buffer_size=buffer_size)
+        return self._apply(
+            "shuffle",
+            seed=seed,
+            generator=generator,
+            buffer_size=buffer_size,
+            max_buffer_input_shards=max_buffer_input_shards,
+        )
 
-    def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDatasetDict:
+    def batch(
+        self,
+        batch_size: int | None = None,
+        by_column: str | Sequence[str] | None = None,
+        drop_last_batch: bool = False,
+    ) -> IterableDatasetDict:
         """:meth:`IterableDataset.batch` on every split.
 
         Parameters
         ----------
-        batch_size
-            Rows per batch.
-        drop_last_batch
-            Drop a last batch shorter than ``batch_size``.
+        batch_size, by_column, drop_last_batch
+            As in :meth:`IterableDataset.batch`.
 
         Examples
         --------
@@ -285,7 +352,7 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         >>> list(IterableDatasetDict(t=stream).batch(2)["t"])
         [{'a': [1, 2]}, {'a': [3]}]
         """
-        return self._apply("batch", batch_size, drop_last_batch=drop_last_batch)
+        return self._apply("batch", batch_size, by_column, drop_last_batch)
 
     def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDatasetDict:
         """:meth:`IterableDataset.shard` on every split.
