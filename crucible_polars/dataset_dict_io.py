@@ -26,7 +26,8 @@ from crucible_polars.media.embed import embed_image_files
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
 from crucible_polars.resolve.saved import load_saved_split, saved_folder, saved_splits
-from crucible_polars.writers import DICT_FILE, atomic_write, check_saving, write_dataset_folder
+from crucible_polars.save_disk import save_folder, write_dataset_folder
+from crucible_polars.writers import DICT_FILE
 
 if TYPE_CHECKING:
     from crucible_polars.dataset import Dataset
@@ -44,21 +45,23 @@ class DatasetDictIO(dict[str, "Dataset"]):
         num_proc: int | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> None:
-        """Save every split under ``path/{split}/`` plus ``dataset_dict.json``.
+        """Save every split under ``path/{split}/`` plus ``dataset_dict.json``, to a folder
+        or an fsspec URL (the folder appears whole or not at all, as
+        :meth:`Dataset.save_to_disk <crucible_polars.Dataset.save_to_disk>`).
 
         Parameters
         ----------
         dataset_dict_path
-            The folder (appears whole or not at all).
+            The folder, or an fsspec URL (``s3://bucket/x``, ``memory://x``, ``file://...``).
         max_shard_size
-            Not supported (``NotImplementedError``); give ``num_shards``.
+            The largest shard (Arrow bytes, or ``"500MB"``, the default), as ``datasets``.
         num_shards
-            Arrow files per split: one number, or ``{split: n}`` as in ``datasets`` (default
-            one).
+            Shards per split: one number, or ``{split: n}`` as in ``datasets`` (a split
+            left out is sharded by ``max_shard_size``).
         num_proc
-            Accepted and ignored: the shards are written by Polars, on every core.
+            The least number of shards per split, as in ``datasets`` (one process writes).
         storage_options
-            Not supported (``NotImplementedError`` unless ``None``): write locally.
+            Options of the URL's file system (``fsspec``'s names).
 
         Examples
         --------
@@ -73,26 +76,37 @@ class DatasetDictIO(dict[str, "Dataset"]):
         ['data-00000-of-00002.arrow', 'data-00001-of-00002.arrow']
         >>> cp.load_from_disk(path).num_rows
         {'train': 2, 'test': 1}
+        >>> dd.save_to_disk("memory://doc/dict")
+        >>> cp.load_from_disk("memory://doc/dict").num_rows
+        {'train': 2, 'test': 1}
         """
-        check_saving(max_shard_size, storage_options)
-        num_shards = 1 if num_shards is None else num_shards
         if isinstance(num_shards, dict):
             unknown = [k for k in num_shards if k not in self]
             if unknown:
                 raise ValueError(f"num_shards names splits {unknown} that are not in {list(self)}")
         shards = {
-            k: num_shards.get(k, 1) if isinstance(num_shards, dict) else num_shards for k in self
+            k: num_shards.get(k) if isinstance(num_shards, dict) else num_shards for k in self
         }
+        if max_shard_size is not None and any(n is not None for n in shards.values()):
+            raise ValueError("save_to_disk takes max_shard_size or num_shards, not both.")
 
         def write(tmp: str) -> None:
             folder = Path(tmp)
             folder.mkdir(parents=True, exist_ok=True)
             for name, ds in self.items():
                 plan = embed_image_files(ds.plan)  # the saved copy stands alone, as in datasets
-                write_dataset_folder(plan, ds.info, ds.split, folder / name, shards[name])
+                write_dataset_folder(
+                    plan,
+                    ds.info,
+                    ds.split,
+                    folder / name,
+                    shards[name],
+                    max_shard_size=max_shard_size,
+                    num_proc=num_proc,
+                )
             (folder / DICT_FILE).write_text(json.dumps({"splits": list(self)}))
 
-        atomic_write(Path(dataset_dict_path), write, is_dir=True)
+        save_folder(dataset_dict_path, write, storage_options)
 
     # ------------------------------------------------------------------ constructors
     @classmethod

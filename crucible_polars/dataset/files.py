@@ -20,9 +20,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from crucible_polars import writers
+from crucible_polars import save_disk, writers
 from crucible_polars.dataset.outputs import DatasetOutputs
-from crucible_polars.materialize import collect_rows, streamable
+from crucible_polars.json_output import holds_json, sink_json_lines, write_json_frames
+from crucible_polars.materialize import streamable
 from crucible_polars.media.embed import embed_image_files
 from crucible_polars.progress import tracked
 from crucible_polars.readers.parquet import write_parquet
@@ -126,7 +127,9 @@ class DatasetFiles(DatasetOutputs):
         num_proc, storage_options
             ``num_proc`` is accepted and ignored; ``storage_options`` is not supported.
         **kwargs
-            ``lines=False`` writes one JSON array; other options go to Polars' JSON writer.
+            ``lines=False`` writes one JSON array; other options go to Polars' JSON writer
+            (JSON lines without ``Json`` columns only). ``Json`` values are written decoded
+            (``{"c":-1}``), as ``datasets`` writes them.
 
         Examples
         --------
@@ -145,37 +148,31 @@ class DatasetFiles(DatasetOutputs):
                 "to_json writes records as UTF-8 (orient='records', force_ascii=False); "
                 "for other layouts use ds.to_pandas().to_json(...)."
             )
-        if not lines:  # one JSON array, as pandas writes it: the rows are collected
-
-            def to_array(buf: BinaryIO) -> None:
-                buf.write(collect_rows(plan).write_json().encode())
-                buf.write(b"\n")
-
-            def to_array_file(tmp: str) -> None:
-                with open(tmp, "wb") as file:
-                    to_array(file)
-
-            return self._write(
-                path_or_buf, to_array_file, to_array, {"storage_options": storage_options}
-            )
+        options, features = {"storage_options": storage_options}, plan.features
+        json_values = any(holds_json(f) for f in features.values())
+        if (json_values or not lines) and kwargs:  # Json values written decoded, or an array
+            raise TypeError(f"to_json got options {sorted(kwargs)} it cannot apply here.")
 
         with tracked(plan.known_rows(), "Creating json from Arrow format") as bar:
 
             def to_buffer(buf: BinaryIO, size: int | None = batch_size) -> None:
+                if json_values or not lines:
+                    frames = self._batches(size)
+                    write_json_frames(frames, features, buf, lines=lines, on_rows=bar.update)
+                    return
                 for frame in self._batches(size):
                     frame.write_ndjson(buf, **kwargs)
                     bar.update(frame.height)
 
             def to_file(tmp: str) -> None:
-                if bar.disable:  # Polars' sink, in Rust (the same bytes)
-                    plan.lf.sink_ndjson(tmp, **kwargs)
-                    return
+                if bar.disable and lines:  # Polars' sink, in Rust (the same bytes)
+                    if json_values:
+                        return sink_json_lines(plan.lf, features, tmp)
+                    return plan.lf.sink_ndjson(tmp, **kwargs)
                 with open(tmp, "wb") as file:
                     to_buffer(file, batch_size or FILE_BATCH_ROWS)
 
-            return self._write(
-                path_or_buf, to_file, to_buffer, {"storage_options": storage_options}
-            )
+            return self._write(path_or_buf, to_file, to_buffer, options)
 
     def to_csv(
         self,
@@ -242,24 +239,27 @@ class DatasetFiles(DatasetOutputs):
         num_proc: int | None = None,
         storage_options: dict[str, Any] | None = None,
     ) -> None:
-        """Save in ``datasets``' layout (Arrow shards, ``state.json``, ``dataset_info.json``);
-        :func:`load_from_disk` and ``datasets.load_from_disk`` read it back.
+        """Save in ``datasets``' layout (Arrow shards, ``state.json``, ``dataset_info.json``)
+        to a folder or an fsspec URL; :func:`load_from_disk` and ``datasets.load_from_disk``
+        read it back.
 
         The shards carry the ``huggingface`` metadata, so ``datasets`` gets the same
-        Features. The folder appears whole or not at all.
+        Features. The folder appears whole or not at all (a URL: uploaded beside it, then
+        moved in with ``state.json`` last).
 
         Parameters
         ----------
         dataset_path
-            The folder to write.
+            The folder, or an fsspec URL (``s3://bucket/x``, ``memory://x``, ``file://...``).
         max_shard_size
-            Not supported (``NotImplementedError``); give ``num_shards``.
+            The largest shard (Arrow bytes, or ``"500MB"``, the default), as ``datasets``.
         num_shards
-            How many Arrow shard files (default one).
+            How many Arrow shard files (instead of ``max_shard_size``).
         num_proc
-            Accepted and ignored: the shards are written by Polars, on every core.
+            The least number of shards, as in ``datasets`` (one process writes them, Polars
+            on every core).
         storage_options
-            Not supported (``NotImplementedError`` unless ``None``): write locally.
+            Options of the URL's file system (``fsspec``'s names).
 
         Examples
         --------
@@ -269,11 +269,20 @@ class DatasetFiles(DatasetOutputs):
         >>> Dataset.from_dict({"a": [1, 2]}).save_to_disk(path)
         >>> cp.load_from_disk(path)["a"]
         [1, 2]
+        >>> Dataset.from_dict({"a": [1, 2]}).save_to_disk("memory://doc/saved", num_shards=2)
+        >>> cp.load_from_disk("memory://doc/saved")["a"]
+        [1, 2]
         """
-        writers.check_saving(max_shard_size, storage_options)
         plan = embed_image_files(self._plan)  # the saved copy stands alone, as in datasets
-        writers.save_dataset(
-            plan, self._info, self._split, dataset_path, num_shards=num_shards or 1
+        save_disk.save_dataset(
+            plan,
+            self._info,
+            self._split,
+            dataset_path,
+            num_shards=num_shards,
+            max_shard_size=max_shard_size,
+            num_proc=num_proc,
+            storage_options=storage_options,
         )
 
 

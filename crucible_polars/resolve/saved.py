@@ -27,6 +27,7 @@ from crucible_polars.features import Features
 from crucible_polars.plan import Plan
 from crucible_polars.readers import arrow, scan_files
 from crucible_polars.sources.open import cache_root
+from crucible_polars.sources.upload import local_folder
 from crucible_polars.writers import DICT_FILE, INFO_FILE, STATE_FILE
 
 
@@ -69,15 +70,12 @@ def saved_folder(
     >>> saved_folder("file:///tmp/x")
     PosixPath('/tmp/x')
     """
-    text = os.fspath(path)
-    if "://" not in text or text.startswith("file://"):
-        if storage_options:
-            raise ValueError(
-                f"storage_options apply to fsspec URLs; {text!r} is a local folder: give "
-                "storage_options=None."
-            )
-        return Path(text.removeprefix("file://")).expanduser()
+    local = local_folder(path, storage_options)
+    if local is not None:
+        return local
     import fsspec
+
+    text = os.fspath(path)
 
     fs, root = fsspec.core.url_to_fs(text, **dict(storage_options or {}))
     listing: dict[str, Any] = fs.find(root, detail=True)
@@ -139,7 +137,7 @@ def load_saved_split(folder: Path) -> SavedSplit:
     --------
     >>> import tempfile, polars as pl
     >>> from crucible_polars.info import DatasetInfo
-    >>> from crucible_polars.writers import write_dataset_folder
+    >>> from crucible_polars.save_disk import write_dataset_folder
     >>> folder = Path(tempfile.mkdtemp())
     >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2]}))
     >>> write_dataset_folder(plan, DatasetInfo(), "train", folder)
