@@ -14,12 +14,6 @@ import pytest
 
 import crucible_polars as cp
 
-# Rows (not batches) differ on main: fixed on branch wt-stream (5665cb0: tensorize formats a
-# row from its own one-row slice). All six tests pass there; drop the marker when merging.
-ROWS_FIXED_ON_WT_STREAM = pytest.mark.xfail(
-    strict=True, reason="fixed on branch wt-stream (5665cb0); remove this marker when merged"
-)
-
 ROWS = [
     {"s": {"a": 1, "b": 2.5, "t": "x", "l": [1, 2], "n": {"z": 1}}, "ls": [{"p": 1}, {"p": None}]},
     {"s": None, "ls": None},
@@ -85,7 +79,6 @@ def _both(path: str, streaming: bool) -> tuple[Any, Any]:
     return ours, theirs
 
 
-@ROWS_FIXED_ON_WT_STREAM
 @pytest.mark.parametrize("fmt", ["numpy", "torch"])
 def test_streamed_rows_as_datasets(path: str, fmt: str) -> None:
     ours, theirs = _both(path, streaming=True)
@@ -100,7 +93,6 @@ def test_streamed_batches_as_datasets(path: str, fmt: str) -> None:
     assert [_shape(b) for b in ours.with_format(fmt).iter(batch_size=2)] == expected
 
 
-@ROWS_FIXED_ON_WT_STREAM
 @pytest.mark.parametrize("fmt", ["numpy", "torch"])
 def test_rows_by_position_as_datasets(path: str, fmt: str) -> None:
     ours, theirs = _both(path, streaming=False)
