@@ -12,7 +12,11 @@ On one parquet file of ``--rows`` rows (an int column, a ~100-byte text column a
   SFT loop's batch, repeated ``--steps`` times;
 * ``dataloader wN``: one epoch of ``torch.utils.data.DataLoader(ds.with_format("torch"),
   batch_size=256, shuffle=True, num_workers=N)`` (fork, the Linux default);
-* ``peak RSS``: a full shuffled pass in a fresh process (MiB, not seconds).
+* ``peak RSS``: a full shuffled pass in a fresh process (MiB, not seconds), each engine
+  from a cold cache (ours materializes, ``datasets`` converts, in that process).
+
+Each task's process CPU seconds are printed too (median; threads included, DataLoader
+workers not): on a shared machine they show the work done where wall time shows the load.
 
 The engines take turns run by run (``measure_interleaved``). Targets (issue 10): ``ds[i]`` at
 most 2x ``datasets``, the SFT step at most 1.5x, the DataLoader epoch at most 1.2x, peak RSS at
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +60,20 @@ def build(rows: int) -> Callable[[Path], None]:
     return write
 
 
-def tasks(path: str, rows: int, reads: int, steps: int, cold: ColdCache) -> dict[str, Any]:
+def with_cpu(fn: Callable[[], None], cpu: list[float]) -> Callable[[], None]:
+    """``fn``, appending the process CPU seconds of each call to ``cpu``."""
+
+    def run() -> None:
+        start = time.process_time()
+        fn()
+        cpu.append(time.process_time() - start)
+
+    return run
+
+
+def tasks(
+    path: str, rows: int, reads: int, steps: int, cold: ColdCache, materialize_root: str
+) -> dict[str, Any]:
     """Each task per engine; ``datasets`` and ours both read the same parquet file."""
     import datasets as hf
     import torch
@@ -91,8 +110,6 @@ def tasks(path: str, rows: int, reads: int, steps: int, cold: ColdCache) -> dict
                 batch["id"].sum()
 
         return run
-
-    materialize_root = tempfile.mkdtemp(prefix="bench-materialized-")
 
     def materialize_ours() -> None:
         fresh = cp.load_dataset("parquet", data_files=path, split="train")
@@ -139,18 +156,28 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     path = str(data_file(f"random-access-{args.rows}.parquet", build(args.rows)))
+    materialize_root = tempfile.mkdtemp(prefix="bench-materialized-")
     with ColdCache() as cache:
-        all_tasks = tasks(path, args.rows, args.reads, args.steps, cache)
+        all_tasks = tasks(path, args.rows, args.reads, args.steps, cache, materialize_root)
         results: dict[str, dict[str, float]] = {}
         for name, fns in all_tasks.items():
             warmup = 0 if name == "materialize" else args.warmup
-            timings = measure_interleaved(fns, warmup=warmup, repeats=args.repeats)
+            cpu: dict[str, list[float]] = {engine: [] for engine in fns}
+            timed = {engine: with_cpu(fn, cpu[engine]) for engine, fn in fns.items()}
+            timings = measure_interleaved(timed, warmup=warmup, repeats=args.repeats)
             results[name] = {engine: t.median for engine, t in timings.items()}
-            print(f"{name}: " + ", ".join(f"{e} {s:.3f}s" for e, s in results[name].items()))
-        rss = {
-            engine: peak_rss_mib(code.format(path=path, cache=cache.reset()))
-            for engine, code in PASS_CODE.items()
-        }
+            cpu_median = {e: float(np.median(c[-args.repeats :])) for e, c in cpu.items()}
+            print(
+                f"{name}: "
+                + ", ".join(
+                    f"{e} {s:.3f}s (cpu {cpu_median[e]:.3f}s)" for e, s in results[name].items()
+                )
+            )
+        rss = {}
+        for engine, code in PASS_CODE.items():
+            os.environ["CRUCIBLE_POLARS_CACHE"] = tempfile.mkdtemp(dir=materialize_root)
+            rss[engine] = peak_rss_mib(code.format(path=path, cache=cache.reset()))
+    shutil.rmtree(materialize_root, ignore_errors=True)
     print()
     print(f"{args.rows:,} rows; medians of {args.repeats} interleaved runs")
     print(ratio_table(results, ENGINES, [Ratio("ours", "datasets")]))

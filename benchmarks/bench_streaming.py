@@ -9,8 +9,12 @@ For each engine, in a fresh interpreter per run (times measured after the import
   format (Polars DataFrames for crucible_polars and Polars, Arrow tables for ``datasets``;
   ``format="arrow"`` costs crucible_polars a conversion to ``datasets``' exact Arrow types);
 * ``numpy batches``: a full pass over the parquet file in numpy batches of 10,000 rows
-  (``iter(batch_size=10_000, format="numpy")``; for Polars, ``collect_batches`` and the same
-  conversion), of the numeric columns and of all columns;
+  (``iter(batch_size=10_000, format="numpy")``), of the numeric columns and of all columns.
+  ``polars`` is ``collect_batches`` and Polars' own ``Series.to_numpy()`` to ``datasets``'
+  numpy types (strings a ``<U`` array, floats ``float32``, ragged lists an object array of
+  ``int64`` arrays); ``polars-plain`` is ``to_numpy()`` as it is (object strings, float64).
+  The engines take turns run by run; wall and CPU time are both reported, and the types of
+  the first batch must agree (but for ``polars-plain``);
 
 over the shared 2M-row table (``_common.synthetic_frame``: ``id``, ``label``, ``score``,
 ``text``, ``tokens``) as parquet and as JSON lines; then ``first 10k rows`` from the test Hub
@@ -64,10 +68,11 @@ CHILD: dict[str, str] = {
             if task.startswith("numpy"):
                 if task == "numpy-numeric":
                     ds = ds.select_columns(NUMERIC)
-                n = 0
+                n, kind = 0, None
                 for batch in ds.iter(batch_size=BATCH, format="numpy"):
                     n += len(batch["id"])
-                return n, None
+                    kind = kind or types(batch)
+                return n, kind
             if task == "first":
                 rows = list(itertools.islice(ds, FIRST))
                 return len(rows), rows[-1]["id"]
@@ -92,10 +97,11 @@ CHILD: dict[str, str] = {
             if task.startswith("numpy"):
                 if task == "numpy-numeric":
                     ds = ds.select_columns(NUMERIC)
-                n = 0
+                n, kind = 0, None
                 for batch in ds.with_format("numpy").iter(batch_size=BATCH):
                     n += len(batch["id"])
-                return n, None
+                    kind = kind or types(batch)
+                return n, kind
             if task == "first":
                 rows = list(itertools.islice(ds, FIRST))
                 return len(rows), rows[-1]["id"]
@@ -111,20 +117,30 @@ CHILD: dict[str, str] = {
             return n, None
     """,
     "polars": """
+        import numpy as np
         import polars as pl
-        from crucible_polars.formatting import series_to_numpy  # numpy batches: same conversion
+        def like_datasets(s):
+            # datasets' numpy types through Polars' own conversion (Series.to_numpy): strings
+            # a fixed-width <U array, floats float32, integers int64, ragged lists an object
+            # array of per-row int64 arrays
+            if s.dtype == pl.String:
+                return s.to_numpy().astype(str)
+            if s.dtype.is_float():
+                return s.cast(pl.Float32).to_numpy()
+            if s.dtype.is_integer():
+                return s.cast(pl.Int64).to_numpy()
+            return s.to_numpy()
         def run(source, fmt, task):
             lf = pl.scan_parquet(source) if fmt == "parquet" else pl.scan_ndjson(source)
             if task.startswith("numpy"):
-                # the same conversion as the others: datasets' numpy format (strings as <U
-                # arrays, ragged lists as object arrays of arrays; numbers: Series.to_numpy)
                 if task == "numpy-numeric":
                     lf = lf.select(NUMERIC)
-                n = 0
+                n, kind = 0, None
                 for frame in lf.collect_batches(chunk_size=BATCH):
-                    batch = {c: series_to_numpy(frame[c]) for c in frame.columns}
+                    batch = {c: like_datasets(frame[c]) for c in frame.columns}
                     n += len(batch["id"])
-                return n, None
+                    kind = kind or types(batch)
+                return n, kind
             if task == "first":
                 rows = []
                 for frame in lf.collect_batches():
@@ -146,24 +162,56 @@ CHILD: dict[str, str] = {
     """,
 }
 
+CHILD["polars-plain"] = """
+    import numpy as np  # imported before the clock starts, as by the other engines
+    import polars as pl
+    def run(source, fmt, task):
+        # Polars' to_numpy() as it is: strings an object array, floats float64
+        lf = pl.scan_parquet(source)
+        if task == "numpy-numeric":
+            lf = lf.select(NUMERIC)
+        n, kind = 0, None
+        for frame in lf.collect_batches(chunk_size=BATCH):
+            batch = {c: frame[c].to_numpy() for c in frame.columns}
+            n += len(batch["id"])
+            kind = kind or types(batch)
+        return n, kind
+"""
+
 RUNNER = """
 import itertools, json, os, sys, time
 FIRST, BATCH = {first}, {batch}
 NUMERIC = ["id", "label", "score"]
+def types(batch):
+    # a numpy batch's types: dtype kind and item size per column; an object column by the
+    # type of its first item (and its dtype)
+    out = {{}}
+    for name, column in batch.items():
+        out[name] = column.dtype.str[1:2] + str(column.dtype.itemsize)
+        if column.dtype == object:
+            first = column[0]
+            out[name] += ":" + type(first).__name__ + str(getattr(first, "dtype", ""))
+    return out
 {engine_code}
 source, fmt, task = sys.argv[1:4]
-t0 = time.perf_counter()
+t0, cpu0 = time.perf_counter(), time.process_time()
 count, check = run(source, fmt, task)
-seconds = time.perf_counter() - t0
-print(json.dumps({{"seconds": seconds, "rows": count, "check": check}}), flush=True)
+seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "rows": count, "check": check}}), flush=True)
 os._exit(0)  # a half-consumed `datasets` stream can keep the interpreter from exiting
 """
 
 TASKS = {"first": "first 10k rows", "rows": "full pass (rows)", "batches": "full pass (batches)"}
 
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
 def run_child(engine: str, source: str, fmt: str, task: str, env: dict[str, str]) -> dict[str, Any]:
     code = RUNNER.format(first=FIRST, batch=BATCH, engine_code=textwrap.dedent(CHILD[engine]))
+    # this checkout's crucible_polars, not whichever one the environment has installed
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+    env = {**env, "PYTHONPATH": path}
     done = subprocess.run(
         [sys.executable, "-c", code, source, fmt, task],
         capture_output=True,
@@ -233,33 +281,52 @@ def local_section(rows: int, repeats: int) -> None:
 NUMPY_TASKS = {"numpy-numeric": "numeric columns", "numpy-all": "all columns"}
 
 
+NUMPY_ENGINES = ("crucible_polars", "polars", "polars-plain", "datasets")
+
+
+def load_average() -> str:
+    """The 1-minute load average (other jobs on the machine skew every timing)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def numpy_section(rows: int, repeats: int) -> None:
-    """A full pass in numpy batches of 10k rows over the parquet file."""
+    """A full pass in numpy batches of 10k rows over the parquet file, the engines taking
+    turns run by run (one round: each engine once), wall and CPU time."""
     path = synthetic_files(rows, formats=("parquet",))["parquet"]
     env = dict(os.environ)
-    results: dict[str, dict[str, float]] = {}
+    wall: dict[str, dict[str, float]] = {}
+    cpu: dict[str, dict[str, float]] = {}
+    loads = [load_average()]
     for task, title in NUMPY_TASKS.items():
-        seconds = {}
-        answers = set()
-        for engine in ENGINES:
-            result = median_run(engine, str(path), "parquet", task, repeats, env)
-            seconds[engine] = result["seconds"]
-            answers.add(result["rows"])
-        if len(answers) != 1:
-            raise RuntimeError(f"numpy {task}: engines disagree: {answers}")
-        results[f"numpy batches, {title}"] = seconds
-        print(f"  numpy {title}: {seconds}", file=sys.stderr, flush=True)
+        runs: dict[str, list[dict[str, Any]]] = {engine: [] for engine in NUMPY_ENGINES}
+        for _ in range(repeats):
+            for engine in NUMPY_ENGINES:
+                runs[engine].append(run_child(engine, str(path), "parquet", task, env))
+            loads.append(load_average())
+        types = {e: json.dumps(r[0]["check"], sort_keys=True) for e, r in runs.items()}
+        counts = {r["rows"] for rs in runs.values() for r in rs}
+        same = {types[e] for e in NUMPY_ENGINES if e != "polars-plain"}
+        if len(counts) != 1 or len(same) != 1:
+            raise RuntimeError(f"numpy {task}: engines disagree: {counts} {types}")
+        key = f"numpy batches, {title}"
+        wall[key] = {e: statistics.median(r["seconds"] for r in rs) for e, rs in runs.items()}
+        cpu[key] = {e: statistics.median(r["cpu"] for r in rs) for e, rs in runs.items()}
+        print(f"  numpy {title}: {wall[key]} cpu {cpu[key]}", file=sys.stderr, flush=True)
+        print(f"  types: {types}", file=sys.stderr, flush=True)
+    ratios = [
+        Ratio("crucible_polars", "polars", at_most=1.3),
+        Ratio("crucible_polars", "polars-plain"),
+        Ratio("datasets", "crucible_polars", at_least=8),
+    ]
     print(f"\n### Full pass in numpy batches of 10k rows, parquet, {rows:,} rows\n")
-    print(
-        ratio_table(
-            results,
-            ENGINES,
-            [
-                Ratio("crucible_polars", "polars", at_most=1.3),
-                Ratio("datasets", "crucible_polars", at_least=8),
-            ],
-        )
-    )
+    print(f"Median of {repeats} interleaved runs; 1-minute load average {', '.join(loads)}.\n")
+    print("Wall time:\n")
+    print(ratio_table(wall, NUMPY_ENGINES, ratios))
+    print("\nCPU time (every thread of the process):\n")
+    print(ratio_table(cpu, NUMPY_ENGINES, ratios))
 
 
 def hub_section(rows: int, repeats: int) -> None:

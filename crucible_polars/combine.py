@@ -50,8 +50,9 @@ def concatenate_datasets(
 
     Along rows, the Features are aligned like ``datasets``: columns missing from a dataset
     are null there, and a shared column must have one type (``Value("null")`` gives way).
-    Along columns, names must be unique and the datasets must have the same number of rows.
-    Datasets known to be empty are left out (as ``datasets`` leaves them out).
+    Along columns, names must be unique and the datasets must have the same number of rows
+    (streams are read in step; one that ends first leaves its columns null, as ``datasets``
+    does for examples). Datasets known to be empty are left out (as ``datasets`` leaves them out).
 
     Parameters
     ----------
@@ -80,12 +81,7 @@ def concatenate_datasets(
     if not dsets:
         raise ValueError("Unable to concatenate an empty list of datasets.")
     if any(isinstance(ds, IterableDataset) for ds in dsets):
-        if axis != 0:
-            raise NotImplementedError(
-                "concatenate_datasets(axis=1) of IterableDatasets is not supported: "
-                "concatenate Datasets along columns, then call to_iterable_dataset()."
-            )
-        return concatenate_iterable(dsets, info=info, split=split)  # type: ignore[arg-type]
+        return concatenate_iterable(dsets, axis, info=info, split=split)  # type: ignore[arg-type]
     tables = _check_datasets(dsets)
     plan = concatenate_plans([ds.plan for ds in tables], axis)
     first = tables[0]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.dataset_dict_formats import DatasetDictFormats
+from crucible_polars.dataset_dict_functions import DatasetDictFunctions
 from crucible_polars.dataset_dict_io import DatasetDictIO
 
 if TYPE_CHECKING:
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from crucible_polars.features import Features, FeatureType
 
 
-class DatasetDict(DatasetDictFormats, DatasetDictIO):
+class DatasetDict(DatasetDictFunctions, DatasetDictFormats, DatasetDictIO):
     """A ``dict`` of split name to :class:`Dataset`.
 
     Every ``Dataset`` transform called on it (``filter``, ``map``, ``with_columns``,
@@ -58,45 +57,6 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
         raise AttributeError(f"'DatasetDict' object has no attribute {name!r}")
 
     # ------------------------------------------------------------------ transforms
-    def filter(self, function: Any, **kwargs: Any) -> DatasetDict:
-        """:meth:`Dataset.filter` on every split (an expression or a function).
-
-        Parameters
-        ----------
-        function
-            A Polars expression or a function, as in :meth:`Dataset.filter`.
-        **kwargs
-            Passed to :meth:`Dataset.filter`.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> import polars as pl
-        >>> dd = DatasetDict(a=Dataset.from_dict({"x": [1, 2]}), b=Dataset.from_dict({"x": [3]}))
-        >>> dd.filter(pl.col("x") > 1).num_rows
-        {'a': 1, 'b': 1}
-        """
-        return self._apply("filter", function, **kwargs)
-
-    def map(self, function: Callable[..., Any] | None = None, **kwargs: Any) -> DatasetDict:
-        """:meth:`Dataset.map` on every split (``with_indices`` count within each split).
-
-        Parameters
-        ----------
-        function
-            The function, as in :meth:`Dataset.map`.
-        **kwargs
-            Passed to :meth:`Dataset.map`.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> dd = DatasetDict(a=Dataset.from_dict({"x": [1, 2]}))
-        >>> dd.map(lambda row: {"y": row["x"] * 2})["a"]["y"]
-        [2, 4]
-        """
-        return self._apply("map", function, **kwargs)
-
     def with_columns(self, *exprs: Any, **named_exprs: Any) -> DatasetDict:
         """:meth:`Dataset.with_columns` on every split.
 
@@ -250,63 +210,6 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
         """
         return self._apply("flatten", max_depth=max_depth)
 
-    def sort(self, column_names: str | Sequence[str], *args: Any, **kwargs: Any) -> DatasetDict:
-        """:meth:`Dataset.sort` on every split.
-
-        Parameters
-        ----------
-        column_names
-            A column or a list of columns.
-        *args, **kwargs
-            Passed to :meth:`Dataset.sort` (``descending``, ``null_placement``).
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> DatasetDict(a=Dataset.from_dict({"x": [2, 1]})).sort("x")["a"]["x"]
-        [1, 2]
-        """
-        return self._apply("sort", column_names, *args, **kwargs)
-
-    def shuffle(
-        self,
-        seed: int | None = None,
-        seeds: dict[str, int | None] | None = None,
-        generators: dict[str, np.random.Generator] | None = None,
-        **kwargs: Any,
-    ) -> DatasetDict:
-        """:meth:`Dataset.shuffle` on every split: one ``seed`` for all, or ``seeds`` by split.
-
-        Parameters
-        ----------
-        seed
-            One seed for every split.
-        seeds
-            ``{split: seed}`` (not with ``seed``).
-        generators
-            ``{split: numpy Generator}``.
-        **kwargs
-            Passed to :meth:`Dataset.shuffle`.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> dd = DatasetDict(a=Dataset.from_dict({"x": [0, 1, 2]}))
-        >>> dd.shuffle(seed=42)["a"]["x"] == dd["a"].shuffle(seed=42)["x"]
-        True
-        """
-        if seed is not None and seeds is not None:
-            raise ValueError("Please specify seed or seeds, but not both")
-        if seeds is None:
-            seeds = dict.fromkeys(self, seed)
-        generators = generators or {}
-        return DatasetDict(
-            {
-                k: ds.shuffle(seed=seeds.get(k), generator=generators.get(k), **kwargs)
-                for k, ds in self.items()
-            }
-        )
-
     def select(self, indices: Any, **kwargs: Any) -> DatasetDict:
         """:meth:`Dataset.select` on every split.
 
@@ -392,17 +295,6 @@ class DatasetDict(DatasetDictFormats, DatasetDictIO):
         {'a': [1, 2]}
         """
         return {k: ds.unique(column) for k, ds in self.items()}
-
-    def flatten_indices(self) -> DatasetDict:
-        """:meth:`Dataset.flatten_indices` on every split.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> DatasetDict(a=Dataset.from_dict({"x": [1, 2]}).select([1])).flatten_indices()["a"]["x"]
-        [2]
-        """
-        return self._apply("flatten_indices")
 
     def to_ray(self, **kwargs: Any) -> dict[str, Any]:
         """:meth:`Dataset.to_ray` per split: ``{split: ray.data.Dataset}``.

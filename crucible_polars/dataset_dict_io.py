@@ -25,8 +25,9 @@ from crucible_polars.info import DatasetInfo
 from crucible_polars.media.embed import embed_image_files
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
-from crucible_polars.resolve.saved import load_saved_split, saved_splits
-from crucible_polars.writers import DICT_FILE, atomic_write, write_dataset_folder
+from crucible_polars.resolve.saved import load_saved_split, saved_folder, saved_splits
+from crucible_polars.save_disk import save_folder, write_dataset_folder
+from crucible_polars.writers import DICT_FILE
 
 if TYPE_CHECKING:
     from crucible_polars.dataset import Dataset
@@ -39,20 +40,28 @@ class DatasetDictIO(dict[str, "Dataset"]):
     def save_to_disk(
         self,
         dataset_dict_path: str | os.PathLike[str],
-        *,
-        num_shards: int | dict[str, int] = 1,
         max_shard_size: str | int | None = None,
+        num_shards: int | dict[str, int] | None = None,
+        num_proc: int | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
-        """Save every split under ``path/{split}/`` plus ``dataset_dict.json``.
+        """Save every split under ``path/{split}/`` plus ``dataset_dict.json``, to a folder
+        or an fsspec URL (the folder appears whole or not at all, as
+        :meth:`Dataset.save_to_disk <crucible_polars.Dataset.save_to_disk>`).
 
         Parameters
         ----------
         dataset_dict_path
-            The folder (appears whole or not at all).
-        num_shards
-            Parquet files per split: one number, or ``{split: n}`` as in ``datasets``.
+            The folder, or an fsspec URL (``s3://bucket/x``, ``memory://x``, ``file://...``).
         max_shard_size
-            Not supported; give ``num_shards``.
+            The largest shard (Arrow bytes, or ``"500MB"``, the default), as ``datasets``.
+        num_shards
+            Shards per split: one number, or ``{split: n}`` as in ``datasets`` (a split
+            left out is sharded by ``max_shard_size``).
+        num_proc
+            The least number of shards per split, as in ``datasets`` (one process writes).
+        storage_options
+            Options of the URL's file system (``fsspec``'s names).
 
         Examples
         --------
@@ -67,28 +76,37 @@ class DatasetDictIO(dict[str, "Dataset"]):
         ['data-00000-of-00002.arrow', 'data-00001-of-00002.arrow']
         >>> cp.load_from_disk(path).num_rows
         {'train': 2, 'test': 1}
+        >>> dd.save_to_disk("memory://doc/dict")
+        >>> cp.load_from_disk("memory://doc/dict").num_rows
+        {'train': 2, 'test': 1}
         """
-        if max_shard_size is not None:
-            raise NotImplementedError(
-                "save_to_disk(max_shard_size=...) is not supported; give num_shards instead."
-            )
         if isinstance(num_shards, dict):
             unknown = [k for k in num_shards if k not in self]
             if unknown:
                 raise ValueError(f"num_shards names splits {unknown} that are not in {list(self)}")
         shards = {
-            k: num_shards.get(k, 1) if isinstance(num_shards, dict) else num_shards for k in self
+            k: num_shards.get(k) if isinstance(num_shards, dict) else num_shards for k in self
         }
+        if max_shard_size is not None and any(n is not None for n in shards.values()):
+            raise ValueError("save_to_disk takes max_shard_size or num_shards, not both.")
 
         def write(tmp: str) -> None:
             folder = Path(tmp)
             folder.mkdir(parents=True, exist_ok=True)
             for name, ds in self.items():
                 plan = embed_image_files(ds.plan)  # the saved copy stands alone, as in datasets
-                write_dataset_folder(plan, ds.info, ds.split, folder / name, shards[name])
+                write_dataset_folder(
+                    plan,
+                    ds.info,
+                    ds.split,
+                    folder / name,
+                    shards[name],
+                    max_shard_size=max_shard_size,
+                    num_proc=num_proc,
+                )
             (folder / DICT_FILE).write_text(json.dumps({"splits": list(self)}))
 
-        atomic_write(Path(dataset_dict_path), write, is_dir=True)
+        save_folder(dataset_dict_path, write, storage_options)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -103,11 +121,11 @@ class DatasetDictIO(dict[str, "Dataset"]):
         Parameters
         ----------
         dataset_dict_path
-            The folder.
+            The folder, or an fsspec URL of one (copied once into the cache).
         keep_in_memory
             ``True`` reads every split's shards into memory now.
         storage_options
-            Not supported (local folders only); give ``None``.
+            Options of the URL's file system (``fsspec``'s names, as in ``datasets``).
 
         Examples
         --------
@@ -119,11 +137,7 @@ class DatasetDictIO(dict[str, "Dataset"]):
         >>> DatasetDict.load_from_disk(path)["train"]["a"]
         [1]
         """
-        if storage_options:
-            raise NotImplementedError(
-                "load_from_disk(storage_options=...) is not supported: copy the folder locally."
-            )
-        folder = Path(dataset_dict_path).expanduser()
+        folder = saved_folder(dataset_dict_path, storage_options)
         splits = saved_splits(folder)
         if splits is None:
             raise ValueError(

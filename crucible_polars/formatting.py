@@ -4,7 +4,9 @@ Image columns are decoded here, and only here, for the rows and columns that lef
 to ``PIL.Image`` for python rows, to arrays for numpy (stacked when shapes agree) and to
 channel-first tensors for torch, exactly as ``datasets``' formatters give them. Decoding
 runs in threads (:mod:`crucible_polars.media.batch`); ``image_size=(width, height)`` resizes
-inside those threads (ours, not in ``datasets``).
+inside those threads (ours, not in ``datasets``). ``Json`` values (stored as JSON text) are
+decoded here too, for python, numpy, torch and pandas (Arrow keeps the ``arrow.json`` text;
+Polars, which has no column of mixed types, keeps the text).
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
+from crucible_polars.features.json_values import decode_json_column, has_json
 from crucible_polars.features.media import Audio
 from crucible_polars.features.storage import frame_to_arrow
 from crucible_polars.media.audio import audio_to_torch, decode_audio_fields
 from crucible_polars.media.batch import decode_fields, decode_images_to_array
 from crucible_polars.media.decode import ImageSize
 from crucible_polars.media.nested import consolidate, decode_nested, has_decodable_image, tensorize
-from crucible_polars.tensorize import numpy_column, numpy_rows, torch_column, torch_rows
+from crucible_polars.tensorize import (
+    extract_numpy,
+    numpy_column,
+    numpy_rows,
+    tensorize_value,
+    torch_column,
+    torch_rows,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -64,6 +74,31 @@ def image_columns_to_decode(df: pl.DataFrame, features: Features) -> dict[str, A
         for name in df.columns
         if name in features and has_decodable_image(features[name])
     }
+
+
+def json_columns_to_decode(df: pl.DataFrame, features: Features) -> dict[str, Any]:
+    """The frame's columns that hold ``Json`` values to decode, with their features.
+
+    Examples
+    --------
+    >>> from crucible_polars.features import Features, Json, List, Value
+    >>> frame = pl.DataFrame({"a": [1], "j": ["1"], "l": [["2"]]})
+    >>> feats = Features({"a": Value("int64"), "j": Json(), "l": List(Json())})
+    >>> list(json_columns_to_decode(frame, feats))
+    ['j', 'l']
+    """
+    return {
+        name: features[name] for name in df.columns if name in features and has_json(features[name])
+    }
+
+
+def _json_values(series: pl.Series, feature: Any, decoded: list[Any] | None = None) -> list[Any]:
+    """A ``Json`` column's values decoded (``decoded``: its values with images decoded)."""
+    if decoded is None:
+        if isinstance(series.dtype, pl.BaseExtension):
+            series = series.ext.storage()
+        decoded = series.to_list()
+    return decode_json_column(decoded, feature)
 
 
 def _fields(series: pl.Series) -> tuple[list[Any], list[Any], list[bool]]:
@@ -113,6 +148,8 @@ def _decoded_python(
                 df[name].to_list(), feature, column=name, first_row=first_row, size=image_size
             )
     out.update(_decoded_audio(df, features, first_row))
+    for name, feature in json_columns_to_decode(df, features).items():
+        out[name] = _json_values(df[name], feature, out.get(name))
     return out
 
 
@@ -140,6 +177,36 @@ def _decoded_numpy(
             )
             out[name] = tensorize(decoded)
     out.update({k: consolidate(v) for k, v in _decoded_audio(df, features, first_row).items()})
+    return out
+
+
+def _decoded_json(
+    df: pl.DataFrame,
+    features: Features,
+    format: str,
+    first_row: int,
+    format_kwargs: Mapping[str, Any] | None,
+    rows: bool = False,
+) -> dict[str, Any]:
+    """``Json`` columns decoded and tensorized for ``format`` (numpy / torch) as ``datasets``
+    does it (extracted from Arrow to numpy, decoded, tensorized): a column, or with
+    ``rows=True`` a list of one value per row."""
+    out: dict[str, Any] = {}
+    for name, feature in json_columns_to_decode(df, features).items():
+        series = df[name]
+        if isinstance(series.dtype, pl.BaseExtension):
+            series = series.ext.storage()
+        if has_decodable_image(feature):
+            values = decode_nested(series.to_list(), feature, column=name, first_row=first_row)
+        elif rows:  # row by row, as datasets formats a row (a one-row table)
+            values = [extract_numpy(series.slice(i, 1))[0] for i in range(len(series))]
+        else:
+            values = list(extract_numpy(series))
+        decoded = decode_json_column(values, feature)
+        if rows:
+            out[name] = [tensorize_value(v, format, format_kwargs) for v in decoded]
+        else:
+            out[name] = tensorize_value(decoded, format, format_kwargs)
     return out
 
 
@@ -207,6 +274,7 @@ def to_numpy_columns(
             column = np.empty(len(value), dtype=object)
             column[:] = value
             images[name] = column
+    images.update(_decoded_json(df, features, "numpy", first_row, format_kwargs))
     return {
         name: images[name] if name in images else numpy_column(df[name], format_kwargs)
         for name in df.columns
@@ -231,6 +299,16 @@ def to_arrow_table(df: pl.DataFrame, features: Features) -> pa.Table:
         return table.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError, ValueError):
         return table
+
+
+def _to_pandas(df: pl.DataFrame, features: Features) -> Any:
+    """The frame as a pandas DataFrame; ``Json`` columns hold the decoded values (object)."""
+    import pandas as pd
+
+    frame = to_arrow_table(df, features).to_pandas()
+    for name, feature in json_columns_to_decode(df, features).items():
+        frame[name] = pd.Series(_json_values(df[name], feature), index=frame.index, dtype=object)
+    return frame
 
 
 def _image_tensor(array: np.ndarray, batched: bool) -> Any:
@@ -270,10 +348,13 @@ def to_torch_columns(
     from crucible_polars.features import Image
 
     images = _decoded_numpy(df, features, first_row, image_size)
+    decoded_json = _decoded_json(df, features, "torch", first_row, format_kwargs)
     out: dict[str, Any] = {}
     for name in df.columns:
         feature = features.get(name)
-        if name not in images:
+        if name in decoded_json:
+            out[name] = decoded_json[name]
+        elif name not in images:
             out[name] = torch_column(df[name], format_kwargs)
         elif isinstance(feature, Image) and feature.decode:
             value = images[name]
@@ -319,7 +400,7 @@ def format_batch(
     if format == "torch":
         return to_torch_columns(df, features, first_row, image_size, format_kwargs)
     if format == "pandas":
-        return to_arrow_table(df, features).to_pandas()
+        return _to_pandas(df, features)
     raise ValueError(f"Unknown format {format!r}. Use one of {list(OUTPUT_FORMATS)}.")
 
 
@@ -333,14 +414,20 @@ def _tensor_rows(
 ) -> list[dict[str, Any]]:
     """numpy / torch rows as ``datasets`` formats a row (scalars keep their numpy dtype in
     numpy; images decoded once for the frame)."""
+    json = _decoded_json(df, features, format, first_row, format_kwargs, rows=True)
     images = {
         **image_columns_to_decode(df, features),
         **{n: f for n, f in features.items() if isinstance(f, Audio) and f.decode and n in df},
     }
+    images = {n: f for n, f in images.items() if n not in json}
     decoded = format_batch(df.select(list(images)), features, format, first_row, image_size)
     rows_of = numpy_rows if format == "numpy" else torch_rows
     columns = {
-        name: decoded[name] if name in images else rows_of(df[name], format_kwargs)
+        name: json[name]
+        if name in json
+        else decoded[name]
+        if name in images
+        else rows_of(df[name], format_kwargs)
         for name in df.columns
     }
     return [{name: values[i] for name, values in columns.items()} for i in range(df.height)]

@@ -18,12 +18,13 @@ from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.errors import SplitNotFoundError
 from crucible_polars.features import Features
 from crucible_polars.info import DatasetInfo
+from crucible_polars.plan import Plan
 from crucible_polars.readers.options import pop_load_arguments
 from crucible_polars.resolve.build import BuiltSplit, build_split, build_splits
 from crucible_polars.resolve.filters import FilterSpec, as_polars_filter
 from crucible_polars.resolve.load_plan import resolve_load
 from crucible_polars.resolve.patterns import DataFilesSpec
-from crucible_polars.resolve.saved import load_saved_split, saved_splits
+from crucible_polars.resolve.saved import load_saved_split, saved_folder, saved_splits
 from crucible_polars.resolve.splits import parse_split
 from crucible_polars.streaming import IterableDataset, IterableDatasetDict, iterable_from_plan
 from crucible_polars.writers import recover_interrupted_save
@@ -262,7 +263,11 @@ def _dataset(built: BuiltSplit) -> Dataset:
     return Dataset.from_plan(built.plan, info=built.info, split=built.split)
 
 
-def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
+def load_from_disk(
+    path: str | os.PathLike[str],
+    keep_in_memory: bool | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> Dataset | DatasetDict:
     """Load what :meth:`Dataset.save_to_disk` or :meth:`DatasetDict.save_to_disk` wrote, here
     or with ``datasets`` (Arrow shards, ``state.json``, ``dataset_info.json``); folders of
     this package's earlier parquet layout load too.
@@ -270,7 +275,12 @@ def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
     Parameters
     ----------
     path
-        The folder ``save_to_disk`` wrote.
+        The folder ``save_to_disk`` wrote, or an fsspec URL of one (``s3://...``,
+        ``memory://...``, ``file://...``), copied once into the cache.
+    keep_in_memory
+        ``True`` reads the shards into memory now (by default they are scanned lazily).
+    storage_options
+        Options of the URL's file system (``fsspec``'s names, as in ``datasets``).
 
     Returns
     -------
@@ -284,16 +294,23 @@ def load_from_disk(path: str | os.PathLike[str]) -> Dataset | DatasetDict:
     >>> Dataset.from_dict({"a": [1]}).save_to_disk(folder)
     >>> load_from_disk(folder).num_rows
     1
+    >>> load_from_disk(f"file://{folder}", keep_in_memory=True).num_rows
+    1
     """
-    folder = Path(path).expanduser()
-    recover_interrupted_save(folder.resolve())
+    local = "://" not in os.fspath(path) or os.fspath(path).startswith("file://")
+    folder = saved_folder(path, storage_options)
+    if local:
+        recover_interrupted_save(folder.resolve())
     splits = saved_splits(folder)
     if splits is not None:
-        return DatasetDict({s: _saved_dataset(folder / s, s) for s in splits})
-    return _saved_dataset(folder)
+        return DatasetDict({s: _saved_dataset(folder / s, s, keep_in_memory) for s in splits})
+    return _saved_dataset(folder, None, keep_in_memory)
 
 
-def _saved_dataset(folder: Path, name: str | None = None) -> Dataset:
+def _saved_dataset(folder: Path, name: str | None, keep_in_memory: bool | None) -> Dataset:
     saved = load_saved_split(folder)
     split = saved.split if saved.split is not None else name
-    return Dataset.from_plan(saved.plan, info=DatasetInfo.from_dict(saved.info), split=split)
+    plan = saved.plan
+    if keep_in_memory:
+        plan = Plan.from_frame(plan.collect(), plan.features)
+    return Dataset.from_plan(plan, info=DatasetInfo.from_dict(saved.info), split=split)

@@ -38,7 +38,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
-import tempfile
 import uuid
 import weakref
 from collections.abc import Iterator, Sequence
@@ -49,9 +48,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc
 
-from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, take_rows_of
+from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, take_rows_of, unmapped
 from crucible_polars.features.storage import frame_to_arrow
+from crucible_polars.ipc_write import write_ipc
 from crucible_polars.plan import Plan, rows_plan
+from crucible_polars.progress import tracked
 from crucible_polars.sources.open import cache_root
 
 DIRECT_READS = 16
@@ -151,7 +152,7 @@ def take_python_rows(
     plan: Plan, indices: np.ndarray | None = None, columns: Sequence[str] | None = None
 ) -> list[dict[str, object]] | None:
     """The rows at ``indices`` as Python dicts straight from materialized rows, when the plan
-    has them and the columns hold nothing to decode (images, audio); else ``None``.
+    has them and the columns hold nothing to decode (images, audio, ``Json``); else ``None``.
 
     The fast path of ``ds[i]``: one ``take`` and ``to_pylist``, no Polars frame in between.
     ``indices`` default to every row, ``columns`` to every column.
@@ -177,7 +178,7 @@ def take_python_rows(
 def _has_media(plan: Plan, columns: Sequence[str]) -> bool:
     def check() -> dict[str, bool]:
         return {
-            name: any(kind in str(feature) for kind in ("Image(", "Audio(", "Video("))
+            name: any(kind in str(feature) for kind in ("Image(", "Audio(", "Video(", "Json("))
             for name, feature in plan.features.items()
         }
 
@@ -319,7 +320,7 @@ def _materialize(plan: Plan) -> Plan:
         return rows_plan(frame_to_arrow(frame), plan.features, plan.sources)
     path = cache_folder() / f"{_fingerprint(plan)}.arrow"
     if not path.is_file():
-        _write_ipc(plan, path)
+        write_ipc(plan, path)
     return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
 
 
@@ -328,15 +329,20 @@ def _gathered(plan: Plan, table: pa.Table, indices: np.ndarray) -> Plan:
     a chunk of rows at a time to a file of this process and mapped (memory stays bounded)."""
     per_row = table.nbytes / max(table.num_rows, 1)
     if per_row * indices.size < IN_MEMORY_BYTES:
-        return rows_plan(take_rows_of(table, indices), plan.features, plan.sources)
+        taken = unmapped(take_rows_of(table, indices))  # rows of no file
+        return rows_plan(taken, plan.features, plan.sources)
     path = cache_folder() / f"{uuid.uuid4().hex}.arrow"
     _process_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     step = max(1, int(IN_MEMORY_BYTES // 8 / max(per_row, 1)))
-    with pyarrow.ipc.new_file(str(tmp), table.schema) as writer:
+    with (
+        tracked(int(indices.size), "Flattening the indices") as bar,
+        pyarrow.ipc.new_file(str(tmp), table.schema) as writer,
+    ):
         for start in range(0, indices.size, step):
             writer.write_table(take_rows_of(table, indices[start : start + step]))
+            bar.update(min(step, indices.size - start))
     os.replace(tmp, path)
     return rows_plan(map_arrow_file(str(path)), plan.features, plan.sources)
 
@@ -359,47 +365,6 @@ def _fingerprint(plan: Plan) -> str:
             continue
         digest.update(f"{source}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:32]
-
-
-def _write_ipc(plan: Plan, path: Path) -> None:
-    """Stream the plan's rows into an Arrow IPC file, atomically.
-
-    A plan without a gather and without Python code is sunk by Polars' streaming engine in
-    Rust; any other goes batch by batch through pyarrow's writer (a streaming gather can
-    panic, and a Python function runs in this process's batches either way).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if "GATHER" not in plan.lf.explain(optimized=False) and not plan.runs_python():
-            oldest = pl.CompatLevel.oldest()  # large_string, not views: pyarrow can take those
-            plan.run(lambda: plan.lf.sink_ipc(tmp, record_batch_size=65_536, compat_level=oldest))
-        else:
-            _write_batches(plan, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_batches(plan: Plan, tmp: str) -> None:
-    schema = None
-    writer = None
-    try:
-        for frame in plan.batches(65_536, lf=plan.lf):
-            batch = frame_to_arrow(frame)
-            if writer is None:
-                schema = batch.schema
-                writer = pyarrow.ipc.new_file(tmp, schema)
-            writer.write_table(batch.cast(schema))
-        if writer is None:
-            empty = pl.DataFrame(schema=plan.lf.collect_schema()).to_arrow()
-            writer = pyarrow.ipc.new_file(tmp, empty.schema)
-            writer.write_table(empty)
-    finally:
-        if writer is not None:
-            writer.close()
 
 
 def _process_file(path: Path) -> None:

@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from crucible_polars.arrow_files import frame_from_arrow, map_arrow_file, mapped_path
+from crucible_polars.arrow_files import lazy_rows, map_file_columns, mapped_columns
 from crucible_polars.errors import ColumnNotFoundError
 from crucible_polars.features import Features, feature_to_polars
 from crucible_polars.forking import refuse_in_forked_child
@@ -390,15 +390,15 @@ class Plan:
 
 
 class _TableRef:
-    """A pickle of an Arrow table: the file it is mapped from, else its bytes."""
+    """A pickle of an Arrow table: the file and columns it is mapped from, else its bytes."""
 
     def __init__(self, table: pa.Table) -> None:
         self.table = table
 
     def __reduce__(self) -> tuple[Any, ...]:
-        path = mapped_path(self.table)
-        if path is not None:
-            return (_map_table, (path,))
+        mapped = mapped_columns(self.table)
+        if mapped is not None:
+            return (_map_table, mapped)
         return (_TableRef, (self.table,))
 
 
@@ -412,8 +412,8 @@ def _pickles(callback: Diagnose) -> bool:
     return True
 
 
-def _map_table(path: str) -> _TableRef:
-    return _TableRef(map_arrow_file(path))
+def _map_table(path: str, columns: list[tuple[str, str]]) -> _TableRef:
+    return _TableRef(map_file_columns(path, columns))
 
 
 def _plan_of_rows(ref: _TableRef, features: Features, sources: tuple[str, ...]) -> Plan:
@@ -423,6 +423,11 @@ def _plan_of_rows(ref: _TableRef, features: Features, sources: tuple[str, ...]) 
 def rows_plan(table: pa.Table, features: Features, sources: tuple[str, ...] = ()) -> Plan:
     """A plan over materialized Arrow rows (no diagnostics: the rows are already read).
 
+    Rows mapped from a file (:func:`~crucible_polars.arrow_files.map_arrow_file`, columns
+    selected or renamed at most) are scanned from it by the plan, nothing copied into
+    Polars' memory until a query runs; other rows (taken ones made
+    :func:`~crucible_polars.arrow_files.unmapped`) are wrapped column by column.
+
     Examples
     --------
     >>> import pyarrow as pa
@@ -430,8 +435,8 @@ def rows_plan(table: pa.Table, features: Features, sources: tuple[str, ...] = ()
     >>> rows_plan(pa.table({"a": [1, 2]}), Features({"a": Value("int64")})).num_rows
     2
     """
-    frame = frame_from_arrow(table)
-    return Plan(frame.lazy(), features, num_rows=table.num_rows, table=table, sources=sources)
+    lf = lazy_rows(table)
+    return Plan(lf, features, num_rows=table.num_rows, table=table, sources=sources)
 
 
 def _plan_of_state(

@@ -1,4 +1,5 @@
-"""Progress bars for long local work (``map``/``filter`` with functions), as ``datasets`` shows.
+"""Progress bars for long local work, as ``datasets`` shows them: ``map``/``filter`` with
+functions, ``save_to_disk``, ``to_parquet``/``to_json``/``to_csv``, ``flatten_indices``.
 
 Bars are ``tqdm`` bars on stderr. They are off when the environment variable
 ``HF_DATASETS_DISABLE_PROGRESS_BARS`` is set to a true value (as for ``datasets``) or after
@@ -19,6 +20,8 @@ False
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -87,3 +90,31 @@ def progress_bar(total: int | None, desc: str, unit: str = " examples", **kwargs
     """
     kwargs.setdefault("disable", are_progress_bars_disabled())
     return tqdm(total=total, desc=desc, unit=unit, **kwargs)
+
+
+@contextmanager
+def tracked(total: int | None, desc: str, unit: str = " examples") -> Iterator[Any]:
+    """A :func:`progress_bar` that is erased when the work stops before ``total`` (a
+    ``head`` of a lazy ``map``, an error), so no bar is left stuck part way.
+
+    Parameters
+    ----------
+    total
+        The number of units (``None``: unknown).
+    desc
+        The text before the bar.
+    unit
+        What is counted.
+
+    Examples
+    --------
+    >>> with tracked(total=2, desc="Saving the dataset", unit=" examples") as bar:
+    ...     bar.update(2)
+    """
+    bar = progress_bar(total, desc, unit)
+    try:
+        yield bar
+    finally:
+        if total is not None and bar.n < total:
+            bar.leave = False
+        bar.close()

@@ -7,14 +7,13 @@ is one ``(n, 2, 2)`` array), ragged ones stay an object array (numpy) or a list 
 keep their keys with tensorized values, and strings stay strings (a list of them in torch).
 Rows keep numpy scalars as they are (numpy) and become 0-d tensors (torch).
 
-This module does the same: a vectorized path for flat and regular numeric columns, and the
-``datasets`` algorithm, value by value, for the rest.
+This module does the same: vectorized paths for flat and regular numeric columns, strings and
+ragged numeric lists (per-row views of one array of values, read from the Arrow offsets), and
+the ``datasets`` algorithm, value by value, for the rest.
 
 Examples
 --------
 >>> import polars as pl
-
-from crucible_polars.media.nested import consolidate
 >>> nested = pl.Series([[[1.0, 2.0], [3.0, 4.0]]] * 3, dtype=pl.List(pl.List(pl.Float32)))
 >>> numpy_column(nested).shape
 (3, 2, 2)
@@ -30,10 +29,18 @@ from typing import Any
 import numpy as np
 import PIL.Image
 import polars as pl
+import pyarrow as pa
 
 from crucible_polars.media.nested import consolidate
 
-__all__ = ["extract_numpy", "numpy_column", "numpy_rows", "torch_column", "torch_rows"]
+__all__ = [
+    "extract_numpy",
+    "numpy_column",
+    "numpy_rows",
+    "tensorize_value",
+    "torch_column",
+    "torch_rows",
+]
 
 
 def _arrow(series: pl.Series) -> Any:
@@ -61,6 +68,23 @@ def extract_numpy(series: pl.Series) -> np.ndarray:
     return np.asarray(array)
 
 
+def _offsets(series: pl.Series) -> np.ndarray:
+    """The offsets of a list column without nulls, read from its Arrow buffer (pyarrow's
+    ``to_numpy`` would import pandas, a 0.4 s import in the middle of a first pass)."""
+    array = _arrow(series)  # one chunk: Polars rechunks on export
+    wide = pa.types.is_large_list(array.type)
+    dtype, width = (np.int64, 8) if wide else (np.int32, 4)
+    count = len(array) + 1
+    offsets: np.ndarray = np.frombuffer(
+        array.buffers()[1], dtype=dtype, count=count, offset=array.offset * width
+    )
+    return offsets
+
+
+def _numeric(dtype: Any) -> bool:
+    return (dtype.is_numeric() or dtype == pl.Boolean) and not dtype.is_decimal()
+
+
 def _regular(series: pl.Series) -> np.ndarray | None:
     """A numeric column with lists of one length at every level, as one N-D array."""
     shape = [len(series)]
@@ -71,15 +95,13 @@ def _regular(series: pl.Series) -> np.ndarray | None:
         if isinstance(inner.dtype, pl.Array):
             width = inner.dtype.size
         else:
-            lengths = np.diff(_arrow(inner).offsets.to_numpy())
+            lengths = np.diff(_offsets(inner))
             width = int(lengths[0])
             if width == 0 or (lengths != width).any():
                 return None
         shape.append(width)
         inner = inner.explode() if isinstance(inner.dtype, pl.List) else inner.arr.explode()
-    if inner.null_count() or not (inner.dtype.is_numeric() or inner.dtype == pl.Boolean):
-        return None
-    if inner.dtype.is_decimal():
+    if inner.null_count() or not _numeric(inner.dtype):
         return None
     values: np.ndarray = inner.to_numpy()
     return values.reshape(shape)
@@ -89,28 +111,40 @@ def _vectorized(series: pl.Series) -> np.ndarray | None:
     """The column as one numpy array when it is numeric without nulls (flat or regular)."""
     if isinstance(series.dtype, (pl.List, pl.Array)):
         return _regular(series)
-    numeric = series.dtype.is_numeric() and not series.dtype.is_decimal()
-    if series.null_count() == 0 and (numeric or series.dtype == pl.Boolean):
+    if series.null_count() == 0 and _numeric(series.dtype):
         values: np.ndarray = series.to_numpy()
         return values
     return None
 
 
-def _ragged(series: pl.Series) -> list[np.ndarray] | None:
-    """A numeric list column of several lengths without nulls, as per-row arrays of the
-    default dtype (int64 / float32), as the generic path gives them but vectorized."""
+def _ragged(series: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A numeric list column of several lengths without nulls, as its values (in the
+    default dtype: int64 / float32, as the generic path gives each row) and the offsets of
+    each row in them (from 0): what the per-row arrays are views of."""
     dtype = series.dtype
     if not isinstance(dtype, pl.List) or series.null_count() or not len(series):
         return None
-    inner = dtype.inner
-    if not (inner.is_numeric() or inner == pl.Boolean) or inner.is_decimal():
+    if not _numeric(dtype.inner):
         return None
-    lengths = np.diff(_arrow(series).offsets.to_numpy())
-    if (lengths == lengths[0]).all() or series.explode().null_count():
+    offsets = _offsets(series)
+    lengths = np.diff(offsets)
+    if (lengths == lengths[0]).all():
         return None
-    target = pl.Int64 if inner.is_integer() else pl.Float32 if inner.is_float() else inner
-    arrays: list[np.ndarray] = list(series.cast(pl.List(target)).to_numpy())
-    return arrays
+    values = series.list.explode(empty_as_null=False)
+    if values.null_count() or len(values) != offsets[-1] - offsets[0]:
+        return None
+    flat: np.ndarray = values.to_numpy()
+    default = _default_dtype(flat)
+    if default is not None and flat.dtype != default:
+        flat = flat.astype(default)
+    return flat, offsets - offsets[0]
+
+
+def _views(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """An object array of per-row views of ``flat`` (row ``i``: ``offsets[i]:offsets[i+1]``)."""
+    bounds = offsets.tolist()
+    rows = map(flat.__getitem__, map(slice, bounds[:-1], bounds[1:]))  # no Python frame per row
+    return np.fromiter(rows, dtype=object, count=len(bounds) - 1)
 
 
 def _default_dtype(array: np.ndarray) -> Any:
@@ -165,16 +199,17 @@ def numpy_column(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> 
     regular = _vectorized(series)
     if regular is not None:
         default = _default_dtype(regular)
-        return np.asarray(regular, **{**({"dtype": default} if default else {}), **options})
+        array = np.asarray(regular, **{**({"dtype": default} if default else {}), **options})
+        # a view of Polars' memory is read-only; datasets' arrays are the caller's to change
+        return array if array.flags.writeable else array.copy()
     if series.dtype == pl.String and not options:  # what the generic path gives, faster
         if series.null_count():
             return consolidate(series.to_list())
         return np.asarray(series.to_list(), dtype=str) if len(series) else np.array([], str)
     ragged = _ragged(series)
-    if ragged is not None:
-        out = np.empty(len(ragged), dtype=object)
-        out[:] = [np.asarray(a, **options) for a in ragged] if options else ragged
-        return out
+    if ragged is not None:  # views of one array of values, as datasets' views of Arrow's
+        flat, offsets = ragged
+        return _views(np.asarray(flat, **options) if options else flat, offsets)
     return _np_consolidate_column(_np_recursive(extract_numpy(series), options))
 
 
@@ -193,7 +228,18 @@ def numpy_rows(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> li
     dtype('int32')
     """
     options = dict(kwargs or {})
-    return [_np_recursive(v, options) for v in extract_numpy(series)]
+    rows = [_np_recursive(v, options) for v in _row_values(series)]
+    # datasets stacks a row's array out of Arrow's memory: a copy, the caller's to change
+    return [v.copy() if isinstance(v, np.ndarray) and not v.flags.writeable else v for v in rows]
+
+
+def _row_values(series: pl.Series) -> Any:
+    """Each row's value as ``datasets`` extracts a row (a table of one row): the column at
+    once when that is the same, i.e. when no row is null (a null turns the whole column's
+    strings and integers into objects or floats, but not a row's of its own)."""
+    if not series.null_count():
+        return extract_numpy(series)
+    return [extract_numpy(series.slice(i, 1))[0] for i in range(len(series))]
 
 
 # -- torch ----------------------------------------------------------------------------------
@@ -274,11 +320,11 @@ def torch_column(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> 
         return series.to_list()
     ragged = _ragged(series)
     if ragged is not None:  # one tensor of all the values, split into per-row views
-        flat = np.concatenate(ragged) if ragged else np.array([])
-        tensor = torch.from_numpy(flat)
+        flat, offsets = ragged
+        tensor = torch.from_numpy(np.array(flat))  # a writable copy of its own
         if options.get("dtype") is not None:
             tensor = tensor.to(options["dtype"])
-        return list(torch.split(tensor, [len(a) for a in ragged]))
+        return list(torch.split(tensor, np.diff(offsets).tolist()))
     value = _torch_recursive(extract_numpy(series), options)
     return value if not isinstance(value, list) else _torch_consolidate(value)
 
@@ -292,4 +338,22 @@ def torch_rows(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> li
     tensor(1)
     """
     options = dict(kwargs or {})
-    return [_torch_recursive(v, options) for v in extract_numpy(series)]
+    return [_torch_recursive(v, options) for v in _row_values(series)]
+
+
+def tensorize_value(value: Any, format: str, kwargs: Mapping[str, Any] | None = None) -> Any:
+    """A Python value (a decoded ``Json`` value, or a list of them for a column) in
+    ``datasets``' ``"numpy"`` or ``"torch"`` format: tensorized recursively, lists stacked
+    when their items agree.
+
+    Examples
+    --------
+    >>> tensorize_value([-1, "foo"], "numpy")
+    array([array(-1), 'foo'], dtype=object)
+    >>> tensorize_value({"x": [1, 2]}, "numpy")
+    {'x': array([1, 2])}
+    """
+    options = dict(kwargs or {})
+    if format == "torch":
+        return _torch_recursive(value, options)
+    return _np_recursive(value, options)

@@ -1,6 +1,7 @@
-"""Writing datasets to files: parquet that ``datasets`` reads with the same Features, JSON
-lines, CSV, and ``save_to_disk`` folders (``datasets``' layout); every write atomic (a
-temporary sibling renamed over the target), so a failure leaves nothing half-written.
+"""Writing datasets to files: parquet that ``datasets`` reads with the same Features, and
+the names of ``save_to_disk`` folders (written by :mod:`crucible_polars.save_disk`); every
+write atomic (a temporary sibling renamed over the target), so a failure leaves nothing
+half-written.
 
 Examples
 --------
@@ -21,7 +22,6 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import pyarrow as pa
 from crucible_polars.info import DatasetInfo
 from crucible_polars.materialize import streamable
 from crucible_polars.plan import Plan
-from crucible_polars.readers.arrow import write_arrow_stream
+from crucible_polars.progress import tracked
 from crucible_polars.readers.parquet import write_parquet
 
 DATA_FILE_TEMPLATE = "data-{index:05d}-of-{count:05d}.arrow"
@@ -187,112 +187,8 @@ def write_parquet_file(
     """
     schema = parquet_arrow_schema(plan, info)
     plan = streamable(plan)
-    atomic_write(
-        Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
-    )
-
-
-def write_dataset_folder(
-    plan: Plan, info: DatasetInfo, split: str | None, folder: Path, num_shards: int = 1
-) -> None:
-    """Write one split as ``save_to_disk`` does into ``folder`` (not atomic by itself:
-    :func:`save_dataset` and ``DatasetDict.save_to_disk`` call it inside a temporary folder).
-
-    The layout is :func:`write_datasets_layout`'s.
-
-    Parameters
-    ----------
-    plan, info, split
-        The dataset's plan, info and split name.
-    folder
-        Where to write (created if missing).
-    num_shards
-        Number of data files (at most one per row).
-
-    Examples
-    --------
-    >>> import tempfile, polars as pl
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> write_dataset_folder(Plan.from_frame(pl.DataFrame({"a": [1]})), DatasetInfo(), None, folder)
-    >>> sorted(os.listdir(folder))
-    ['data-00000-of-00001.arrow', 'dataset_info.json', 'state.json']
-    """
-    write_datasets_layout(plan, info, split, folder, num_shards)
-
-
-def write_datasets_layout(
-    plan: Plan, info: DatasetInfo, split: str | None, folder: Path, num_shards: int = 1
-) -> None:
-    """``datasets``' ``save_to_disk`` layout: Arrow IPC stream shards
-    (``data-00000-of-00001.arrow``, with the ``huggingface`` schema metadata), ``state.json``
-    (shard list, split) and ``dataset_info.json`` (info and Features), so that
-    ``datasets.load_from_disk`` reads it too. Parameters as for :func:`write_dataset_folder`.
-
-    Examples
-    --------
-    >>> import tempfile, polars as pl
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2]}))
-    >>> write_datasets_layout(plan, DatasetInfo(), "train", folder, num_shards=2)
-    >>> json.loads((folder / STATE_FILE).read_text())["_data_files"][1]
-    {'filename': 'data-00001-of-00002.arrow'}
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    schema = parquet_arrow_schema(plan, info)
-    plan = streamable(plan)
-    n = plan.row_count()
-    shards = max(1, min(num_shards, n)) if n else 1
-    names = [DATA_FILE_TEMPLATE.format(index=i, count=shards) for i in range(shards)]
-    for index, name in enumerate(names):
-        start, stop = index * n // shards, (index + 1) * n // shards
-        shard = plan.lf.slice(start, stop - start)
-        plan.run(partial(write_arrow_stream, shard, str(folder / name), schema))
-    saved = {k: v for k, v in info.to_dict().items() if k not in ("split", "num_rows")}
-    saved["features"] = plan.features.to_dict()
-    saved["num_rows"] = n  # checked on load (datasets ignores the key)
-    (folder / INFO_FILE).write_text(json.dumps(saved, indent=2, default=str))
-    state: dict[str, Any] = {
-        "_data_files": [{"filename": name} for name in names],
-        "_fingerprint": uuid.uuid4().hex[:16],
-        "_format_columns": None,
-        "_format_kwargs": {},
-        "_format_type": None,
-        "_output_all_columns": False,
-        "_split": split,
-    }
-    (folder / STATE_FILE).write_text(json.dumps(state, indent=2))
-
-
-def save_dataset(
-    plan: Plan,
-    info: DatasetInfo,
-    split: str | None,
-    path: str | os.PathLike[str],
-    *,
-    num_shards: int = 1,
-) -> None:
-    """Save a split (:func:`write_dataset_folder`) into a folder that appears whole or not
-    at all (what ``Dataset.save_to_disk`` writes).
-
-    Parameters
-    ----------
-    plan, info, split
-        The dataset's plan, info and split name.
-    path
-        The folder.
-    num_shards
-        Number of data files (at most one per row).
-
-    Examples
-    --------
-    >>> import tempfile, polars as pl
-    >>> folder = os.path.join(tempfile.mkdtemp(), "saved")
-    >>> save_dataset(Plan.from_frame(pl.DataFrame({"a": [1]})), DatasetInfo(), None, folder)
-    >>> sorted(os.listdir(folder))
-    ['data-00000-of-00001.arrow', 'dataset_info.json', 'state.json']
-    """
-    atomic_write(
-        Path(path),
-        lambda tmp: write_dataset_folder(plan, info, split, Path(tmp), num_shards),
-        is_dir=True,
-    )
+    with tracked(plan.known_rows(), "Creating parquet from Arrow format") as bar:
+        kwargs["on_rows"] = bar.update
+        atomic_write(
+            Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import polars as pl
 import pytest
 
 import crucible_polars as cp
+from crucible_polars.sources.open import cache_root
 
 
 def _png(mode: str, size: tuple[int, int], color: Any) -> bytes:
@@ -180,3 +182,83 @@ def test_mmlu_redux_like_hub_repo_of_save_to_disk_folders(hub: Any, tmp_path: Pa
         assert ours.features.to_dict() == theirs.features.to_dict()
         assert ours.to_list() == theirs.to_list()
         assert len(ours) == 2
+
+
+def _memory_root(tmp_path: Path) -> str:
+    return f"memory://saved-{tmp_path.name}"
+
+
+def test_load_from_disk_reads_fsspec_urls_datasets_saved(tmp_path: Path) -> None:
+    import datasets
+
+    theirs = _theirs()
+    root = _memory_root(tmp_path)
+    theirs.save_to_disk(f"{root}/one")
+    dsd = datasets.DatasetDict(train=theirs, test=theirs.select([2]))
+    dsd.save_to_disk(f"{root}/dict")
+    for ours in (cp.load_from_disk(f"{root}/one"), cp.Dataset.load_from_disk(f"{root}/one")):
+        assert isinstance(ours, cp.Dataset)
+        assert ours.features.to_dict() == theirs.features.to_dict()
+        assert _comparable(ours) == _comparable(datasets.load_from_disk(f"{root}/one"))
+    for back in (cp.load_from_disk(f"{root}/dict"), cp.DatasetDict.load_from_disk(f"{root}/dict")):
+        assert isinstance(back, cp.DatasetDict)
+        assert back.num_rows == {"train": 3, "test": 1}
+        assert _comparable(back["test"]) == _comparable(dsd["test"])
+    kept = cp.load_from_disk(f"{root}/one", keep_in_memory=True)
+    assert _comparable(kept) == _comparable(theirs)
+
+
+def test_load_from_disk_file_urls_and_datasets_reads_ours_over_fsspec(tmp_path: Path) -> None:
+    import datasets
+    import fsspec
+
+    ours = _ours()
+    ours.save_to_disk(tmp_path / "one", num_shards=2)
+    assert _comparable(cp.load_from_disk(f"file://{tmp_path / 'one'}")) == _comparable(ours)
+    fs = fsspec.filesystem("memory")
+    root = _memory_root(tmp_path)
+    fs.put(str(tmp_path / "one"), f"{root}/ours", recursive=True)
+    theirs = datasets.load_from_disk(f"{root}/ours")
+    assert _comparable(theirs) == _comparable(cp.load_from_disk(f"{root}/ours"))
+
+
+def test_load_from_disk_url_is_copied_once_and_again_when_changed(tmp_path: Path) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    root = _memory_root(tmp_path)
+    cp.Dataset.from_dict({"a": [1]}).save_to_disk(tmp_path / "v1")
+    fs.put(str(tmp_path / "v1"), f"{root}/x", recursive=True)
+    first = cp.load_from_disk(f"{root}/x")
+    assert first["a"] == [1]
+    copied = {p for p in (cache_root() / "downloads").iterdir()}
+    assert cp.load_from_disk(f"{root}/x")["a"] == [1]
+    assert {p for p in (cache_root() / "downloads").iterdir()} == copied  # no copy
+    cp.Dataset.from_dict({"a": [2, 3]}).save_to_disk(tmp_path / "v2")
+    fs.rm(f"{root}/x", recursive=True)
+    fs.put(str(tmp_path / "v2"), f"{root}/x", recursive=True)
+    assert cp.load_from_disk(f"{root}/x")["a"] == [2, 3]
+    assert first["a"] == [1]  # the earlier copy stays valid for the dataset reading it
+
+
+def test_load_from_disk_honours_storage_options(tmp_path: Path) -> None:
+    import fsspec
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_load_fsspec import SecretMemoryFileSystem  # registers "secretmem"
+
+    assert SecretMemoryFileSystem.protocol == ("secretmem",)
+    cp.Dataset.from_dict({"a": [7]}).save_to_disk(tmp_path / "saved")
+    fs = fsspec.filesystem("memory")
+    fs.put(str(tmp_path / "saved"), f"/secret-{tmp_path.name}/saved", recursive=True)
+    url = f"secretmem://secret-{tmp_path.name}/saved"
+    with pytest.raises(PermissionError):
+        cp.load_from_disk(url, storage_options={"secret": "nope"})
+    assert cp.load_from_disk(url, storage_options={"secret": "open sesame"})["a"] == [7]
+
+
+def test_load_from_disk_url_without_a_saved_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="memory://nothing-here"):
+        cp.load_from_disk(f"memory://nothing-here-{tmp_path.name}")
+    with pytest.raises(ValueError, match="storage_options"):
+        cp.load_from_disk(tmp_path, storage_options={"anon": True})

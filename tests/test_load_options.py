@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +74,8 @@ def test_csv_option_datasets_takes_but_we_do_not_is_refused(tmp_path: Path) -> N
     path.write_text("a,b\n1,x\n")
     with pytest.raises(ValueError, match=r"converters=.*not supported"):
         cp.load_dataset("csv", data_files=str(path), converters={"a": str})
-    with pytest.raises(ValueError, match="streaming=True"):
-        cp.load_dataset("csv", data_files=str(path), skiprows=1, streaming=True)
+    with pytest.raises(ValueError, match=r"converters=.*not supported"):
+        cp.load_dataset("csv", data_files=str(path), converters={"a": str}, streaming=True)
 
 
 def test_unknown_option_names_it_and_lists_the_valid_ones(tmp_path: Path) -> None:
@@ -142,11 +141,6 @@ JSON_CASES: dict[str, bytes] = {
 def test_json_files_match_datasets(name: str, tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_bytes(JSON_CASES[name])
-    if name == "mixed.json":  # Json values come back as JSON text here (see the docs)
-        ours, theirs = _ours("json", str(path)), _hf("json", str(path))
-        assert ours[:2] == theirs[:2]
-        assert [json.loads(r["c"]) for r in ours[2]] == [r["c"] for r in theirs[2]]
-        return
     _same("json", str(path))
 
 

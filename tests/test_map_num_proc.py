@@ -305,7 +305,7 @@ def test_row_ranges_cover_the_rows_in_whole_batches(
 ) -> None:
     from crucible_polars.udf.ranges import row_ranges
 
-    ranges = list(row_ranges(stop, batch_size=batch_size, num_proc=num_proc, most=most))
+    ranges = row_ranges(stop, batch_size=batch_size, num_proc=num_proc, most=most)
     assert [r.start for r in ranges] == [
         sum(r.rows for r in ranges[:k]) for k in range(len(ranges))
     ]

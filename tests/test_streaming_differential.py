@@ -195,3 +195,87 @@ def test_repeat_and_add_column(data: dict[str, list[str]], layout: str) -> None:
         again = ours.shuffle(seed=2, buffer_size=4).repeat(3)
         again.load_state_dict(state)
         assert head + ids(again) == full
+
+
+def test_iterable_dataset_dict_repeat_and_add_column(data: dict[str, list[str]]) -> None:
+    # datasets' IterableDatasetDict has neither: ours applies IterableDataset's to each split,
+    # compared with datasets' IterableDataset methods applied split by split
+    files = {"train": data["parquet"][:2], "test": data["parquet"][2:]}
+    ours = cp.load_dataset("parquet", data_files=files, streaming=True)
+    theirs = hf.load_dataset("parquet", data_files=files, streaming=True)
+    assert isinstance(ours, cp.IterableDatasetDict) and not hasattr(theirs, "repeat")
+    sizes = {"train": SIZES[0] + SIZES[1], "test": SIZES[2]}
+    values = {k: [f"{k}{i}" for i in range(n)] for k, n in sizes.items()}
+    for split in ("train", "test"):
+        mine = ours.repeat(2).add_column("v", {k: v * 2 for k, v in values.items()})[split]
+        oracle = theirs[split].repeat(2).add_column("v", values[split] * 2)
+        assert [dict(r) for r in mine] == [dict(r) for r in oracle]
+    shared = ours.take(3).add_column("n", [7, 8, 9])
+    assert {k: [r["n"] for r in v] for k, v in shared.items()} == {
+        "train": [7, 8, 9],
+        "test": [7, 8, 9],
+    }
+    with pytest.raises(KeyError, match="missing \\['test'\\], unknown \\['valid'\\]"):
+        ours.add_column("n", {"train": [1], "valid": [2]})
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _size(batch: Any) -> int:
+    return len(batch["id"]) if isinstance(batch, dict) else len(batch)
+
+
+def _like(batch: Any, columns: dict[str, list[str]]) -> Any:
+    """``columns`` in the type of ``batch`` (a table-typed format must return a table)."""
+    if isinstance(batch, dict):
+        return columns
+    if isinstance(batch, pl.DataFrame):
+        return pl.DataFrame(columns)
+    if type(batch).__module__.startswith("pandas"):
+        import pandas as pd
+
+        return pd.DataFrame(columns)
+    import pyarrow as pa
+
+    return pa.table(columns)
+
+
+def _describe(batch: Any) -> str:
+    return f"{_kind(batch)}/{_kind(batch['id'])}"
+
+
+def _kinds_match(data: dict[str, list[str]], layout: str, op: Callable[[Any], Any]) -> None:
+    ours, theirs = both(data, layout, op)
+    mine = [r["kind"] for r in ours.with_format(None)]
+    oracle = [r["kind"] for r in theirs.with_format(None)]
+    assert mine == oracle and len(mine) == ROWS
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("fmt", ["numpy", "arrow", "pandas", "polars"])
+def test_map_on_a_formatted_stream(data: dict[str, list[str]], layout: str, fmt: str) -> None:
+    """The function gets what the format gives (arrays, tables, DataFrames), as in datasets."""
+
+    def batched(batch: Any) -> Any:
+        return _like(batch, {"kind": [_describe(batch)] * _size(batch)})
+
+    _kinds_match(data, layout, lambda ds: ds.with_format(fmt).map(batched, batched=True))
+    if fmt == "numpy":
+        _kinds_match(
+            data, layout, lambda ds: ds.with_format(fmt).map(lambda r: {"kind": _describe(r)})
+        )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="udf/outputs.py: a row-wise function on a table format (arrow, pandas, polars) "
+    "gets a one-row table, as in datasets, but may not return one (datasets requires it)",
+)
+@pytest.mark.parametrize("fmt", ["arrow", "pandas", "polars"])
+def test_row_map_on_a_table_format_returns_a_table(data: dict[str, list[str]], fmt: str) -> None:
+    def row(example: Any) -> Any:
+        return _like(example, {"kind": [_describe(example)] * _size(example)})
+
+    _kinds_match(data, "parquet", lambda ds: ds.with_format(fmt).map(row))

@@ -277,7 +277,7 @@ def test_from_generator_and_files(tmp_path: Path) -> None:
     ds = cp.Dataset.from_generator(rows, gen_kwargs={"n": 25}, batch_size=10)
     assert ds.num_rows == 25 and ds["s"][-1] == "24"
     typed = cp.Dataset.from_generator(
-        rows, cp.Features({"i": cp.Value("int32"), "s": cp.Value("string")}), {"n": 2}
+        rows, cp.Features({"i": cp.Value("int32"), "s": cp.Value("string")}), gen_kwargs={"n": 2}
     )
     assert typed.features["i"] == cp.Value("int32")
     ds.to_parquet(tmp_path / "a.parquet")

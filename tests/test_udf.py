@@ -106,9 +106,6 @@ MAPS: dict[str, Callable[[Any], Any]] = {
         drop_last_batch=True,
     ),
     "rank": lambda ds: ds.map(lambda r, rank: {"rank": rank}, with_rank=True),
-    "rank-num-proc": lambda ds: ds.map(
-        lambda r, i, rank: {"rank": rank, "i": i}, with_indices=True, with_rank=True, num_proc=2
-    ),
     "replace-column": lambda ds: ds.map(lambda r: {"text": r["text"].upper()}),
 }
 
@@ -148,7 +145,14 @@ def test_the_datasets_conventions(folders: dict[str, Path]) -> None:
     assert len(rows) == 49 and rows[-1]["first"] == 42  # the batch of rows 49..49 dropped
     assert {r["size"] for r in _run("dataset", folders, MAPS["whole-batch"])} == {ROWS}
     assert {r["rank"] for r in _run("dataset", folders, MAPS["rank"])} == {None}
-    assert {r["rank"] for r in _run("dataset", folders, MAPS["rank-num-proc"])} == {0}
+    ranked = _run(
+        "dataset",
+        folders,
+        lambda ds: ds.map(
+            lambda r, i, rank: {"rank": rank, "i": i}, with_indices=True, with_rank=True, num_proc=2
+        ),
+    )
+    assert {r["rank"] for r in ranked} == {0}
 
 
 def _types(ds: Any, batched: bool) -> Any:
@@ -220,22 +224,35 @@ def test_map_output_errors_are_the_same_in_both_engines(folders: dict[str, Path]
     assert _error(lambda: _run("iterable", folders, flip)) == eager
 
 
-def test_both_engines_take_the_same_keyword_arguments() -> None:
+def test_each_engine_takes_datasets_arguments() -> None:
+    """Both engines take ``datasets``' parameters in its order (``with_rank`` is also
+    streaming's, keyword-only); unknown ones and ``num_proc``/``desc``, which ``datasets``'
+    ``IterableDataset`` does not take, raise ``TypeError``."""
     import inspect
 
-    for method in ("map", "filter"):
-        eager = inspect.signature(getattr(cp.Dataset, method)).parameters
-        stream = inspect.signature(getattr(cp.IterableDataset, method)).parameters
-        keywords = [n for n, p in eager.items() if p.kind is p.KEYWORD_ONLY]
-        assert keywords == [n for n, p in stream.items() if p.kind is p.KEYWORD_ONLY]
-        assert all(eager[n].default == stream[n].default for n in keywords)
-    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['colour'\]"):
-        _dataset().to_iterable_dataset().map(lambda r: r, colour=1)
-    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['colour'\]"):
-        _dataset().to_iterable_dataset().filter(lambda r: True, colour=1)
-    check_options({"num_proc": 4, "desc": "x"}, "map")
+    import datasets
+
+    for ours, theirs in ((cp.IterableDataset, datasets.IterableDataset),):
+        for method in ("map", "filter"):
+            mine = inspect.signature(getattr(ours, method)).parameters
+            other = inspect.signature(getattr(theirs, method)).parameters
+            positional = [n for n, p in mine.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+            assert positional == list(other), method
+            assert all(repr(mine[n].default) == repr(other[n].default) for n in other)
+            assert [n for n, p in mine.items() if p.kind is p.KEYWORD_ONLY] == ["with_rank"]
     stream = _dataset().to_iterable_dataset()
+    for method, function in (("map", lambda r: r), ("filter", lambda r: True)):
+        for option in ({"colour": 1}, {"num_proc": 2}, {"desc": "x"}):
+            with pytest.raises(TypeError, match=next(iter(option))):
+                getattr(stream, method)(function, **option)
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['colour'\]"):
+        _dataset().map(lambda r: r, colour=1)
+    check_options({"num_proc": 4, "desc": "x"}, "map")
     assert next(iter(stream.with_format(type="numpy")))["id"] == np.int64(0)
+    assert list(stream.map(lambda r, i: {"i": i}, True).take(2)) == [
+        {"id": 0, "text": "w0", "score": 0.0, "i": 0},
+        {"id": 1, "text": "w1w1", "score": 0.25, "i": 1},
+    ]
 
 
 def test_a_row_count_does_not_call_the_function() -> None:

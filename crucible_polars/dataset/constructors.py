@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crucible_polars.dataset.options import check_mixed_types
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
 from crucible_polars.features.encode import column_series, encode_frame
@@ -17,7 +17,7 @@ from crucible_polars.info import DatasetInfo
 from crucible_polars.integrations.ray_data import ray_features, ray_to_table
 from crucible_polars.plan import Plan
 from crucible_polars.resolve.build import load_files
-from crucible_polars.resolve.saved import load_saved_split, saved_splits
+from crucible_polars.resolve.saved import load_saved_split, saved_folder, saved_splits
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,18 +30,22 @@ class DatasetConstructors(DatasetState):
 
     @classmethod
     def from_polars(
-        cls, frame: pl.DataFrame | pl.LazyFrame, features: Features | None = None, **kwargs: Any
+        cls,
+        df: pl.DataFrame | pl.LazyFrame,
+        features: Features | None = None,
+        info: DatasetInfo | None = None,
+        split: str | None = None,
     ) -> Dataset:
         """Wrap a Polars DataFrame or LazyFrame (a LazyFrame stays lazy).
 
         Parameters
         ----------
-        frame
+        df
             The DataFrame or LazyFrame.
         features
             Cast to these Features; inferred from the Polars schema when ``None``.
-        **kwargs
-            Passed to :meth:`from_plan` (``info=``, ``split=``).
+        info, split
+            The dataset's info and split name.
 
         Examples
         --------
@@ -49,12 +53,17 @@ class DatasetConstructors(DatasetState):
         >>> Dataset.from_polars(pl.LazyFrame({"a": [1]})).column_names
         ['a']
         """
-        ds = cls.from_plan(Plan.from_frame(frame), **kwargs)
+        ds = cls.from_plan(Plan.from_frame(df), info=info, split=split)
         return ds.cast(features) if features is not None else ds
 
     @classmethod
     def from_dict(
-        cls, mapping: dict[str, Sequence[Any]], features: Features | None = None, **kwargs: Any
+        cls,
+        mapping: dict[str, Sequence[Any]],
+        features: Features | None = None,
+        info: DatasetInfo | None = None,
+        split: str | None = None,
+        on_mixed_types: str | None = None,
     ) -> Dataset:
         """Build a dataset from ``{column: values}``.
 
@@ -64,8 +73,11 @@ class DatasetConstructors(DatasetState):
             ``{column: values}``, all of one length.
         features
             The columns' Features; inferred from the values when ``None``.
-        **kwargs
-            Passed to :meth:`from_plan` (``info=``, ``split=``).
+        info, split
+            The dataset's info and split name.
+        on_mixed_types
+            Only ``None``: ``"use_json"`` (``datasets``' JSON columns for mixed types) raises
+            ``NotImplementedError``.
 
         Examples
         --------
@@ -73,27 +85,35 @@ class DatasetConstructors(DatasetState):
         >>> len(Dataset.from_dict({"a": [1, 2]}))
         2
         """
+        check_mixed_types(on_mixed_types)
         if features is not None:
             features = Features(features)
             frame = encode_frame(mapping, features)
-            return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
+            return cls.from_plan(Plan.from_frame(frame, features), info=info, split=split)
         columns = {name: column_series(name, values) for name, values in mapping.items()}
-        return cls.from_polars(pl.DataFrame(columns), **kwargs)
+        return cls.from_polars(pl.DataFrame(columns), info=info, split=split)
 
     @classmethod
     def from_list(
-        cls, rows: Sequence[dict[str, Any]], features: Features | None = None, **kwargs: Any
+        cls,
+        mapping: Sequence[dict[str, Any]],
+        features: Features | None = None,
+        info: DatasetInfo | None = None,
+        split: str | None = None,
+        on_mixed_types: str | None = None,
     ) -> Dataset:
         """Build a dataset from a list of row dicts.
 
         Parameters
         ----------
-        rows
-            The rows, as dicts.
+        mapping
+            The rows, as dicts (``datasets``' name for them).
         features
             The columns' Features; inferred from the rows when ``None``.
-        **kwargs
-            Passed to :meth:`from_plan` (``info=``, ``split=``).
+        info, split
+            The dataset's info and split name.
+        on_mixed_types
+            Only ``None``, as in :meth:`from_dict`.
 
         Examples
         --------
@@ -101,12 +121,14 @@ class DatasetConstructors(DatasetState):
         >>> Dataset.from_list([{"a": 1}, {"a": 2}])["a"]
         [1, 2]
         """
+        check_mixed_types(on_mixed_types)
         if features is not None:
             features = Features(features)
-            columns = {name: [row.get(name) for row in rows] for name in features}
+            columns = {name: [row.get(name) for row in mapping] for name in features}
             frame = encode_frame(columns, features)
-            return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
-        return cls.from_polars(pl.DataFrame(list(rows), infer_schema_length=None), **kwargs)
+            return cls.from_plan(Plan.from_frame(frame, features), info=info, split=split)
+        frame = pl.DataFrame(list(mapping), infer_schema_length=None)
+        return cls.from_polars(frame, info=info, split=split)
 
     @classmethod
     def from_arrow(cls, table: pa.Table, **kwargs: Any) -> Dataset:
@@ -162,10 +184,15 @@ class DatasetConstructors(DatasetState):
         cls,
         generator: Callable[..., Iterable[dict[str, Any]]],
         features: Features | None = None,
+        cache_dir: str | None = None,
+        keep_in_memory: bool = False,
         gen_kwargs: dict[str, Any] | None = None,
+        num_proc: int | None = None,
+        split: str = "train",
+        fingerprint: str | None = None,
         *,
         batch_size: int = 10_000,
-        **kwargs: Any,
+        info: DatasetInfo | None = None,
     ) -> Dataset:
         """Build a dataset from a function yielding row dicts (run now, kept in memory).
 
@@ -178,12 +205,18 @@ class DatasetConstructors(DatasetState):
             A function returning an iterable of row dicts.
         features
             The columns' Features; inferred from the rows when ``None``.
+        cache_dir, keep_in_memory, fingerprint
+            ``datasets``' cache options, accepted and ignored: the rows are kept in memory.
         gen_kwargs
             Keyword arguments for ``generator``.
+        num_proc
+            Only ``None`` or ``1``: the generator runs in this process.
+        split
+            The split name (``"train"``, as in ``datasets``).
         batch_size
             Rows gathered per Polars frame.
-        **kwargs
-            Passed to :meth:`from_plan` (``info=``, ``split=``).
+        info
+            The dataset's info.
 
         Examples
         --------
@@ -194,6 +227,11 @@ class DatasetConstructors(DatasetState):
         >>> Dataset.from_generator(rows, gen_kwargs={"n": 3})["sq"]
         [0, 1, 4]
         """
+        if num_proc is not None and num_proc > 1:
+            raise NotImplementedError(
+                "from_generator(num_proc>1) is not supported: the generator runs in this "
+                "process; give num_proc=None."
+            )
         if features is not None:
             features = Features(features)
 
@@ -213,8 +251,8 @@ class DatasetConstructors(DatasetState):
             frames.append(to_frame(pending))
         frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
         if features is not None:
-            return cls.from_plan(Plan.from_frame(frame, features), **kwargs)
-        return cls.from_polars(frame, **kwargs)
+            return cls.from_plan(Plan.from_frame(frame, features), info=info, split=split)
+        return cls.from_polars(frame, info=info, split=split)
 
     @classmethod
     def from_parquet(
@@ -339,8 +377,9 @@ class DatasetConstructors(DatasetState):
         cls,
         df: Any,
         features: Features | None = None,
+        info: DatasetInfo | None = None,
+        split: str | None = None,
         preserve_index: bool | None = None,
-        **kwargs: Any,
     ) -> Dataset:
         """Build a dataset from a pandas DataFrame, as ``datasets`` does (through Arrow: a
         non-default index is kept as ``__index_level_0__`` unless ``preserve_index=False``).
@@ -351,10 +390,10 @@ class DatasetConstructors(DatasetState):
             The pandas DataFrame.
         features
             Cast to these Features; inferred from the Arrow types when ``None``.
+        info, split
+            The dataset's info and split name.
         preserve_index
             Keep the index as a column (``None``: only a non-default index).
-        **kwargs
-            Passed to :meth:`from_plan` (``info=``, ``split=``).
 
         Examples
         --------
@@ -366,7 +405,7 @@ class DatasetConstructors(DatasetState):
         import pyarrow as pa
 
         table = pa.Table.from_pandas(df, preserve_index=preserve_index)
-        ds = cls.from_arrow(table.replace_schema_metadata(None), **kwargs)
+        ds = cls.from_arrow(table.replace_schema_metadata(None), info=info, split=split)
         return ds.cast(Features(features)) if features is not None else ds
 
     @classmethod
@@ -381,11 +420,11 @@ class DatasetConstructors(DatasetState):
         Parameters
         ----------
         dataset_path
-            The folder.
+            The folder, or an fsspec URL of one (copied once into the cache).
         keep_in_memory
             ``True`` reads the shards into memory now (as :meth:`cache` would).
         storage_options
-            Not supported (local folders only); give ``None``.
+            Options of the URL's file system (``fsspec``'s names, as in ``datasets``).
 
         Examples
         --------
@@ -396,12 +435,7 @@ class DatasetConstructors(DatasetState):
         >>> Dataset.load_from_disk(folder)["a"]
         [1, 2]
         """
-        if storage_options:
-            raise NotImplementedError(
-                "load_from_disk(storage_options=...) is not supported: copy the folder "
-                "locally first."
-            )
-        folder = Path(dataset_path).expanduser()
+        folder = saved_folder(dataset_path, storage_options)
         if saved_splits(folder) is not None:
             raise ValueError(
                 f"{os.fspath(dataset_path)!r} holds a DatasetDict; use "

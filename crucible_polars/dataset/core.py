@@ -18,9 +18,10 @@ import numpy as np
 import polars as pl
 
 from crucible_polars.dataset.constructors import DatasetConstructors
+from crucible_polars.dataset.files import DatasetFiles
 from crucible_polars.dataset.formats import DatasetFormats
+from crucible_polars.dataset.functions import DatasetFunctions
 from crucible_polars.dataset.labels import DatasetLabels
-from crucible_polars.dataset.outputs import DatasetOutputs
 from crucible_polars.dataset.rows import DatasetRows
 from crucible_polars.dataset.transforms import DatasetTransforms
 from crucible_polars.features import Features
@@ -40,11 +41,12 @@ from crucible_polars.readers.base import Diagnose
 
 
 class Dataset(
+    DatasetFunctions,
     DatasetTransforms,
     DatasetLabels,
     DatasetRows,
     DatasetFormats,
-    DatasetOutputs,
+    DatasetFiles,
     DatasetConstructors,
 ):
     """One split of a dataset: a lazy Polars plan, its Features and its info.

@@ -23,16 +23,17 @@ import numpy as np
 import polars as pl
 
 from crucible_polars import writers
+from crucible_polars.dataset.options import check as cache_options
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.dataset_dict import DatasetDict
 from crucible_polars.features import Features, List
 from crucible_polars.materialize import materialize
 from crucible_polars.ops import combine, sampling
 from crucible_polars.streaming import IterableDataset, iterable_from_dataset_plan
-from crucible_polars.udf import check_options
 
 if TYPE_CHECKING:
     from crucible_polars.dataset.core import Dataset
+    from crucible_polars.plan import Plan
 
 
 class DatasetRows(DatasetState):
@@ -63,7 +64,7 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": [10, 11, 12]}).select([2, 0])["a"]
         [12, 10]
         """
-        check_options(options, "select")
+        cache_options("select", options)
         if isinstance(indices, str) or (
             isinstance(indices, Sequence) and indices and all(isinstance(i, str) for i in indices)
         ):
@@ -128,7 +129,6 @@ class DatasetRows(DatasetState):
     def shuffle(
         self,
         seed: int | None = None,
-        *,
         generator: np.random.Generator | None = None,
         **options: Any,
     ) -> Dataset:
@@ -153,7 +153,7 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": list(range(5))}).shuffle(seed=42)["a"]
         [4, 2, 3, 1, 0]
         """
-        check_options(options, "shuffle")
+        cache_options("shuffle", options)
         return self._with(sampling.shuffle(self._plan, seed, generator))
 
     def shard(
@@ -183,7 +183,7 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": list(range(5))}).shard(2, 1)["a"]
         [3, 4]
         """
-        check_options(options, "shard")
+        cache_options("shard", options)
         return self._with(sampling.shard(self._plan, num_shards, index, contiguous))
 
     def train_test_split(
@@ -224,7 +224,7 @@ class DatasetRows(DatasetState):
         >>> dd.num_rows
         {'train': 8, 'test': 2}
         """
-        check_options(options, "train_test_split")
+        cache_options("train_test_split", options)
         train, test = sampling.train_test_split(
             self._plan, test_size, train_size, shuffle, stratify_by_column, seed, generator
         )
@@ -257,9 +257,17 @@ class DatasetRows(DatasetState):
         plan = self._plan
         return self._with(plan.derive(lf, plan.features, num_rows=plan.known_rows(), diagnose=()))
 
-    def flatten_indices(self) -> Dataset:
+    def flatten_indices(self, *, features: Features | None = None, **options: Any) -> Dataset:
         """Write a shuffled or selected dataset's rows once, in their new order (as
         ``datasets.Dataset.flatten_indices``): later access reads them contiguously.
+
+        Parameters
+        ----------
+        features
+            Cast the rows to these Features (as ``datasets``' ``features=`` does).
+        **options
+            ``datasets``' cache and process options (``keep_in_memory``, ``num_proc``...),
+            accepted and ignored: the rows are written once, by Polars.
 
         Examples
         --------
@@ -267,7 +275,9 @@ class DatasetRows(DatasetState):
         >>> Dataset.from_dict({"a": [1, 2, 3]}).shuffle(seed=0).flatten_indices()["a"]
         [3, 1, 2]
         """
-        return self._with(materialize(self._plan))
+        cache_options("flatten_indices", options)
+        flat = self._with(materialize(self._plan))
+        return flat if features is None else flat.cast(features)
 
     def to_iterable_dataset(self, num_shards: int = 1) -> IterableDataset:
         """This dataset as a streaming ``IterableDataset`` of ``num_shards`` shards.
@@ -294,31 +304,57 @@ class DatasetRows(DatasetState):
         )
 
     def batch(
-        self, batch_size: int, drop_last_batch: bool = False, num_proc: int | None = None
+        self,
+        batch_size: int | None = None,
+        by_column: str | Sequence[str] | None = None,
+        drop_last_batch: bool = False,
+        num_proc: int | None = None,
+        new_fingerprint: str | None = None,
     ) -> Dataset:
         """Group rows into batches: each new row holds ``batch_size`` consecutive rows, every
         column a list (as ``datasets.Dataset.batch``; a lazy Polars ``group_by``).
 
-        ``num_proc`` is accepted for ``datasets`` code; Polars uses all cores.
+        ``num_proc`` and ``new_fingerprint`` are accepted for ``datasets`` code; Polars uses
+        all cores, and there is no cache.
 
         Parameters
         ----------
         batch_size
-            Rows per batch.
+            Rows per batch (with ``by_column``: the rows ``datasets`` reads at a time).
+        by_column
+            Batch runs of successive rows with equal values in this column (or columns)
+            instead, whatever their length, as ``datasets`` does.
         drop_last_batch
-            Drop a last batch shorter than ``batch_size``.
-        num_proc
-            Accepted and ignored.
+            Drop a last batch shorter than ``batch_size``. With ``by_column``, as
+            ``datasets``: when the rows are not a multiple of ``batch_size`` (1000 if
+            ``None``), the rows after the last multiple and the last run are dropped.
+        num_proc, new_fingerprint
+            Accepted and ignored (``num_proc`` with ``by_column`` raises, as in ``datasets``).
 
         Examples
         --------
         >>> from crucible_polars import Dataset
         >>> Dataset.from_dict({"a": [1, 2, 3]}).batch(2)["a"]
         [[1, 2], [3]]
+        >>> Dataset.from_dict({"k": [1, 1, 2, 1]}).batch(by_column="k")["k"]
+        [[1, 1], [2], [1]]
         """
-        if batch_size < 1:
+        if batch_size is None and by_column is None:
+            raise ValueError("batch() misses `batch_size` or `by_column` argument.")
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         plan = self._plan
+        features = Features({n: List(f) for n, f in plan.features.items()})
+        if by_column is not None:
+            if num_proc:
+                raise NotImplementedError(
+                    "Multiprocessed batching by column is not implemented yet"
+                )
+            columns = plan.check_columns(by_column)
+            return self._with(
+                plan.derive(_runs(plan, columns, batch_size, drop_last_batch), features)
+            )
+        assert batch_size is not None
         key = "__crucible_batch__"
         lf = (
             plan.lf.with_row_index(key)
@@ -330,9 +366,25 @@ class DatasetRows(DatasetState):
         names = list(plan.features)
         if drop_last_batch and names:
             lf = lf.filter(pl.col(names[0]).list.len() == batch_size)
-        features = Features({n: List(f) for n, f in plan.features.items()})
         known = plan.known_rows()
         rows = None
         if known is not None:
             rows = known // batch_size if drop_last_batch else -(-known // batch_size)
         return self._with(plan.derive(lf, features, num_rows=rows))
+
+
+def _runs(plan: Plan, columns: list[str], batch_size: int | None, drop_last: bool) -> pl.LazyFrame:
+    """Runs of successive rows with equal ``columns`` values, each one row of lists."""
+    lf = plan.lf
+    cut_last = False
+    if drop_last:
+        size = batch_size or 1000
+        total = plan.row_count()
+        lf, cut_last = lf.head(total // size * size), total % size != 0
+    run = "__crucible_run__"
+    key = pl.struct(columns) if len(columns) > 1 else pl.col(columns[0])
+    grouped = lf.with_columns(key.rle_id().alias(run)).group_by(run, maintain_order=True)
+    lf = grouped.agg(pl.all().exclude(run))
+    if cut_last:  # datasets never flushes the run it was still accumulating
+        lf = lf.filter(pl.col(run) < pl.col(run).max())
+    return lf.drop(run)

@@ -6,7 +6,7 @@ them this dataset's plan and wraps the result with this dataset's info, split an
 Every method returns a new lazy ``Dataset`` (a longer Polars plan plus its Features); only
 ``unique`` returns values and ``train_test_split`` a ``DatasetDict``. The logic lives in
 ``ops.columns`` (renames, sort, encode, flatten), ``ops.sampling`` (row positions and
-randomness) and ``ops.map_filter`` (Python functions, run lazily by batch).
+randomness); ``map`` and ``filter`` are in :mod:`crucible_polars.dataset.functions`.
 
 Examples
 --------
@@ -19,16 +19,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crucible_polars.dataset.options import check as cache_options
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.features import Features
-from crucible_polars.features.encode import encode_frame
 from crucible_polars.ops import columns
-from crucible_polars.ops.map_filter import filter_with_function, map_with_function
 from crucible_polars.plan import carry_features
 
 if TYPE_CHECKING:
@@ -40,76 +39,6 @@ class DatasetTransforms(DatasetState):
     """Mixin with the transforms of :class:`~crucible_polars.Dataset` (see the module doc)."""
 
     # ------------------------------------------------------------------ expressions
-    def filter(
-        self,
-        function: pl.Expr | Callable[..., Any],
-        *predicates: pl.Expr,
-        with_indices: bool = False,
-        with_rank: bool = False,
-        input_columns: str | Sequence[str] | None = None,
-        batched: bool = False,
-        batch_size: int | None = 1000,
-        fn_kwargs: Mapping[str, Any] | None = None,
-        **options: Any,
-    ) -> Dataset:
-        """Keep the rows where a Polars expression, or a Python function, is true.
-
-        An expression joins the plan and is pushed into the scan. A function runs lazily by
-        batch, as in ``datasets``: ``function(row)`` (or ``function(batch) -> list[bool]``
-        with ``batched=True``), given ``input_columns`` as positional arguments instead of
-        the row when set, and the row index (or the batch's indices) with ``with_indices``.
-
-        Parameters
-        ----------
-        function
-            A ``pl.Expr``, or a function returning a truthy value per row.
-        with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
-            As in ``datasets.Dataset.filter`` (an ``async def`` function is awaited).
-        **options
-            ``num_proc`` (worker processes, outputs in order), ``desc`` (the progress
-            bar's text); ``datasets``' cache options are accepted and ignored.
-        *predicates
-            More Polars expressions; all of them (and ``function``) must hold, as in Polars'
-            ``filter``.
-
-        Raises
-        ------
-        FunctionOutputError
-            A batched function returning a number of values other than the batch's rows.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> ds = Dataset.from_dict({"a": [1, 2, 3]})
-        >>> ds.filter(pl.col("a") >= 2)["a"], ds.filter(lambda row: row["a"] != 2)["a"]
-        ([2, 3], [1, 3])
-        """
-        if predicates:  # Polars' filter(p1, p2): all must hold
-            exprs = [p for p in (function, *predicates) if isinstance(p, pl.Expr)]
-            if len(exprs) != 1 + len(predicates):
-                raise TypeError(
-                    "filter takes one function, or Polars expressions: "
-                    "ds.filter(pl.col('a') > 1, pl.col('b') < 2)."
-                )
-            function = pl.all_horizontal(exprs)
-        if isinstance(function, pl.Expr):
-            if with_indices or with_rank or input_columns or batched or fn_kwargs or options:
-                raise TypeError("An expression filter takes no function options.")
-            return self._with(self._plan.derive(self._plan.lf.filter(function)))
-        plan = filter_with_function(
-            self._plan,
-            function,
-            fmt=self._format,
-            with_indices=with_indices,
-            with_rank=with_rank,
-            input_columns=input_columns,
-            batched=batched,
-            batch_size=batch_size,
-            fn_kwargs=fn_kwargs,
-            **options,
-        )
-        return self._with(plan)
-
     def with_columns(self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr) -> Dataset:
         """Add or replace columns with Polars expressions (features inferred for new columns).
 
@@ -131,100 +60,16 @@ class DatasetTransforms(DatasetState):
         features = carry_features(plan.features, lf.collect_schema())
         return self._with(plan.derive(lf, features, num_rows=plan.known_rows()))
 
-    def map(
-        self,
-        function: Callable[..., Any] | None = None,
-        *,
-        with_indices: bool = False,
-        with_rank: bool = False,
-        input_columns: str | Sequence[str] | None = None,
-        batched: bool = False,
-        batch_size: int | None = 1000,
-        drop_last_batch: bool = False,
-        remove_columns: str | Sequence[str] | None = None,
-        features: Features | None = None,
-        fn_kwargs: Mapping[str, Any] | None = None,
-        **options: Any,
-    ) -> Dataset:
-        """Apply a Python function to every row (or batch), lazily, batch by batch.
-
-        As in ``datasets``: ``function(row) -> dict`` or, with ``batched=True``,
-        ``function(batch) -> dict[str, list]`` (a batched function may return another number
-        of rows when the input columns are removed). The output columns update the row;
-        ``remove_columns`` are dropped first. The function runs inside the plan when rows
-        are asked for (once on the first batch at call time, to learn the output types,
-        unless ``features=`` gives them); columns it does not touch stay Polars columns.
-        For transforms that Polars expressions can say, :meth:`with_columns` is much faster.
-
-        Parameters
-        ----------
-        function
-            The function; ``None`` is the identity.
-        with_indices
-            Also pass the row index (batched: the list of indices).
-        with_rank
-            Also pass the process rank (``None``: one process, as ``datasets`` without
-            ``num_proc``; with ``num_proc``, the rank of the worker running the batch).
-        input_columns
-            Pass these columns as positional arguments instead of the row/batch dict.
-        batched, batch_size, drop_last_batch
-            Call once per batch of ``batch_size`` rows (``None`` or ``<= 0``: one batch).
-        remove_columns
-            Input columns to drop from the output.
-        features
-            The output Features (no first-batch inference; values are cast to them).
-        fn_kwargs
-            Keyword arguments for the function.
-        **options
-            ``num_proc`` (worker processes; outputs in order, identical to one process),
-            ``desc`` (the progress bar's text), ``try_original_type`` (as in ``datasets``);
-            ``datasets``' cache options (``load_from_cache_file``...) are accepted and
-            ignored. Any other keyword is a ``TypeError``.
-
-        Raises
-        ------
-        FunctionOutputError
-            A batch whose output has the wrong number of rows, columns of different lengths,
-            or types other than the first batch's; the message names the batch's rows.
-
-        Examples
-        --------
-        >>> from crucible_polars import Dataset
-        >>> ds = Dataset.from_dict({"text": ["a b", "c"]})
-        >>> ds.map(lambda row: {"n": len(row["text"].split())})["n"]
-        [2, 1]
-        >>> words = ds.map(
-        ...     lambda b: {"word": [w for t in b["text"] for w in t.split()]},
-        ...     batched=True, remove_columns=["text"],
-        ... )
-        >>> words["word"]
-        ['a', 'b', 'c']
-        """
-        plan = map_with_function(
-            self._plan,
-            function,
-            fmt=self._format,
-            with_indices=with_indices,
-            with_rank=with_rank,
-            input_columns=input_columns,
-            batched=batched,
-            batch_size=batch_size,
-            drop_last_batch=drop_last_batch,
-            remove_columns=remove_columns,
-            features=features,
-            fn_kwargs=fn_kwargs,
-            **options,
-        )
-        return self._with(plan)
-
     # ------------------------------------------------------------------ columns
-    def select_columns(self, column_names: str | Sequence[str]) -> Dataset:
+    def select_columns(self, column_names: str | Sequence[str], **options: Any) -> Dataset:
         """Keep only these columns, in this order (projection reaches the scan).
 
         Parameters
         ----------
         column_names
             A column name or a list of them.
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
 
         Examples
         --------
@@ -232,16 +77,19 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [1], "b": [2]}).select_columns(["b"]).column_names
         ['b']
         """
+        cache_options("select_columns", options)
         names = [column_names] if isinstance(column_names, str) else list(column_names)
         return self._with(columns.select_columns(self._plan, names))
 
-    def remove_columns(self, column_names: str | Sequence[str]) -> Dataset:
+    def remove_columns(self, column_names: str | Sequence[str], **options: Any) -> Dataset:
         """Drop these columns.
 
         Parameters
         ----------
         column_names
             A column name or a list of them.
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
 
         Examples
         --------
@@ -249,10 +97,13 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [1], "b": [2]}).remove_columns("a").column_names
         ['b']
         """
+        cache_options("remove_columns", options)
         names = [column_names] if isinstance(column_names, str) else list(column_names)
         return self._with(columns.remove_columns(self._plan, names))
 
-    def rename_column(self, original_column_name: str, new_column_name: str) -> Dataset:
+    def rename_column(
+        self, original_column_name: str, new_column_name: str, **options: Any
+    ) -> Dataset:
         """Rename one column (its feature follows).
 
         Parameters
@@ -261,6 +112,8 @@ class DatasetTransforms(DatasetState):
             The column to rename.
         new_column_name
             Its new name.
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
 
         Raises
         ------
@@ -273,15 +126,18 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [1]}).rename_column("a", "b").column_names
         ['b']
         """
+        cache_options("rename_column", options)
         return self.rename_columns({original_column_name: new_column_name})
 
-    def rename_columns(self, column_mapping: Mapping[str, str]) -> Dataset:
+    def rename_columns(self, column_mapping: Mapping[str, str], **options: Any) -> Dataset:
         """Rename several columns at once, ``{old: new}``.
 
         Parameters
         ----------
         column_mapping
             ``{old_name: new_name}``.
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
 
         Examples
         --------
@@ -289,13 +145,16 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [1], "b": [2]}).rename_columns({"a": "b", "b": "a"})[0]
         {'b': 1, 'a': 2}
         """
+        cache_options("rename_columns", options)
         mapping = dict(column_mapping)
         plan = columns.rename_columns(self._plan, mapping)
         fmt_cols = self._format_columns
         renamed = None if fmt_cols is None else [mapping.get(c, c) for c in fmt_cols]
         return self._with(plan, format_columns=renamed)
 
-    def add_column(self, name: str, column: Any, feature: FeatureType | None = None) -> Dataset:
+    def add_column(
+        self, name: str, column: Any, *, feature: FeatureType | None = None, **options: Any
+    ) -> Dataset:
         """Append a column given as values (list, numpy array, Series), one per row.
 
         Parameters
@@ -306,6 +165,8 @@ class DatasetTransforms(DatasetState):
             Its values, one per row.
         feature
             Its feature type; inferred from the values when ``None``.
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
 
         Examples
         --------
@@ -313,16 +174,26 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [1, 2]}).add_column("b", [0.5, 1.5])[1]
         {'a': 2, 'b': 1.5}
         """
+        cache_options("add_column", options)
         return self._with(columns.add_column(self._plan, name, column, feature))
 
-    def add_item(self, item: Mapping[str, Any]) -> Dataset:
-        """Append one row, encoded with this dataset's features (ClassLabel names to ids,
-        images to ``{bytes, path}``), as ``datasets.Dataset.add_item``.
+    def add_item(self, item: Mapping[str, Any], **options: Any) -> Dataset:
+        """Append one row, cast to this dataset's features as ``datasets.Dataset.add_item``
+        does (ClassLabel names to ids, paths and bytes to images, ``"3"`` to an integer;
+        ``2.5`` to an integer is an error).
 
         Parameters
         ----------
         item
-            The row as ``{column: value}``; missing columns are null.
+            The row as ``{column: value}``; missing columns are null, new columns are added
+            (null in the earlier rows).
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
+
+        Raises
+        ------
+        FeatureCastError
+            A value that does not fit its column (a ``ValueError``), named with its row.
 
         Examples
         --------
@@ -331,21 +202,10 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"label": [0]}, features=features).add_item({"label": "pos"})["label"]
         [0, 1]
         """
-        features = self._plan.features
-        extra = [name for name in item if name not in features]
-        if extra:
-            raise ValueError(
-                f"add_item: columns {extra} are not in the dataset {list(features)}; add them "
-                "with add_column first or drop them from the item."
-            )
-        row = encode_frame({name: [item.get(name)] for name in features}, features)
-        lf = pl.concat([self._plan.lf, row.lazy()], how="vertical_relaxed")
-        known = self._plan.known_rows()
-        return self._with(
-            self._plan.derive(lf, features, num_rows=None if known is None else known + 1)
-        )
+        cache_options("add_item", options)
+        return self._with(columns.add_item(self._plan, item))
 
-    def cast(self, features: Features) -> Dataset:
+    def cast(self, features: Features, **options: Any) -> Dataset:
         """Cast every column to ``features``; a value that does not fit fails the query with
         an error naming the column, row and value.
 
@@ -353,6 +213,9 @@ class DatasetTransforms(DatasetState):
         ----------
         features
             The new features, one per column.
+        **options
+            ``datasets``' cache and process options (``batch_size``, ``num_proc``,
+            ``keep_in_memory``...), accepted and ignored: no cache file, Polars uses every core.
 
         Examples
         --------
@@ -361,9 +224,10 @@ class DatasetTransforms(DatasetState):
         >>> ds.cast(Features({"label": ClassLabel(names=["neg", "pos"])}))["label"]
         [0, 1]
         """
+        cache_options("cast", options)
         return self._with(columns.cast(self._plan, features))
 
-    def cast_column(self, column: str, feature: FeatureType) -> Dataset:
+    def cast_column(self, column: str, feature: FeatureType, **options: Any) -> Dataset:
         """Cast one column to a feature type.
 
         Parameters
@@ -372,6 +236,8 @@ class DatasetTransforms(DatasetState):
             The column to cast.
         feature
             Its new feature type (a Polars dtype is read as the matching ``Value``).
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
 
         Examples
         --------
@@ -379,6 +245,7 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [1]}).cast_column("a", Value("float32")).features["a"]
         Value('float32')
         """
+        cache_options("cast_column", options)
         self._plan.check_columns(column)
         features = self._plan.features.copy()
         if isinstance(feature, pl.DataType) or (
@@ -409,13 +276,15 @@ class DatasetTransforms(DatasetState):
         """
         return self._with(columns.class_encode_column(self._plan, column, include_nulls))
 
-    def flatten(self, max_depth: int = 16) -> Dataset:
+    def flatten(self, *, max_depth: int = 16, **options: Any) -> Dataset:
         """Replace struct columns by one column per field, named ``column.field``.
 
         Parameters
         ----------
         max_depth
             How many levels of nested structs to flatten.
+        **options
+            ``datasets``' ``new_fingerprint``, accepted and ignored (there is no cache).
 
         Examples
         --------
@@ -423,6 +292,7 @@ class DatasetTransforms(DatasetState):
         >>> Dataset.from_dict({"a": [{"b": 1, "c": 2}]}).flatten().column_names
         ['a.b', 'a.c']
         """
+        cache_options("flatten", options)
         return self._with(columns.flatten(self._plan, max_depth))
 
     def unique(self, column: str) -> list[Any]:
@@ -444,10 +314,11 @@ class DatasetTransforms(DatasetState):
     def sort(
         self,
         column_names: str | Sequence[str],
-        descending: bool | Sequence[bool] = False,
-        *,
-        reverse: bool | Sequence[bool] | None = None,
+        reverse: bool | Sequence[bool] = False,
         null_placement: str = "at_end",
+        *,
+        descending: bool | Sequence[bool] | None = None,
+        **options: Any,
     ) -> Dataset:
         """Sort by one or several columns (stable; nulls ``"at_end"`` or ``"at_start"``).
 
@@ -455,12 +326,15 @@ class DatasetTransforms(DatasetState):
         ----------
         column_names
             A column or a list of columns.
-        descending
-            One flag, or one per column. ``reverse=`` is ``datasets``' name for it.
+        reverse
+            Descending order: one flag, or one per column (``datasets``' name).
         null_placement
             ``"at_end"``/``"last"`` (default) or ``"at_start"``/``"first"``.
-        reverse
-            ``datasets``' name for ``descending``; wins over it when given.
+        descending
+            Polars' name for ``reverse``; wins over it when given.
+        **options
+            ``datasets``' cache options (``keep_in_memory``, ``new_fingerprint``...),
+            accepted and ignored: there is no cache file.
 
         Examples
         --------
@@ -468,6 +342,9 @@ class DatasetTransforms(DatasetState):
         >>> ds = Dataset.from_dict({"a": [1, 2, 1], "b": ["x", "y", "z"]})
         >>> ds.sort(["a", "b"], descending=[False, True])["b"]
         ['z', 'x', 'y']
+        >>> ds.sort("b", True)["b"]
+        ['z', 'y', 'x']
         """
-        flags = descending if reverse is None else reverse
+        cache_options("sort", options)
+        flags = reverse if descending is None else descending
         return self._with(columns.sort(self._plan, column_names, flags, null_placement))

@@ -11,7 +11,8 @@ working::
     │               LoadingScriptError                                        (hub.py)
     ├── DataError   DataFilesNotFoundError (base of DatasetNotFoundError),
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
-    │               FeatureCastError, MediaDecodeError (ImageDecodeError, AudioDecodeError),
+    │               FeatureCastError (FeatureTypeError: also a TypeError),
+    │               MediaDecodeError (ImageDecodeError, AudioDecodeError),
     │               UnsafeArchiveError, StreamReadError, SavedDatasetError    (data.py)
     └── UsageError  ColumnNotFoundError (also Polars' ColumnNotFoundError),
                     ExtraColumnsError, DuplicateColumnError, ConfigNotFoundError,
@@ -39,6 +40,7 @@ from crucible_polars.errors.data import (
     DataFileError,
     DataFilesNotFoundError,
     FeatureCastError,
+    FeatureTypeError,
     ImageDecodeError,
     MediaDecodeError,
     SavedDatasetError,
@@ -75,6 +77,7 @@ __all__ = [
     "DuplicateColumnError",
     "ExtraColumnsError",
     "FeatureCastError",
+    "FeatureTypeError",
     "FunctionOutputError",
     "HubAccessError",
     "HubDownloadError",

@@ -183,6 +183,53 @@ class FeatureCastError(DataError, ValueError):
         )
 
 
+class FeatureTypeError(FeatureCastError, TypeError):
+    """A column whose type cannot become the requested feature (a list for ``Value("int64")``).
+
+    ``datasets`` raises ``TypeError`` there ("Couldn't cast array of type ... to ..."), so
+    this is one too; it is also a :class:`FeatureCastError` (a ``ValueError``), as every
+    value that does not fit its feature.
+
+    Parameters
+    ----------
+    column
+        The column.
+    dtype
+        The column's type, as text.
+    feature
+        The feature it should become, as text.
+
+    Attributes
+    ----------
+    column : str
+        The column.
+    row : None
+        No row: every value of the column has the type.
+    value : str
+        The column's type.
+    feature : str
+        The feature it should become.
+
+    Examples
+    --------
+    >>> err = FeatureTypeError("a", "List(Int64)", "Value('int64')")
+    >>> isinstance(err, TypeError), isinstance(err, ValueError), err.column
+    (True, True, 'a')
+    """
+
+    def __init__(self, column: str, dtype: str, feature: str) -> None:
+        self.column = column
+        self.row = None
+        self.value = dtype
+        self.feature = feature
+        Exception.__init__(
+            self,
+            f"Column {column!r} holds {dtype} values, which cannot be cast to {feature}. "
+            "Pass features= whose type fits the column, or change the column first "
+            "(map, cast_column).",
+        )
+
+
 class MediaDecodeError(DataError, ValueError):
     """A media value (image, audio clip) that cannot be decoded safely.
 
@@ -363,6 +410,7 @@ __all__ = [
     "DataFileError",
     "DataFilesNotFoundError",
     "FeatureCastError",
+    "FeatureTypeError",
     "ImageDecodeError",
     "SavedDatasetError",
     "SchemaMismatchError",

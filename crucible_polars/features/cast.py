@@ -9,9 +9,7 @@ Examples
 --------
 >>> import polars as pl
 >>> from crucible_polars.features import ClassLabel, Features, Value
->>> features = Features(
-...     {"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])}
-... )
+>>> features = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
 >>> lf = pl.LazyFrame({"text": ["bad", "good"], "label": ["neg", "pos"]})
 >>> cast_lazyframe(lf, features).collect()["label"].to_list()
 [0, 1]
@@ -25,7 +23,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from ..errors import ColumnNotFoundError, ExtraColumnsError, FeatureCastError
+from ..errors import ColumnNotFoundError, ExtraColumnsError, FeatureCastError, FeatureTypeError
 from .arrays import ArrayXD
 from .class_label import ClassLabel
 from .features import Features
@@ -40,7 +38,7 @@ from .nested import (
     feature_to_polars,
     storage_feature,
 )
-from .value import Value, polars_dtype
+from .value import Value, float_text, polars_dtype
 
 __all__ = ["ExtraColumnsError", "cast_arrow_table", "cast_lazyframe", "find_cast_error"]
 
@@ -59,10 +57,8 @@ def _where(feature: FeatureType, column: str, path: str) -> str:
     return _feature_repr(feature) + (f" (at {path})" if path != column else "")
 
 
-def _structural_error(
-    column: str, path: str, src: pl.DataType, feature: FeatureType
-) -> FeatureCastError:
-    return FeatureCastError(column, None, src, _where(feature, column, path))
+def _structural_error(column: str, path: str, src: pl.DataType, feature: Any) -> FeatureCastError:
+    return FeatureTypeError(column, str(src), _where(feature, column, path))
 
 
 def _is_stringish(dtype: pl.DataType) -> bool:
@@ -121,6 +117,7 @@ def _plain_target(src: pl.DataType, feature: FeatureType) -> pl.DataType | None:
             or (isinstance(src, (pl.Categorical, pl.Enum)) and not isinstance(target, pl.String))
             or (_is_stringish(src) and (isinstance(target, pl.Boolean) or target.is_temporal()))
             or ((src.is_float() or src.is_decimal()) and target.is_integer())
+            or (src.is_float() and isinstance(target, pl.String))
         ):
             return None
         return target
@@ -260,6 +257,8 @@ def _cast_value(expr: pl.Expr, src: pl.DataType, feature: Value, column: str, pa
         ).cast(target, strict=True)
     if isinstance(src, pl.String) and isinstance(target, pl.Time):
         return expr.str.to_time(strict=True)
+    if src.is_float() and isinstance(target, pl.String):  # Arrow's text: 1.0 is "1"
+        return expr.map_batches(float_text, return_dtype=pl.String())
     if (src.is_float() or src.is_decimal()) and target.is_integer():
         number = expr.cast(pl.Float64) if src.is_decimal() else expr
         bad = number.is_not_null() & (

@@ -23,14 +23,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from .class_label import ClassLabel
-from .media import Audio, Image, encode_image
+from .json_values import has_json, json_text
+from .media import Audio, Image, encode_audio, encode_image
 from .nested import FeatureType, Json, LargeList, List, feature_to_polars
 from .value import Value
 
@@ -46,13 +46,7 @@ __all__ = [
 
 
 def _encode_audio(value: Any) -> Any:
-    if isinstance(value, str):
-        return {"bytes": None, "path": value}
-    if isinstance(value, Path):
-        return {"bytes": None, "path": str(value.absolute())}
-    if isinstance(value, (bytes, bytearray)):
-        return {"bytes": bytes(value), "path": None}
-    return value
+    return encode_audio(value)  # paths, bytes, {"array", "sampling_rate"} dicts (as WAV)
 
 
 def _encode_json(value: Any) -> str:
@@ -61,9 +55,9 @@ def _encode_json(value: Any) -> str:
         try:
             json.loads(value)
         except ValueError:
-            return json.dumps(value)
+            return str(json_text(value))
         return value
-    return json.dumps(to_python_objects(value))
+    return str(json_text(to_python_objects(value)))
 
 
 def to_python_objects(value: Any) -> Any:
@@ -156,8 +150,8 @@ def _fast_series(values: Any, feature: FeatureType, name: str) -> pl.Series | No
         if low < -1 or high >= feature.num_classes:
             return None  # the slow path names the row
         return series
-    if isinstance(feature, (Image, Audio)):
-        return None
+    if isinstance(feature, (Image, Audio)) or has_json(feature):
+        return None  # Json values are JSON text, encoded in Python as datasets encodes them
     if isinstance(feature, Value) and not (dtype.is_numeric() or dtype in (pl.String, pl.Boolean)):
         return None
     if isinstance(feature, (List, LargeList, dict)) and _needs_python(feature):

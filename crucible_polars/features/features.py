@@ -91,12 +91,12 @@ class Features(dict[str, FeatureType]):
         for name, feature in dict(*args, **kwargs).items():
             self[name] = feature
 
-    def setdefault(self, name: str, default: Any = None) -> FeatureType:
+    def setdefault(self, key: str, default: Any = None) -> FeatureType:
         """As ``dict.setdefault``, checking the feature.
 
         Parameters
         ----------
-        name, default
+        key, default
             The column, and its feature, set when the column is not there yet.
 
         Examples
@@ -106,9 +106,9 @@ class Features(dict[str, FeatureType]):
         >>> features.setdefault("a", Value("string")), features.setdefault("b", Value("bool"))
         (Value('int64'), Value('bool'))
         """
-        if name not in self:
-            self[name] = default
-        return self[name]
+        if key not in self:
+            self[key] = default
+        return self[key]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return Features, (dict(self),)
@@ -274,7 +274,7 @@ class Features(dict[str, FeatureType]):
         return self.to_arrow_schema()
 
     @classmethod
-    def from_arrow(cls, schema: pa.Schema) -> Features:
+    def from_arrow(cls, pa_schema: pa.Schema) -> Features:
         """Build features from an Arrow schema, e.g. ``pyarrow.parquet.read_schema(path)``.
 
         A column's feature comes from the schema's ``huggingface`` metadata when the column
@@ -283,8 +283,8 @@ class Features(dict[str, FeatureType]):
 
         Parameters
         ----------
-        schema
-            The Arrow schema.
+        pa_schema
+            The Arrow schema (``datasets``' name for it).
 
         Returns
         -------
@@ -300,9 +300,9 @@ class Features(dict[str, FeatureType]):
         >>> Features.from_arrow(pa.schema({"x": pa.list_(pa.int64())}))
         Features({'x': List(Value('int64'))})
         """
-        stored = read_huggingface_metadata(schema.metadata)
+        stored = read_huggingface_metadata(pa_schema.metadata)
         result = {}
-        for arrow_field in schema:
+        for arrow_field in pa_schema:
             feature = stored.get(arrow_field.name)
             if feature is None or not arrow_types_match(feature, arrow_field):
                 feature = feature_from_arrow_field(arrow_field)

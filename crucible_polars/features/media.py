@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ import pyarrow as pa
 
 from .base import FeatureBase
 
-__all__ = ["Audio", "Image", "encode_image", "encode_image_arrays"]
+__all__ = ["Audio", "Image", "encode_audio", "encode_image", "encode_image_arrays"]
 
 _BYTES_PATH_ARROW = pa.struct({"bytes": pa.binary(), "path": pa.string()})
 
@@ -41,23 +43,51 @@ def _image_to_bytes(image: Any) -> bytes:
     return buffer.getvalue()
 
 
+_IMAGE_ARRAY_DTYPES = [
+    np.dtype(t)
+    for t in ("|b1", "|u1", "<u2", ">u2", "<i2", ">i2", "<u4", ">u4", "<i4", ">i4", "<f4")
+] + [np.dtype(t) for t in (">f4", "<f8", ">f8")]
+"""The array dtypes Pillow takes as they are (``datasets``' ``_VALID_IMAGE_ARRAY_DTPYES``)."""
+_NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
+
+
+def _image_dtype(dtype: np.dtype[Any], channels: bool) -> np.dtype[Any]:
+    """The dtype an array is stored in as an image, as ``datasets.features.image``'s
+    ``encode_np_array`` chooses it: uint8 for several channels, else the dtype itself when
+    Pillow takes it, else the largest smaller one of its kind (``int64`` to ``int32``)."""
+    if channels:
+        if dtype.kind not in "ui":
+            raise TypeError(
+                f"Unsupported array dtype {dtype} for image encoding: a multi-channel image "
+                "must hold integers (uint8)."
+            )
+        target = np.dtype("|u1")
+    elif dtype in _IMAGE_ARRAY_DTYPES:
+        return dtype
+    else:
+        order = dtype.byteorder if dtype.byteorder != "=" else _NATIVE_ORDER
+        size = dtype.itemsize
+        names = [f"{order}{dtype.kind}{size >> k}" for k in range(size.bit_length())]
+        found = [t for t in _IMAGE_ARRAY_DTYPES if t.str in names]
+        if found:
+            target = max(found, key=lambda t: t.itemsize)
+        else:
+            raise TypeError(
+                f"Cannot store an array of dtype {dtype} as an image: give one of "
+                f"{[str(t) for t in _IMAGE_ARRAY_DTYPES]} (uint8 for several channels)."
+            )
+    if target != dtype:
+        warnings.warn(
+            f"Downcasting array dtype {dtype} to {target} to be compatible with 'Pillow'",
+            stacklevel=4,
+        )
+    return target
+
+
 def _array_to_image(array: np.ndarray) -> Any:
     import PIL.Image
 
-    if array.ndim == 3 or array.dtype.kind not in "uif" or array.dtype == np.float16:
-        if array.dtype.kind not in "ui" and array.ndim == 3:
-            raise TypeError(
-                f"Unsupported array dtype {array.dtype} for image encoding: a multi-channel "
-                "image must hold integers (uint8)."
-            )
-        array = array.astype(np.uint8)
-    elif array.dtype.kind == "i" and array.dtype.itemsize > 4:
-        array = array.astype(np.int32)
-    elif array.dtype.kind == "u" and array.dtype.itemsize > 1:
-        array = array.astype(np.uint16 if array.dtype.itemsize == 2 else np.int32)
-    elif array.dtype.kind == "f":
-        array = array.astype(np.float32)
-    return PIL.Image.fromarray(array)
+    return PIL.Image.fromarray(array.astype(_image_dtype(array.dtype, bool(array.shape[2:]))))
 
 
 def encode_image(value: Any) -> dict[str, Any]:
@@ -109,8 +139,10 @@ def encode_image(value: Any) -> dict[str, Any]:
 
 
 def encode_image_arrays(series: pl.Series) -> pl.Series:
-    """A column of pixel arrays (nested lists) as image structs, each encoded by
-    :func:`encode_image` with the column's numeric dtype.
+    """A column of pixel arrays (nested lists) as image structs, as ``datasets`` casts a list
+    column to ``Image``: each value becomes ``np.array(value)`` of its Python items (so
+    integers are ``int64``, stored as ``int32``, whatever the column's dtype) and is
+    encoded by :func:`encode_image`.
 
     Examples
     --------
@@ -118,14 +150,92 @@ def encode_image_arrays(series: pl.Series) -> pl.Series:
     >>> sorted(encode_image_arrays(column).struct.fields)
     ['bytes', 'path']
     """
-    leaf = series.dtype
-    while isinstance(leaf, (pl.List, pl.Array)):
-        leaf = leaf.inner  # type: ignore[assignment]
-    dtype = pl.Series([], dtype=leaf).to_numpy().dtype
-    values = [
-        None if v is None else encode_image(np.asarray(v, dtype=dtype)) for v in series.to_list()
-    ]
+    values = [None if v is None else encode_image(np.array(v)) for v in series.to_list()]
     return pl.Series(series.name, values, dtype=_bytes_path_polars())
+
+
+def _wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """16-bit PCM WAV bytes of ``samples`` (1-D, or ``(channels, frames)`` as decoded)."""
+    try:
+        import soundfile
+    except ImportError as err:
+        raise ImportError(
+            "Encoding an audio array needs the 'soundfile' package: pip install "
+            "'crucible-polars[audio]'. Or give the clip as a path or as encoded bytes."
+        ) from err
+    if samples.ndim == 2:
+        samples = samples.T  # soundfile writes (frames, channels)
+    elif samples.ndim != 1:
+        raise ValueError(
+            f"An audio array must be 1-D or (channels, frames), got shape {samples.shape}."
+        )
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, int(rate), format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _pcm_to_wav(value: Mapping[str, Any], path: str) -> bytes:
+    """A raw 16-bit ``.pcm`` file (or its bytes) as WAV bytes, at the value's sampling rate."""
+    rate = value.get("sampling_rate")
+    if rate is None:
+        raise KeyError(
+            f"{path!r} holds raw PCM samples: give its 'sampling_rate' in the value, e.g. "
+            "{'path': ..., 'sampling_rate': 16000}."
+        )
+    data = value.get("bytes")
+    pcm = np.frombuffer(data, dtype=np.int16) if data else np.fromfile(path, dtype="<i2")
+    return _wav_bytes(pcm.astype(np.float32) / 32767, rate)
+
+
+def encode_audio(value: Any) -> dict[str, Any]:
+    """One audio value as the ``{bytes, path}`` struct, as ``datasets.Audio.encode_example``.
+
+    A path or ``Path`` is kept as a path, bytes as bytes; a ``{"array", "sampling_rate"}``
+    dict (e.g. a decoded clip) becomes 16-bit PCM WAV bytes (a 2-D array is
+    ``(channels, frames)``, as clips decode); a ``{bytes, path}`` dict is kept, with only the
+    path when it names a local file (a local ``.pcm`` file of raw 16-bit samples becomes
+    WAV bytes, given ``sampling_rate``).
+
+    Parameters
+    ----------
+    value
+        The clip: ``str``, ``Path``, ``bytes``, or a dict as above.
+
+    Examples
+    --------
+    >>> encode_audio("clips/a.wav")
+    {'bytes': None, 'path': 'clips/a.wav'}
+    >>> clip = encode_audio({"array": np.zeros(160), "sampling_rate": 16000})
+    >>> clip["bytes"][:4], clip["path"]
+    (b'RIFF', None)
+    """
+    if isinstance(value, str):
+        return {"bytes": None, "path": value}
+    if isinstance(value, Path):
+        return {"bytes": None, "path": str(value.absolute())}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytes": bytes(value), "path": None}
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"Cannot encode a {type(value).__name__} as Audio: give a path, bytes, a "
+            "{'array': ..., 'sampling_rate': ...} dict or a {'bytes': ..., 'path': ...} dict."
+        )
+    if "array" in value:
+        if value.get("sampling_rate") is None:
+            raise ValueError("An audio array needs its 'sampling_rate' to be encoded.")
+        samples = np.asarray(value["array"], dtype=np.float32)
+        return {"bytes": _wav_bytes(samples, value["sampling_rate"]), "path": None}
+    data, path = value.get("bytes"), value.get("path")
+    if path is not None and os.path.isfile(path):
+        if str(path).endswith("pcm"):
+            return {"bytes": _pcm_to_wav(value, path), "path": None}
+        return {"bytes": None, "path": path}
+    if data is not None or path is not None:
+        return {"bytes": data, "path": path}
+    raise ValueError(
+        f"An audio sample should have one of 'path' or 'bytes' but they are missing or "
+        f"None in {value}."
+    )
 
 
 @dataclass
@@ -219,3 +329,14 @@ class Audio(FeatureBase):
     def to_polars(self) -> pl.DataType:
         """Return the Polars dtype, ``Struct({'bytes': Binary, 'path': String})``."""
         return _bytes_path_polars()
+
+    def encode_example(self, value: Any) -> dict[str, Any]:
+        """Encode a path, ``Path``, bytes, ``{"array", "sampling_rate"}`` dict or
+        ``{bytes, path}`` dict into the stored struct (see :func:`encode_audio`).
+
+        Examples
+        --------
+        >>> Audio().encode_example(b"RIFF...")
+        {'bytes': b'RIFF...', 'path': None}
+        """
+        return encode_audio(value)

@@ -19,7 +19,14 @@ import pyarrow as pa
 
 from .base import FeatureBase
 
-__all__ = ["Value", "arrow_to_dtype", "arrow_to_polars_scalar", "dtype_to_arrow", "polars_dtype"]
+__all__ = [
+    "Value",
+    "arrow_to_dtype",
+    "arrow_to_polars_scalar",
+    "dtype_to_arrow",
+    "float_text",
+    "polars_dtype",
+]
 
 _UNITS = ("s", "ms", "us", "ns")
 # pyarrow factories that take no argument and give a plain (non-extension) type: the names
@@ -58,6 +65,19 @@ _TZ = r"[a-zA-Z0-9/_+\-:]*"
 # --------------------------------------------------------------------------------------
 # dtype strings <-> Arrow types
 # --------------------------------------------------------------------------------------
+
+
+def float_text(series: pl.Series) -> pl.Series:
+    """Floats as text the way Arrow (and so ``datasets``) casts them: ``1.0`` is ``"1"``.
+
+    Examples
+    --------
+    >>> float_text(pl.Series("x", [1.0, 2.5, 1e20])).to_list()
+    ['1', '2.5', '1e+20']
+    """
+    text = pl.from_arrow(series.to_arrow().cast(pa.string()))
+    assert isinstance(text, pl.Series)
+    return text.alias(series.name)
 
 
 def dtype_to_arrow(dtype: str) -> pa.DataType:

@@ -270,12 +270,14 @@ def decode_audio_fields(
     *,
     column: str = "audio",
     first_row: int = 0,
+    rows: Sequence[int] | None = None,
 ) -> list[dict[str, Any] | None]:
     """Decode a column of clips (its struct's fields) in the decode threads, keeping order.
 
-    ``nulls[i]``: the whole value is null (gives ``None``). Errors name ``first_row + i``
-    as the row of the ``i``-th clip. Broken clips follow the media error policy
-    (:func:`~crucible_polars.media.image_decode_errors`, one policy for images and audio).
+    ``nulls[i]``: the whole value is null (gives ``None``). Errors name ``rows[i]``
+    (default ``first_row + i``) as the row of the ``i``-th clip. Broken clips follow the
+    media error policy (:func:`~crucible_polars.media.image_decode_errors`, one policy for
+    images and audio).
 
     Examples
     --------
@@ -288,13 +290,14 @@ def decode_audio_fields(
     """
 
     policy = current_image_decode_errors()
+    rows = range(first_row, first_row + len(data)) if rows is None else rows
 
     def work(start: int, stop: int) -> list[dict[str, Any] | None]:
         return [
             None
             if nulls[i]
             else decode_audio_value(
-                data[i], paths[i], feature, column=column, row=first_row + i, policy=policy
+                data[i], paths[i], feature, column=column, row=rows[i], policy=policy
             )
             for i in range(start, stop)
         ]

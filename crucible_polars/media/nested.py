@@ -1,7 +1,10 @@
-"""Images nested in lists and dicts (``List(Image())``, ``{"photo": Image(), ...}``).
+"""Images and audio nested in lists and dicts (``List(Image())``, ``{"clip": Audio(), ...}``).
 
-The image values of a whole column are gathered first, decoded together in the thread pool
-(:func:`~crucible_polars.media.batch.decode_fields`), then put back in place.
+The media values of a whole column are gathered first, decoded together in the thread pool
+(:func:`~crucible_polars.media.batch.decode_fields` for images,
+:func:`~crucible_polars.media.audio.decode_audio_fields` for audio), then put back in place:
+an image as a ``PIL.Image``, a clip as ``{"path", "array", "sampling_rate"}`` -- what the
+same feature gives at the top level.
 """
 
 from __future__ import annotations
@@ -12,35 +15,51 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
-from crucible_polars.features import Image, LargeList, List
+from crucible_polars.features import Audio, Image, LargeList, List
+from crucible_polars.media.audio import decode_audio_fields
 from crucible_polars.media.batch import decode_fields
 from crucible_polars.media.decode import ImageSize
 
 
 def has_decodable_image(feature: Any) -> bool:
-    """Whether ``feature`` is, or holds somewhere inside, an ``Image(decode=True)``.
+    """Whether a column of ``feature`` is decoded here or as an image column: an
+    ``Image(decode=True)``, or a list or dict holding one or an ``Audio(decode=True)``
+    somewhere inside (a top-level ``Audio`` column is decoded by
+    :mod:`crucible_polars.media.audio`).
 
     Examples
     --------
     >>> has_decodable_image(List(Image())), has_decodable_image({"a": Image(decode=False)})
     (True, False)
+    >>> has_decodable_image(Audio()), has_decodable_image({"a": Audio()})
+    (False, True)
     """
-    if isinstance(feature, Image):
+    if isinstance(feature, (Image, Audio)):
+        return isinstance(feature, Image) and feature.decode
+    return _holds_media(feature)
+
+
+def _holds_media(feature: Any) -> bool:
+    """Whether ``feature`` is, or holds somewhere inside, media to decode."""
+    if isinstance(feature, (Image, Audio)):
         return feature.decode
     if isinstance(feature, dict):
-        return any(has_decodable_image(f) for f in feature.values())
+        return any(_holds_media(f) for f in feature.values())
     if isinstance(feature, (List, LargeList)):
-        return has_decodable_image(feature.feature)
+        return _holds_media(feature.feature)
     if isinstance(feature, list) and feature:
-        return has_decodable_image(feature[0])
+        return _holds_media(feature[0])
     return False
 
 
-def _walk(value: Any, feature: Any, visit: Callable[[Any, Image], Any]) -> Any:
-    """``value`` with every decodable image value replaced by ``visit(value, feature)``."""
+_Media = Image | Audio
+
+
+def _walk(value: Any, feature: Any, visit: Callable[[Any, _Media], Any]) -> Any:
+    """``value`` with every decodable media value replaced by ``visit(value, feature)``."""
     if value is None:
         return None
-    if isinstance(feature, Image):
+    if isinstance(feature, (Image, Audio)):
         return visit(value, feature) if feature.decode else value
     if isinstance(feature, dict):
         if not isinstance(value, dict):
@@ -75,7 +94,10 @@ def decode_nested(
     first_row: int = 0,
     size: ImageSize | None = None,
 ) -> list[Any]:
-    """Decode every image inside a column of nested values, in one parallel pass.
+    """Decode every image and clip inside a column of nested values, in one parallel pass.
+
+    Images decode to ``PIL.Image`` (``size`` resizes them), clips to
+    ``{"path", "array", "sampling_rate"}`` as at the top level.
 
     Examples
     --------
@@ -86,33 +108,39 @@ def decode_nested(
     >>> [im.size for im in out[0]], out[1]
     ([(3, 2), (3, 2)], None)
     """
-    found: list[tuple[int, dict[str, Any], Image]] = []
+    found: list[tuple[int, dict[str, Any], _Media]] = []
     row = 0
 
-    def gather(value: Any, image: Image) -> _Slot:
-        found.append((row, value, image))
+    def gather(value: Any, media: _Media) -> _Slot:
+        found.append((row, value, media))
         return _Slot(len(found) - 1)
 
     marked = []
     for i, value in enumerate(values):
         row = first_row + i
         marked.append(_walk(value, feature, gather))
-    decoded: list[PIL.Image.Image | None] = [None] * len(found)
-    by_mode: dict[str | None, list[int]] = {}
-    for index, (_, _, feature_) in enumerate(found):
-        by_mode.setdefault(feature_.mode, []).append(index)
-    for mode, indices in by_mode.items():
-        images = decode_fields(
+    decoded: list[Any] = [None] * len(found)
+    groups: list[tuple[_Media, list[int]]] = []  # alike features decode together
+    for index, (_, _, media) in enumerate(found):
+        group = next((g for g in groups if g[0] == media), None)
+        if group is None:
+            groups.append((media, [index]))
+        else:
+            group[1].append(index)
+    for media, indices in groups:
+        fields = (
             [found[i][1].get("bytes") for i in indices],
             [found[i][1].get("path") for i in indices],
             [False] * len(indices),
-            mode=mode,
-            column=column,
-            size=size,
-            rows=[found[i][0] for i in indices],
         )
-        for i, pil_image in zip(indices, images, strict=True):
-            decoded[i] = pil_image
+        rows = [found[i][0] for i in indices]
+        out: list[Any]
+        if isinstance(media, Image):
+            out = decode_fields(*fields, mode=media.mode, column=column, size=size, rows=rows)
+        else:
+            out = decode_audio_fields(*fields, media, column=column, rows=rows)
+        for i, item in zip(indices, out, strict=True):
+            decoded[i] = item
     return [_walk(v, feature, lambda slot, _: decoded[slot.index]) for v in marked]
 
 

@@ -22,13 +22,22 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
-from crucible_polars.errors import CrucibleError, DuplicateColumnError
-from crucible_polars.features import ClassLabel, Features, Value, cast_lazyframe, find_cast_error
+from crucible_polars.errors import CrucibleError, DuplicateColumnError, FeatureCastError
+from crucible_polars.features import (
+    ClassLabel,
+    Features,
+    Image,
+    Value,
+    cast_lazyframe,
+    find_cast_error,
+)
+from crucible_polars.features.media import encode_image
 from crucible_polars.ops.sampling import keep_gather
 from crucible_polars.plan import Plan
-from crucible_polars.udf.values import values_to_series
+from crucible_polars.udf.values import is_pil_image, values_to_series
 
 if TYPE_CHECKING:
     from crucible_polars.features import FeatureType
@@ -167,6 +176,61 @@ def add_column(plan: Plan, name: str, column: Any, feature: FeatureType | None =
     )
     lf = pl.concat([plan.lf, pl.LazyFrame([series])], how="horizontal")
     return plan.derive(lf, features, num_rows=n)
+
+
+def add_item(plan: Plan, item: Mapping[str, Any]) -> Plan:
+    """Append one row, cast to the features as ``datasets.Dataset.add_item`` casts it.
+
+    Values are typed as pyarrow types them, then cast to the column's feature (label names
+    to ids, a path or bytes to an ``Image``, ``"3"`` to an integer; ``2.5`` to an integer
+    is an error, not a truncation). Columns the item lacks are null; columns the dataset
+    lacks are added (null in the earlier rows). A PIL image or a numpy array for an
+    ``Image`` column is encoded (``datasets`` refuses them).
+
+    Raises
+    ------
+    FeatureCastError
+        A value that does not fit its column's feature (a ``ValueError``).
+
+    Examples
+    --------
+    >>> plan = Plan.from_frame(pl.DataFrame({"a": [1]}))
+    >>> add_item(plan, {"a": "2", "b": "x"}).collect().rows()
+    [(1, None), (2, 'x')]
+    >>> add_item(plan, {"a": 2.5})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    crucible_polars.errors.FeatureCastError: Column 'a', row 1: value 2.5 does not fit ...
+    """
+    features = plan.features
+    added = [name for name in item if name not in features]
+    target = features.copy()
+    series = []
+    for name in [*features, *added]:
+        value = item.get(name)
+        image = isinstance(features.get(name), Image)
+        if image and (is_pil_image(value) or isinstance(value, np.ndarray)):
+            value = encode_image(value)
+        column = values_to_series(name, [value])
+        if name not in features:
+            target[name] = (
+                Image() if is_pil_image(value) else Features.from_polars({name: column.dtype})[name]
+            )
+        series.append(column)
+    row = pl.DataFrame(series)
+    try:
+        row = cast_lazyframe(row.lazy(), target).collect()
+    except (FeatureCastError, pl.exceptions.PolarsError) as error:
+        found = error if isinstance(error, FeatureCastError) else None
+        found = found or find_cast_error(row.lazy(), target)
+        if found is None or found.row is None:
+            raise found or error from None
+        raise FeatureCastError(
+            found.column, plan.known_rows(), found.value, found.feature
+        ) from None
+    lf = plan.lf.with_columns(pl.lit(None, row.schema[name]).alias(name) for name in added)
+    lf = pl.concat([lf, row.lazy()], how="vertical")
+    known = plan.known_rows()
+    return plan.derive(lf, target, num_rows=None if known is None else known + 1)
 
 
 def _nulls_last(null_placement: str) -> bool:

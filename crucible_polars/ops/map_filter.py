@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -38,7 +37,7 @@ import polars as pl
 from crucible_polars.features import Features
 from crucible_polars.io_source import frame_source
 from crucible_polars.plan import Plan
-from crucible_polars.progress import progress_bar
+from crucible_polars.progress import tracked
 from crucible_polars.udf import (
     FILTER_OPTIONS,
     MAP_OPTIONS,
@@ -56,10 +55,10 @@ from crucible_polars.udf.parallel import (
     Run,
     check_num_proc,
     check_picklable,
-    run_ordered,
+    run_groups,
     run_ranges,
 )
-from crucible_polars.udf.ranges import RowRange, reader_of, row_ranges
+from crucible_polars.udf.ranges import reader_of, row_ranges
 
 READ_ROWS = 16_384
 """Most rows per chunk read from the input plan (small batches cost less read together)."""
@@ -160,18 +159,16 @@ def _batch_source(
         cut = wanted if needed is not None else None
         answers: Iterator[pl.DataFrame] | None = None
         if reader is not None and payload is not None and run.num_proc is not None:
-            total = plan.row_count()
-            stop = total - total % batch_size if drop_last_batch else total
-            most = RANGE_READS * read_size
-            ranges = row_ranges(stop, batch_size=batch_size, num_proc=run.num_proc, most=most)
-
-            def counted() -> Iterator[RowRange]:
-                for row_range in ranges:
-                    sizes.append(row_range.rows)
-                    yield row_range
-
+            ranges = row_ranges(
+                plan.row_count(),
+                batch_size=batch_size,
+                num_proc=run.num_proc,
+                most=RANGE_READS * read_size,
+                drop_last_batch=drop_last_batch,
+            )
+            sizes.extend(r.rows for r in ranges)
             answers = run_ranges(
-                run.num_proc, payload, reader, counted(), needed, cut, wanted, not run.ranked
+                run.num_proc, payload, reader, iter(ranges), needed, cut, wanted, not run.ranked
             )
             outputs: Iterator[pl.DataFrame] = answers
         else:
@@ -187,22 +184,16 @@ def _batch_source(
                     offset += group.height
 
             if payload is not None and run.num_proc is not None:
-                slim, sent = sent_job, deque[pl.DataFrame]()  # groups in flight
-
-                def keep(pairs: Iterator[tuple[pl.DataFrame, int]]) -> Iterator[tuple[Any, int]]:
-                    for group, offset in pairs:
-                        sent.append(group)
-                        yield group, offset
-
-                answers = run_ordered(run.num_proc, payload, keep(groups()), cut, not run.ranked)
-                outputs = (slim.finish(sent.popleft(), answer, cut) for answer in answers)
+                balanced = not run.ranked
+                answers = run_groups(run.num_proc, sent_job, payload, groups(), cut, balanced)
+                outputs = answers
             else:
                 outputs = (job(group, offset, cut) for group, offset in groups())
         try:
-            with progress_bar(run.total, run.bar_text()) as bar:
+            with tracked(run.total, run.bar_text()) as bar:
                 for k, out in enumerate(outputs):
+                    bar.update(sizes[k])  # before the hand-over: a reader may stop here
                     yield out
-                    bar.update(sizes[k])
         finally:
             if isinstance(answers, Generator):
                 answers.close()  # an early stop: the workers' pending answers are drained
@@ -323,10 +314,11 @@ def map_with_function(
     if not batched:
         drop_last_batch = False
     original = try_original_type is not False or not batched  # datasets: batched only
-    builder = OutputBuilder(call, removed, original)
+    given = Features(features) if features is not None else None
+    builder = OutputBuilder(call, removed, original, given)
     run = Run(call.label, num_proc, desc, plan.known_rows(), ranked=call.with_rank)
-    if features is not None:
-        return _to_features(plan, call, builder, Features(features), size, drop_last_batch, run)
+    if given is not None:
+        return _to_features(plan, call, builder, given, size, drop_last_batch, run)
     return _inferred(plan, call, builder, removed, size, drop_last_batch, run, original)
 
 
@@ -375,7 +367,12 @@ def _inferred(
     merged = builder.merge(first, 0, produced)
     returned = [c for c in produced if c not in builder.untouched]  # untouched: kept as is
     schema, out_features = infer_output_schema(
-        merged, plan.features, first, produced=returned, original_type=original_type
+        merged,
+        plan.features,
+        first,
+        produced=returned,
+        original_type=original_type,
+        media=builder.media,
     )
     whole = isinstance(produced, WholeTable)
     passthrough = (

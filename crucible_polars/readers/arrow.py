@@ -8,7 +8,7 @@ their storage, which is how Polars holds them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -75,7 +75,7 @@ def _plain_field(f: pa.Field) -> pa.Field:
 
 
 def _plain_type(t: pa.DataType) -> pa.DataType:
-    if isinstance(t, pa.ExtensionType):
+    if isinstance(t, pa.BaseExtensionType):  # Python-defined, or built in (arrow.json)
         return _plain_type(t.storage_type)
     if pa.types.is_fixed_size_list(t):
         return pa.list_(_plain_field(t.value_field), t.list_size)
@@ -100,7 +100,7 @@ def _storage_table(table: pa.Table) -> pa.Table:
         return table
     columns = [
         pa.chunked_array([c.storage for c in col.chunks], type=col.type.storage_type)
-        if isinstance(col.type, pa.ExtensionType)
+        if isinstance(col.type, pa.BaseExtensionType)
         else col
         for col in table.columns
     ]
@@ -202,10 +202,16 @@ def _deferred(
 
 
 def write_arrow_stream(
-    lf: pl.LazyFrame, path: str, arrow_schema: pa.Schema, *, batch_rows: int = 65_536
+    lf: pl.LazyFrame,
+    path: str,
+    arrow_schema: pa.Schema,
+    *,
+    batch_rows: int = 65_536,
+    on_rows: Callable[[int], Any] | None = None,
 ) -> int:
     """Stream a plan into an Arrow IPC stream file whose schema is exactly ``arrow_schema``
-    (as ``datasets``' ``save_to_disk`` writes its shards). Returns the number of rows.
+    (as ``datasets``' ``save_to_disk`` writes its shards). Returns the number of rows;
+    ``on_rows(n)`` is called after each ``n`` rows written (a progress bar).
 
     Examples
     --------
@@ -221,4 +227,6 @@ def write_arrow_stream(
         for table in schema_tables(lf, arrow_schema, batch_rows):
             writer.write_table(table)
             rows += table.num_rows
+            if on_rows is not None:
+                on_rows(table.num_rows)
     return rows

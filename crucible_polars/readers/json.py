@@ -9,29 +9,35 @@ byte-order mark is skipped; another ``encoding=`` is decoded in Python when the 
 from __future__ import annotations
 
 import json
-from itertools import islice
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
 
 from crucible_polars.errors import CrucibleError, DataFileError
-from crucible_polars.features import Features, Json, Value
+from crucible_polars.features import Features, Value
 from crucible_polars.readers.base import Scan, ScanOptions, run_explained
 from crucible_polars.readers.compressed import (
     compression_of,
     concat_scans,
+    first_lines,
     needs_python_decompression,
     open_path,
     open_text_lines,
+    read_ndjson,
     scan_decompressed_ndjson,
+    strip_bom,
 )
 from crucible_polars.readers.diagnose import blank_file_error, invalid_utf8_error, read_decoded
 from crucible_polars.readers.json_infer import (
+    HeadTypes,
+    JsonSpot,
     column_kinds,
-    json_columns,
+    encode_spot,
+    feature_with_spot,
+    head_types,
+    merge_spots,
     parse_timestamps,
-    timestamp_columns,
-    to_json_text,
 )
 
 BOM = "\ufeff"
@@ -149,16 +155,30 @@ def diagnose_json_lines(files: list[str]) -> CrucibleError | None:
     return None
 
 
-def _frame_from_rows(rows: list[Any], json_cols: frozenset[str] = frozenset()) -> pl.DataFrame:
-    """Rows (dicts) as a frame; ``json_cols`` are stored as JSON text."""
-    if json_cols:
-        rows = [
-            {k: to_json_text(v) if k in json_cols else v for k, v in row.items()}
-            if isinstance(row, dict)
-            else row
-            for row in rows
-        ]
+def frame_from_rows(rows: list[Any], spots: Mapping[str, JsonSpot] | None = None) -> pl.DataFrame:
+    """Rows (dicts) as a frame; the ``Json`` parts of columns (``spots``) as JSON text.
+
+    Examples
+    --------
+    >>> frame_from_rows([{"a": 1, "c": -1}, {"a": 2, "c": "x"}], {"c": True})["c"].to_list()
+    ['-1', '"x"']
+    """
+    if spots:
+        rows = [encode_row(row, spots) for row in rows]
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def encode_row(row: Any, spots: Mapping[str, JsonSpot]) -> Any:
+    """One row (a dict) with the ``Json`` parts of its columns (``spots``) as JSON text.
+
+    Examples
+    --------
+    >>> encode_row({"a": 1, "c": [1, "x"]}, {"c": [True]})
+    {'a': 1, 'c': ['1', '"x"']}
+    """
+    if not isinstance(row, dict):
+        return row
+    return {k: encode_spot(v, spots[k]) if k in spots else v for k, v in row.items()}
 
 
 def _has_bom(path: str) -> bool:
@@ -166,24 +186,9 @@ def _has_bom(path: str) -> bool:
         return raw.read(3) == b"\xef\xbb\xbf"
 
 
-def _sample_rows(files: list[str], limit: int = INFER_SCHEMA_ROWS) -> list[Any]:
-    """Up to ``limit`` parsed rows from the start of the files (unparsable lines skipped:
-    the scan reports them)."""
-    rows: list[Any] = []
-    for path in files:
-        for line in islice(open_text_lines(path), limit - len(rows)):
-            try:
-                value = json.loads(line.lstrip(BOM)) if line.strip() else None
-            except (json.JSONDecodeError, RecursionError):
-                continue
-            if isinstance(value, dict):
-                rows.append(value)
-        if len(rows) >= limit:
-            break
-    return rows
-
-
-def _read_json_lines(path: str, json_cols: frozenset[str], encoding: str, errors: Any) -> Any:
+def _read_json_lines(
+    path: str, json_cols: Mapping[str, JsonSpot], encoding: str, errors: Any
+) -> Any:
     rows = []
     for number, line in enumerate(read_text(path, encoding, errors).splitlines(), start=1):
         if line.strip():
@@ -191,14 +196,21 @@ def _read_json_lines(path: str, json_cols: frozenset[str], encoding: str, errors
                 rows.append(json.loads(line))
             except json.JSONDecodeError as err:
                 raise DataFileError(path, f"invalid JSON ({err.msg})", row=number) from err
-    return _frame_from_rows(rows, json_cols).lazy()
+    return frame_from_rows(rows, json_cols).lazy()
 
 
-def _features(schema: pl.Schema, json_cols: frozenset[str]) -> Features:
+def json_features(schema: pl.Schema, spots: Mapping[str, JsonSpot]) -> Features:
+    """The features of a frame read with ``Json`` parts (``spots``) as JSON text.
+
+    Examples
+    --------
+    >>> json_features(pl.Schema({"a": pl.Int64, "c": pl.List(pl.String)}), {"c": [True]})
+    Features({'a': Value('int64'), 'c': List(Json(decode=True))})
+    """
     features = Features.from_polars(schema)
-    for name in json_cols:
+    for name, spot in spots.items():
         if name in features:
-            features[name] = Json()
+            features[name] = feature_with_spot(features[name], spot)
     return features
 
 
@@ -236,25 +248,38 @@ def scan(files: list[str], options: ScanOptions) -> Scan:
     return Scan(lf=lf, diagnose=parts[0].diagnose, features=features)
 
 
+def _head_types(path: str, limit: int) -> HeadTypes:
+    """The :class:`HeadTypes` of a JSON lines file's first ``limit`` lines."""
+    head = strip_bom(first_lines(path, compression_of(path), limit), 1)
+    try:
+        frame: pl.DataFrame | None = read_ndjson(head, None) if head.strip() else None
+    except pl.exceptions.PolarsError:
+        frame = None  # a line Polars cannot read: the scan names it
+    return head_types(head, frame)
+
+
 def _scan_documents(files: list[str], field: str | None, encoding: str, errors: Any) -> Scan:
     documents = [_document_rows(f, field, encoding, errors) for f in files]
     kinds = column_kinds(row for rows in documents for row in rows if isinstance(row, dict))
-    json_cols = frozenset(json_columns(kinds))
-    frames = [_frame_from_rows(rows, json_cols).lazy() for rows in documents]
-    return _finish(pl.concat(frames, how="diagonal_relaxed"), kinds, json_cols)
+    types = HeadTypes.from_kinds(kinds)
+    frames = [frame_from_rows(rows, types.spots).lazy() for rows in documents]
+    return _finish(pl.concat(frames, how="diagonal_relaxed"), types.stamps, types.spots)
 
 
 def _scan_json_lines(files: list[str], encoding: str, errors: Any) -> Scan:
     utf8 = encoding.lower().replace("-", "_") in ("utf_8", "utf8", "utf_8_sig")
     limit = max(1_000, INFER_SCHEMA_ROWS // len(files))  # bounded work for many files
-    per_file = [column_kinds(_sample_rows([f], limit)) for f in files]
-    kinds: dict[str, set[str]] = {}
-    for found in per_file:
-        for name, seen in found.items():
-            kinds.setdefault(name, set()).update(seen)
+    per_file = [_head_types(f, limit) for f in files]
+    # a timestamp column: timestamps in one file at least, in every file with values in it
+    stamps = set().union(*(t.stamps for t in per_file)) - set().union(
+        *(t.seen - t.stamps for t in per_file)
+    )
     # mixed types within a file make a Json column; files that disagree are a schema
     # conflict (unify_schemas names both), as in ``datasets``
-    json_cols = frozenset(name for found in per_file for name in json_columns(found))
+    json_cols: dict[str, JsonSpot] = {}
+    for types in per_file:
+        for name, spot in types.spots.items():
+            json_cols[name] = merge_spots(json_cols.get(name), spot)  # type: ignore[assignment]
 
     def diagnose(error: BaseException) -> CrucibleError | None:
         return diagnose_json_lines(files)
@@ -268,13 +293,13 @@ def _scan_json_lines(files: list[str], encoding: str, errors: Any) -> Scan:
             return pl.concat(parts, how="diagonal_relaxed")
         return concat_scans(files, _scan_one, _scan_many)
 
-    return _finish(run_explained(frames, [diagnose]), kinds, json_cols, diagnose)
+    return _finish(run_explained(frames, [diagnose]), stamps, json_cols, diagnose)
 
 
 def _finish(
     lf: pl.LazyFrame,
-    kinds: dict[str, set[str]],
-    json_cols: frozenset[str],
+    timestamps: set[str],
+    json_cols: Mapping[str, JsonSpot],
     diagnose: Any = None,
 ) -> Scan:
     schema = run_explained(lf.collect_schema, [diagnose] if diagnose else [])
@@ -282,11 +307,11 @@ def _finish(
     if huge:
         lf = lf.with_columns(pl.col(huge).cast(pl.Float64))
         schema = lf.collect_schema()
-    stamps = [c for c in timestamp_columns(kinds) if schema.get(c) == pl.String]
+    stamps = [c for c in sorted(timestamps) if schema.get(c) == pl.String]
     if stamps:
         lf = lf.with_columns(parse_timestamps(c) for c in stamps)
         schema = lf.collect_schema()
-    features = _features(schema, json_cols)
+    features = json_features(schema, json_cols)
     for name in stamps:
         features[name] = Value("timestamp[s]")
     if diagnose is None:

@@ -120,17 +120,11 @@ IMPLEMENTED: dict[str, frozenset[str]] = {
     "arrow": frozenset(),
     "imagefolder": frozenset({"drop_labels", "drop_metadata", "metadata_filenames"}),
 }
-"""Options whose every value we honour when loading (not streaming)."""
+"""Options whose every value we honour (loading and streaming)."""
 
-STREAMING_IMPLEMENTED: dict[str, frozenset[str]] = {
-    "csv": frozenset({"sep", "delimiter", "header", "names", "column_names"}),
-    "json": frozenset({"field"}),
-    "text": frozenset(),
-    "parquet": frozenset({"columns", "filters"}),
-    "arrow": frozenset(),
-    "imagefolder": frozenset({"drop_labels", "drop_metadata", "metadata_filenames"}),
-}
-"""Options whose every value ``streaming=True`` honours."""
+STREAMING_IMPLEMENTED: dict[str, frozenset[str]] = IMPLEMENTED
+"""Options whose every value ``streaming=True`` honours: all of them (those decoded in Python
+stream through the non-streaming reader, see :mod:`crucible_polars.streaming.build`)."""
 
 _SAME_AS_DEFAULT: dict[str, tuple[Any, ...]] = {
     "encoding": ("utf-8", "utf8", "UTF-8", "UTF8", "utf_8"),

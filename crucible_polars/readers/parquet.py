@@ -119,13 +119,15 @@ def write_parquet(
     *,
     batch_rows: int = 65_536,
     compression: str = "zstd",
+    on_rows: Callable[[int], Any] | None = None,
 ) -> int:
     """Stream a plan into a parquet file whose Arrow schema is exactly ``arrow_schema``.
 
     Batches from Polars' streaming engine are cast to the schema (``string`` rather than
     Polars' ``large_string``, the ``huggingface`` metadata attached) and written by pyarrow,
     which is how ``datasets`` reads the Features back. (Polars' ``sink_parquet(arrow_schema=)``
-    drops schema metadata when a list column is present.) Returns the number of rows.
+    drops schema metadata when a list column is present.) Returns the number of rows;
+    ``on_rows(n)`` is called after each ``n`` rows written (a progress bar).
 
     Examples
     --------
@@ -142,4 +144,6 @@ def write_parquet(
         for table in schema_tables(lf, arrow_schema, batch_rows):
             writer.write_table(table)
             rows += table.num_rows
+            if on_rows is not None:
+                on_rows(table.num_rows)
     return rows

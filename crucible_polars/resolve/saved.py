@@ -4,11 +4,20 @@ before (parquet shards, ``dataset_info.json`` with ``split`` and ``num_rows``).
 
 The shard list and row count are checked: a folder missing a shard, or whose rows do not
 add up to the count it recorded, raises an error naming it rather than loading short.
+
+A folder behind an fsspec URL (``s3://``, ``memory://``, ``file://``..., with
+``storage_options``) is copied once into the cache (:func:`saved_folder`), as ``datasets``
+downloads it, and read from there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +26,8 @@ from crucible_polars.errors import DataFilesNotFoundError, SavedDatasetError
 from crucible_polars.features import Features
 from crucible_polars.plan import Plan
 from crucible_polars.readers import arrow, scan_files
+from crucible_polars.sources.open import cache_root
+from crucible_polars.sources.upload import local_folder
 from crucible_polars.writers import DICT_FILE, INFO_FILE, STATE_FILE
 
 
@@ -27,6 +38,79 @@ class SavedSplit:
     plan: Plan
     info: dict[str, Any]
     split: str | None
+
+
+def saved_folder(
+    path: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None
+) -> Path:
+    """The local folder of a ``save_to_disk`` folder given as a path or an fsspec URL.
+
+    A local path (or ``file://`` URL) is returned as it is. Any other URL is listed through
+    ``fsspec`` (with ``storage_options``) and copied once into ``<cache>/downloads``, keyed
+    by the URL and its files' sizes and times, so a second load copies nothing.
+
+    Parameters
+    ----------
+    path
+        A folder, or an fsspec URL of one.
+    storage_options
+        Options of the URL's file system (``fsspec``'s names), as ``datasets`` takes them.
+
+    Raises
+    ------
+    DataFilesNotFoundError
+        The URL holds no file.
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe("/saved-doc/state.json", b"{}")
+    >>> sorted(p.name for p in saved_folder("memory://saved-doc").iterdir())
+    ['state.json']
+    >>> saved_folder("file:///tmp/x")
+    PosixPath('/tmp/x')
+    """
+    local = local_folder(path, storage_options)
+    if local is not None:
+        return local
+    import fsspec
+
+    text = os.fspath(path)
+
+    fs, root = fsspec.core.url_to_fs(text, **dict(storage_options or {}))
+    listing: dict[str, Any] = fs.find(root, detail=True)
+    prefix = root.rstrip("/") + "/"
+    files = {name[len(prefix) :]: info for name, info in listing.items() if name.startswith(prefix)}
+    if not files:
+        raise DataFilesNotFoundError(text, "No folder written by save_to_disk is there.")
+    stamp = sorted((rel, info.get("size"), str(_file_time(info))) for rel, info in files.items())
+    key = hashlib.sha256(json.dumps([text, stamp]).encode()).hexdigest()[:32]
+    target = cache_root() / "downloads" / f"saved-{key}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        for rel in files:
+            local = tmp / rel
+            local.parent.mkdir(parents=True, exist_ok=True)
+            with fs.open(prefix + rel, "rb") as src, open(local, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process copied it first
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _file_time(info: Mapping[str, Any]) -> Any:
+    for name in ("mtime", "LastModified", "last_modified", "ETag", "etag", "created"):
+        if info.get(name) is not None:
+            return info[name]
+    return None
 
 
 def saved_splits(folder: Path) -> list[str] | None:
@@ -53,7 +137,7 @@ def load_saved_split(folder: Path) -> SavedSplit:
     --------
     >>> import tempfile, polars as pl
     >>> from crucible_polars.info import DatasetInfo
-    >>> from crucible_polars.writers import write_dataset_folder
+    >>> from crucible_polars.save_disk import write_dataset_folder
     >>> folder = Path(tempfile.mkdtemp())
     >>> plan = Plan.from_frame(pl.DataFrame({"a": [1, 2]}))
     >>> write_dataset_folder(plan, DatasetInfo(), "train", folder)

@@ -23,11 +23,12 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
-from crucible_polars.features import Features
+from crucible_polars.features import Features, feature_to_polars
 from crucible_polars.info import DatasetInfo
 from crucible_polars.plan import Plan
 from crucible_polars.readers.csv import pandas_like_features
@@ -112,7 +113,7 @@ def _stream(
                 files.append(path)
             indices.append(position[path])
         spec.append((tuple(indices), term))
-    source = _native_source(plan, files)
+    source = _native_source(plan, files, features)
     if source is None:
         ds = _fallback(plan, terms, name, columns, filters, features)
         return ds
@@ -121,7 +122,7 @@ def _stream(
     stored = _stored_features(plan, source)
     ds = IterableDataset(source, stored, info=plan.info, split=name)
     if features is not None:
-        ds = ds.cast(features)
+        ds = _fit_columns(ds, plan.format, features).cast(features)
     if filters is not None:
         ds = ds.filter(filters)
     if columns is not None:
@@ -129,14 +130,54 @@ def _stream(
     return ds
 
 
-def _native_source(plan: LoadPlan, files: list[str]) -> StreamSource | None:
+def decoded_in_python(fmt: str, options: Mapping[str, Any]) -> bool:
+    """Whether reader ``options`` make the files be decoded in Python, a whole file at a
+    time: another ``encoding`` or ``encoding_errors``, CSV ``on_bad_lines`` other than
+    ``"error"``, text ``sample_by`` paragraph or document. Such files stream through the
+    non-streaming reader (the same rows by construction), one file in memory at a time.
+
+    Examples
+    --------
+    >>> decoded_in_python("csv", {"encoding": "latin-1"}), decoded_in_python("csv", {"sep": ";"})
+    (True, False)
+    """
+    encoding = str(options.get("encoding") or "utf-8").lower().replace("-", "_")
+    if encoding not in ("utf_8", "utf8") or options.get("encoding_errors") not in (None, "strict"):
+        return True
+    if fmt == "csv" and options.get("on_bad_lines") not in (None, "error"):
+        return True
+    return fmt == "text" and options.get("sample_by") not in (None, "line")
+
+
+def _fit_columns(ds: IterableDataset, fmt: str, features: Features) -> IterableDataset:
+    """What ``datasets``' readers do before casting to ``features=`` (as a load does): the
+    text reader names its one column after the one feature, the JSON reader adds the
+    features' missing columns as all-null columns of their type."""
+    columns = list(ds.features or {})
+    if fmt == "text" and columns == ["text"] and len(features) == 1:
+        (name,) = features
+        return ds if name == "text" else ds.rename_column("text", name)
+    missing = [name for name in features if name not in columns]
+    if fmt != "json" or not missing:
+        return ds
+    nulls = [pl.lit(None, dtype=feature_to_polars(features[n])).alias(n) for n in missing]
+    return ds.with_columns(nulls)
+
+
+def _native_source(
+    plan: LoadPlan, files: list[str], features: Features | None
+) -> StreamSource | None:
     """A source read by the streaming readers, or ``None`` when the files need the
-    non-streaming scan (image folders, archives, JSON documents)."""
+    non-streaming scan (image folders, archives, JSON documents, options decoded in Python)."""
     if plan.format not in FILE_FORMATS or not files:
         return None
     if any(f.lower().endswith(_ARCHIVE_SUFFIXES) for f in files):
         return None
+    if decoded_in_python(plan.format, plan.options):
+        return None
     options = dict(plan.options)
+    if plan.format == "csv" and features is not None:  # column types, as pandas' dtype=
+        options["features"] = features
     storage_options = options.pop("storage_options", None)
     try:
         return StreamSource.from_files(
@@ -155,6 +196,8 @@ def _stored_features(plan: LoadPlan, source: StreamSource) -> Features:
         stored = Features.from_arrow(meta.arrow_schema)
     elif source.format == "csv":
         stored = pandas_like_features(schema)
+    elif source.line_format is not None:
+        stored = source.line_format.features()
     if plan.features is not None and plan.features.to_polars() == schema:
         stored = plan.features
     if stored is None or list(stored) != schema.names():

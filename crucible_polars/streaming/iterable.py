@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crucible_polars.features import Features
-from crucible_polars.formatting import check_format, format_batch, format_row, to_python_rows
+from crucible_polars.formatting import check_format, format_batch, format_rows, to_python_rows
 from crucible_polars.info import DatasetInfo
 from crucible_polars.integrations.ray_data import iterable_to_ray
 from crucible_polars.streaming.distributed import (
@@ -320,15 +320,10 @@ class IterableDataset(RowTransforms, ColumnTransforms):
 
     def _rows(self, frame: pl.DataFrame, first_row: int) -> list[Any]:
         frame, features = self._output(frame)
-        fmt = self._format
-        if fmt == "python":
+        if self._format == "python":
             return to_python_rows(frame, features, first_row)
-        if fmt in ("numpy", "torch"):
-            batch = format_batch(frame, features, fmt, first_row)
-            return [{k: v[i] for k, v in batch.items()} for i in range(frame.height)]
-        return [
-            format_row(frame.slice(i, 1), features, fmt, first_row + i) for i in range(frame.height)
-        ]
+        # numpy / torch rows as datasets formats a row: numpy scalars keep their dtype
+        return list(format_rows(frame, features, self._format, first_row))
 
     def _build(self) -> Node:
         return build(self._source, self._steps, BuildContext(self.epoch, dataloader_worker()))

@@ -34,7 +34,6 @@ from crucible_polars.streaming.transforms import (
     lazy_select,
     lazy_with_columns,
 )
-from crucible_polars.udf import check_options, rank_for
 
 if TYPE_CHECKING:
     from crucible_polars.features import FeatureType
@@ -90,30 +89,31 @@ class ColumnTransforms:
     def filter(
         self,
         function: pl.Expr | Callable[..., Any] | None = None,
-        *,
         with_indices: bool = False,
-        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
         fn_kwargs: Mapping[str, Any] | None = None,
-        **options: Any,
+        *,
+        with_rank: bool = False,
     ) -> IterableDataset:
         """Keep rows where a Polars expression (pushed into the reads) or a function is true.
 
         A function is called as :meth:`Dataset.filter <crucible_polars.Dataset.filter>`
-        calls it (same arguments, same output format, same errors).
+        calls it (same arguments, same output format, same errors). The parameters are
+        ``datasets``' ``IterableDataset.filter`` ones, in its order: like it, there is no
+        ``num_proc`` nor ``desc`` (a ``TypeError``).
 
         Parameters
         ----------
         function
             A ``pl.Expr``, or a function returning a truthy value per row (``None``: keep all).
-        with_indices, with_rank, input_columns, batched, batch_size, fn_kwargs
-            As in ``datasets``' ``filter``; ``datasets``' cache and process options
-            (``num_proc``, ``desc``, ...) are accepted and ignored.
-        **options
-            ``datasets``' cache and process options (``num_proc``, ``desc``, ...), accepted and
-            ignored.
+        with_indices, input_columns, batched, batch_size, fn_kwargs
+            As in ``datasets``' ``IterableDataset.filter``.
+        with_rank
+            Also pass the rank (``None``: one process), as :meth:`Dataset.filter
+            <crucible_polars.Dataset.filter>` does (``datasets``' streaming ``filter`` has
+            no such option).
 
         Examples
         --------
@@ -125,11 +125,10 @@ class ColumnTransforms:
         [1, 2]
         """
         if isinstance(function, pl.Expr):
-            if with_indices or with_rank or input_columns or batched or fn_kwargs or options:
+            if with_indices or with_rank or input_columns or batched or fn_kwargs:
                 raise TypeError("An expression filter takes no function options.")
             expr = function
             return self._derive(ExprStep("filter", partial(lazy_filter, expr=expr)))
-        check_options(options, "filter")
         if function is None:
             return cast("IterableDataset", self)
         columns = tuple(self._check_columns(input_columns)) if input_columns else None
@@ -141,7 +140,7 @@ class ColumnTransforms:
                 batch_size=batch_size,
                 with_indices=with_indices,
                 with_rank=with_rank,
-                rank=rank_for(options),
+                rank=None,
                 input_columns=columns,
                 fn_kwargs=fn_kwargs,
                 input_features=self._features,
@@ -175,9 +174,7 @@ class ColumnTransforms:
     def map(
         self,
         function: Callable[..., Any] | None = None,
-        *,
         with_indices: bool = False,
-        with_rank: bool = False,
         input_columns: str | Sequence[str] | None = None,
         batched: bool = False,
         batch_size: int | None = 1000,
@@ -185,31 +182,34 @@ class ColumnTransforms:
         remove_columns: str | Sequence[str] | None = None,
         features: Features | None = None,
         fn_kwargs: Mapping[str, Any] | None = None,
-        **options: Any,
+        *,
+        with_rank: bool = False,
     ) -> IterableDataset:
         """Apply a Python function to every row (or batch, with ``batched=True``), as
         ``datasets``' ``IterableDataset.map``: the features become unknown unless given.
 
         The function is called as :meth:`Dataset.map <crucible_polars.Dataset.map>` calls
         it: same arguments, the rows (or batches) in the dataset's output format (numpy
-        arrays after ``with_format("numpy")``), the same output typing and errors.
+        arrays after ``with_format("numpy")``), the same output typing and errors. The
+        parameters are ``datasets``' ``IterableDataset.map`` ones, in its order: like it,
+        there is no ``num_proc`` nor ``desc`` (a ``TypeError``).
 
         Parameters
         ----------
         function
             The function; ``None`` returns the dataset unchanged.
-        with_indices, with_rank, input_columns, batched, batch_size, drop_last_batch
+        with_indices, input_columns, batched, batch_size, drop_last_batch
             As in :meth:`Dataset.map <crucible_polars.Dataset.map>`.
         remove_columns
             Input columns to drop from the output.
         features
             The output Features (values are cast to them; they stay known).
         fn_kwargs
-            Keyword arguments for the function. ``datasets``' cache and process options
-            (``num_proc``, ``desc``, ...) are accepted and ignored.
-        **options
-            ``datasets``' cache and process options (``num_proc``, ``desc``, ...), accepted and
-            ignored.
+            Keyword arguments for the function.
+        with_rank
+            Also pass the rank (``None``: one process), as :meth:`Dataset.map
+            <crucible_polars.Dataset.map>` does (``datasets``' streaming ``map`` has no
+            such option).
 
         Examples
         --------
@@ -218,7 +218,6 @@ class ColumnTransforms:
         >>> list(ds.map(lambda b: {"a": [x * 2 for x in b["a"]]}, batched=True, batch_size=2))
         [{'a': 2}, {'a': 4}, {'a': 6}]
         """
-        check_options(options, "map")
         if function is None:
             return cast("IterableDataset", self)
         columns = tuple(self._check_columns(input_columns)) if input_columns else None
@@ -231,7 +230,7 @@ class ColumnTransforms:
             drop_last_batch=drop_last_batch,
             with_indices=with_indices,
             with_rank=with_rank,
-            rank=rank_for(options),
+            rank=None,
             input_columns=columns,
             remove_columns=removed,
             features=Features(features) if features else None,

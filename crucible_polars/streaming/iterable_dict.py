@@ -16,15 +16,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crucible_polars.streaming.iterable import IterableDataset
+from crucible_polars.streaming.iterable_dict_rows import RowMethods
+from crucible_polars.udf import SplitBound
 
 if TYPE_CHECKING:
-    import numpy as np
     import polars as pl
 
     from crucible_polars.features import Features, FeatureType
 
 
-class IterableDatasetDict(dict[str, IterableDataset]):
+class IterableDatasetDict(RowMethods, dict[str, IterableDataset]):
     """A ``dict`` of split name to :class:`IterableDataset`; transforms apply to every split.
 
     Examples
@@ -41,7 +42,15 @@ class IterableDatasetDict(dict[str, IterableDataset]):
 
     # ------------------------------------------------------------------ transforms
     def filter(
-        self, function: pl.Expr | Callable[..., Any] | None = None, **kwargs: Any
+        self,
+        function: pl.Expr | Callable[..., Any] | None = None,
+        with_indices: bool = False,
+        input_columns: str | Sequence[str] | None = None,
+        batched: bool = False,
+        batch_size: int | None = 1000,
+        fn_kwargs: Mapping[str, Any] | None = None,
+        *,
+        with_rank: bool = False,
     ) -> IterableDatasetDict:
         """:meth:`IterableDataset.filter` on every split (an expression or a function).
 
@@ -49,8 +58,8 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         ----------
         function
             A Polars expression or a function, as in :meth:`IterableDataset.filter`.
-        **kwargs
-            Passed to :meth:`IterableDataset.filter`.
+        with_indices, input_columns, batched, batch_size, fn_kwargs, with_rank
+            As in :meth:`IterableDataset.filter`.
 
         Examples
         --------
@@ -59,7 +68,16 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         >>> list(dd.filter(lambda r: r["a"] > 1)["t"])
         [{'a': 2}]
         """
-        return self._apply("filter", function, **kwargs)
+        return self._apply(
+            "filter",
+            function,
+            with_indices,
+            input_columns,
+            batched,
+            batch_size,
+            fn_kwargs,
+            with_rank=with_rank,
+        )
 
     def with_columns(
         self, *exprs: pl.Expr | Iterable[pl.Expr], **named_exprs: pl.Expr
@@ -83,15 +101,34 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         """
         return self._apply("with_columns", *exprs, **named_exprs)
 
-    def map(self, function: Callable[..., Any] | None = None, **kwargs: Any) -> IterableDatasetDict:
+    def map(
+        self,
+        function: Callable[..., Any] | None = None,
+        with_indices: bool = False,
+        with_split: bool = False,
+        input_columns: str | Sequence[str] | None = None,
+        batched: bool = False,
+        batch_size: int | None = 1000,
+        drop_last_batch: bool = False,
+        remove_columns: str | Sequence[str] | None = None,
+        fn_kwargs: Mapping[str, Any] | None = None,
+        *,
+        features: Features | None = None,
+        with_rank: bool = False,
+    ) -> IterableDatasetDict:
         """:meth:`IterableDataset.map` on every split (``with_indices`` count within each split).
 
         Parameters
         ----------
         function
             The function, as in :meth:`IterableDataset.map`.
-        **kwargs
-            Passed to :meth:`IterableDataset.map`.
+        with_indices, input_columns, batched, batch_size, drop_last_batch, remove_columns
+            As in :meth:`IterableDataset.map`.
+        with_split
+            Also pass the split's name, after the other positional arguments (as
+            ``datasets``: ``function(example[, idx], split)``).
+        fn_kwargs, features, with_rank
+            As in :meth:`IterableDataset.map`.
 
         Examples
         --------
@@ -99,8 +136,26 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         >>> dd = IterableDatasetDict(t=cp.Dataset.from_dict({"a": [1]}).to_iterable_dataset())
         >>> list(dd.map(lambda r: {"b": r["a"] * 2})["t"])
         [{'a': 1, 'b': 2}]
+        >>> list(dd.map(lambda r, split: {"s": split}, with_split=True)["t"])
+        [{'a': 1, 's': 't'}]
         """
-        return self._apply("map", function, **kwargs)
+        return IterableDatasetDict(
+            {
+                split: ds.map(
+                    SplitBound(function, split) if with_split and function else function,
+                    with_indices,
+                    input_columns,
+                    batched,
+                    batch_size,
+                    drop_last_batch,
+                    remove_columns,
+                    features,
+                    fn_kwargs,
+                    with_rank=with_rank,
+                )
+                for split, ds in self.items()
+            }
+        )
 
     def select_columns(self, column_names: str | Sequence[str]) -> IterableDatasetDict:
         """:meth:`IterableDataset.select_columns` on every split.
@@ -207,106 +262,6 @@ class IterableDatasetDict(dict[str, IterableDataset]):
         [{'a': '1'}]
         """
         return self._apply("cast_column", column, feature)
-
-    def take(self, n: int) -> IterableDatasetDict:
-        """:meth:`IterableDataset.take` on every split.
-
-        Parameters
-        ----------
-        n
-            How many rows (or batches) of each split.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> stream = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
-        >>> list(IterableDatasetDict(t=stream).take(1)["t"])
-        [{'a': 1}]
-        """
-        return self._apply("take", n)
-
-    def skip(self, n: int) -> IterableDatasetDict:
-        """:meth:`IterableDataset.skip` on every split.
-
-        Parameters
-        ----------
-        n
-            How many rows (or batches) of each split to skip.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> stream = cp.Dataset.from_dict({"a": [1, 2]}).to_iterable_dataset()
-        >>> list(IterableDatasetDict(t=stream).skip(1)["t"])
-        [{'a': 2}]
-        """
-        return self._apply("skip", n)
-
-    def shuffle(
-        self,
-        seed: int | None = None,
-        generator: np.random.Generator | None = None,
-        buffer_size: int = 1000,
-    ) -> IterableDatasetDict:
-        """:meth:`IterableDataset.shuffle` on every split (each with the same seed).
-
-        Parameters
-        ----------
-        seed
-            The seed, the same for every split.
-        generator
-            A NumPy generator to draw the seed from when ``seed`` is ``None``.
-        buffer_size
-            Rows in each split's shuffle buffer.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
-        >>> sorted(r["a"] for r in IterableDatasetDict(t=stream).shuffle(seed=0)["t"])
-        [1, 2, 3]
-        """
-        return self._apply("shuffle", seed=seed, generator=generator, buffer_size=buffer_size)
-
-    def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDatasetDict:
-        """:meth:`IterableDataset.batch` on every split.
-
-        Parameters
-        ----------
-        batch_size
-            Rows per batch.
-        drop_last_batch
-            Drop a last batch shorter than ``batch_size``.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
-        >>> list(IterableDatasetDict(t=stream).batch(2)["t"])
-        [{'a': [1, 2]}, {'a': [3]}]
-        """
-        return self._apply("batch", batch_size, drop_last_batch=drop_last_batch)
-
-    def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDatasetDict:
-        """:meth:`IterableDataset.shard` on every split.
-
-        Parameters
-        ----------
-        num_shards
-            How many parts each split is divided into.
-        index
-            Which part to keep.
-        contiguous
-            Blocks of consecutive files, or every ``num_shards``-th file.
-
-        Examples
-        --------
-        >>> import crucible_polars as cp
-        >>> stream = cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset()
-        >>> list(IterableDatasetDict(t=stream).shard(2, 1)["t"])
-        [{'a': 3}]
-        """
-        return self._apply("shard", num_shards, index, contiguous=contiguous)
 
     def with_format(
         self, type: str | None = None, columns: Sequence[str] | None = None

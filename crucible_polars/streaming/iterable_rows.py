@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from crucible_polars.features import Features, List
@@ -84,6 +85,7 @@ class RowTransforms:
         seed: int | None = None,
         generator: np.random.Generator | None = None,
         buffer_size: int = 1000,
+        max_buffer_input_shards: int | None = None,
     ) -> IterableDataset:
         """Shuffle the order of the files (or row groups) and the rows, through a buffer.
 
@@ -100,6 +102,10 @@ class RowTransforms:
             A NumPy generator to draw the seed from when ``seed`` is ``None``.
         buffer_size
             Rows in the shuffle buffer.
+        max_buffer_input_shards
+            How many shards fill the buffer at a time: the buffer is filled from one shard
+            at a time (``1``); other values raise ``NotImplementedError`` (``datasets``
+            interleaves up to 10 by default).
 
         Examples
         --------
@@ -109,6 +115,13 @@ class RowTransforms:
         >>> sorted(rows) == list(range(10)), rows == list(range(10))
         (True, False)
         """
+        if max_buffer_input_shards is not None and int(max_buffer_input_shards) != 1:
+            raise NotImplementedError(
+                f"shuffle(max_buffer_input_shards={max_buffer_input_shards}): the buffer is "
+                "filled from one shard at a time; pass max_buffer_input_shards=1 or leave it "
+                "out (datasets interleaves several shards; the rows are the same, their order "
+                "differs)."
+            )
         if seed is None:
             if generator is not None:
                 seed = int(generator.integers(0, 1 << 63))
@@ -139,7 +152,12 @@ class RowTransforms:
             raise ValueError(f"repeat(num_times) needs num_times >= 0 or None, got {num_times}.")
         return self._derive(RepeatStep(None if num_times is None else int(num_times)))
 
-    def batch(self, batch_size: int, drop_last_batch: bool = False) -> IterableDataset:
+    def batch(
+        self,
+        batch_size: int | None = None,
+        by_column: str | Sequence[str] | None = None,
+        drop_last_batch: bool = False,
+    ) -> IterableDataset:
         """Group rows into batches of ``batch_size``: as in ``datasets``, each batch becomes
         one row whose values are lists (``{column: list}``), so ``take``, ``skip``,
         ``shuffle``, ``map``, ``filter`` and ``batch`` after it count and see batches.
@@ -147,22 +165,42 @@ class RowTransforms:
         Parameters
         ----------
         batch_size
-            Rows per batch.
+            Rows per batch (with ``by_column``: the rows read at a time, 1000 if ``None``).
+        by_column
+            Batch runs of successive rows with equal values in this column (or columns)
+            instead, whatever their length, as ``datasets`` does.
         drop_last_batch
-            Drop a last batch shorter than ``batch_size``.
+            Drop a last batch shorter than ``batch_size`` (with ``by_column``: drop the rows
+            after the last ``batch_size`` ones read, as ``datasets`` does).
 
         Examples
         --------
         >>> import crucible_polars as cp
         >>> list(cp.Dataset.from_dict({"a": [1, 2, 3]}).to_iterable_dataset().batch(2))
         [{'a': [1, 2]}, {'a': [3]}]
+        >>> ds = cp.Dataset.from_dict({"k": [1, 1, 2], "v": [0, 1, 2]}).to_iterable_dataset()
+        >>> list(ds.batch(by_column="k"))
+        [{'k': [1, 1], 'v': [0, 1]}, {'k': [2], 'v': [2]}]
         """
-        if int(batch_size) < 1:
+        if batch_size is None and by_column is None:
+            raise ValueError("IterableDataset.batch() misses `batch_size` or `by_column` argument.")
+        size = 1000 if batch_size is None else int(batch_size)
+        if size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        columns: tuple[str, ...] = ()
+        if by_column is not None:
+            columns = (by_column,) if isinstance(by_column, str) else tuple(by_column)
+            known = self._features
+            unknown = [c for c in columns if known is not None and c not in known]
+            if unknown or not columns:
+                raise ValueError(
+                    f"batch(by_column={by_column!r}): no such column; the columns are "
+                    f"{list(known or {})}."
+                )
         features = None
         if self._features is not None:
             features = Features({k: List(v) for k, v in self._features.items()})
-        return self._derive(BatchStep(int(batch_size), bool(drop_last_batch)), features)
+        return self._derive(BatchStep(size, bool(drop_last_batch), columns), features)
 
     def shard(self, num_shards: int, index: int, contiguous: bool = True) -> IterableDataset:
         """Part ``index`` of ``num_shards`` disjoint parts that together hold every row.

@@ -30,7 +30,8 @@ import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import replace
+from itertools import chain
 from typing import IO, Any
 
 import polars as pl
@@ -43,11 +44,12 @@ from crucible_polars.readers.compressed import (
     iter_line_chunks,
     ndjson_error,
     open_decompressed,
-    parse_text_chunk,
     read_ndjson,
-    record_end,
     strip_bom,
 )
+from crucible_polars.readers.csv import CsvOptions
+from crucible_polars.readers.json_infer import head_types, parse_timestamps
+from crucible_polars.streaming.line_format import Head, LineFormat, json_rows_frame
 from crucible_polars.streaming.ranges import RangeFile, open_bytes
 
 CHUNK_BYTES = 2 << 20
@@ -67,82 +69,8 @@ CSV_INFER_ROWS = 100
 Position = dict[str, int]
 
 
-@dataclass(frozen=True)
-class Head:
-    """The rows that schema inference parsed at the start of a file, kept so that reading
-    the file does not parse them again: ``nbytes`` bytes, ``nlines`` newlines."""
-
-    path: str
-    nbytes: int
-    nlines: int
-    frame: pl.DataFrame
-
-
 HEAD_MAX_BYTES = 16 << 20
 """Heads larger than this are not kept (their rows are parsed again when read)."""
-
-
-@dataclass(frozen=True)
-class LineFormat:
-    """How to parse the chunks of a line-based file: the kind, the schema, CSV dialect."""
-
-    kind: str
-    schema: pl.Schema
-    separator: str = ","
-    has_header: bool = True
-    quote_char: str | None = '"'
-    csv_options: dict[str, Any] = field(default_factory=dict)
-    head: Head | None = field(default=None, compare=False, repr=False)
-
-    def _projected(self, columns: Sequence[str] | None) -> pl.Schema:
-        if columns is None:
-            return self.schema
-        wanted = set(columns)
-        keep = [c for c in self.schema.names() if c in wanted] or self.schema.names()[:1]
-        return pl.Schema({c: self.schema[c] for c in keep})
-
-    def project(self, frame: pl.DataFrame, columns: Sequence[str] | None) -> pl.DataFrame:
-        """``frame`` (rows of this format) with the columns a parse of ``columns`` gives."""
-        return frame if columns is None else frame.select(self._projected(columns).names())
-
-    def parse(
-        self, path: str, chunk: bytes, columns: Sequence[str] | None, line: int, at_start: bool
-    ) -> pl.DataFrame:
-        """Parse one chunk (``line``: the 1-based line it starts at) into a frame."""
-        if self.kind == "text":
-            return parse_text_chunk(path, chunk, line)
-        sub = self._projected(columns)
-        if at_start:
-            chunk = strip_bom(chunk, 1)
-            if self.kind == "csv" and self.has_header:
-                quote = self.quote_char.encode() if self.quote_char else None
-                chunk = chunk[record_end(chunk, quote) :]
-        if not chunk.strip():
-            return pl.DataFrame(schema=sub)
-        if self.kind == "json":
-            try:
-                return read_ndjson(chunk, sub)
-            except pl.exceptions.PolarsError as exc:
-                raise ndjson_error(path, chunk, sub, line, exc) from None
-        names = self.schema.names()
-        try:
-            return pl.read_csv(
-                io.BytesIO(chunk),
-                has_header=False,
-                separator=self.separator,
-                quote_char=self.quote_char,
-                schema=self.schema,
-                columns=[names.index(c) for c in sub.names()],
-                **self.csv_options,
-            )
-        except pl.exceptions.PolarsError as exc:
-            last = line + chunk.count(b"\n")
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise DataFileError(
-                path,
-                f"cannot parse the CSV records in lines {line}-{last} ({message}); if a "
-                "column changes type, pass features=...",
-            ) from None
 
 
 def _open(
@@ -187,8 +115,9 @@ def infer_line_format(
     storage_options: Mapping[str, Any] | None = None,
     token: str | bool | None = None,
 ) -> LineFormat | None:
-    """The format of ``path`` (``"json"``, ``"csv"`` or ``"text"``), schema inferred from its
-    head; ``None`` for a JSON *document* (an array, or ``field=``), which is not line-based.
+    """The format of ``path`` (``"json"``, ``"csv"`` or ``"text"``) with the reader
+    ``options``, schema inferred from its head as the non-streaming readers infer it;
+    ``None`` for a JSON *document* (an array, or ``field=``), which is not line-based.
 
     Examples
     --------
@@ -199,45 +128,69 @@ def infer_line_format(
     Schema([('x', Int64), ('y', String)])
     """
     if kind == "text":
-        return LineFormat("text", pl.Schema({"text": pl.String}))
+        keep = bool(options.get("keep_linebreaks", False))
+        return LineFormat("text", pl.Schema({"text": pl.String}), keep_linebreaks=keep)
     reader, _ = _open(path, 0, storage_options, token)
     with reader:
         if kind == "json":
             if options.get("field") is not None:
                 return None
-            raw = first_lines(reader, None, JSON_INFER_ROWS)
-            head = strip_bom(raw, 1)
-            if not _is_json_lines(head):
-                return None
-            if not head.strip():
-                return LineFormat("json", pl.Schema())
-            try:
-                frame = read_ndjson(head, None)
-            except pl.exceptions.PolarsError as exc:
-                raise ndjson_error(path, head, None, 1, exc) from None
-            kept = None
-            if len(raw) <= HEAD_MAX_BYTES:
-                kept = Head(path, len(raw), raw.count(b"\n"), frame)
-            return LineFormat("json", frame.schema, head=kept)
-        separator = str(options.get("sep") or options.get("delimiter") or ",")
-        has_header = options.get("header", "infer") is not None
-        names = options.get("column_names") or options.get("names")
-        head = strip_bom(
-            first_lines(reader, None, CSV_INFER_ROWS + int(has_header), quote_char='"'), 1
-        )
+            return _infer_json(path, first_lines(reader, None, JSON_INFER_ROWS))
+        opts = CsvOptions.from_options(dict(options))
+        records = opts.skip_rows + CSV_INFER_ROWS + int(opts.has_header)
+        head = strip_bom(first_lines(reader, None, records, quote_char='"'), 1)
+    fmt = LineFormat(
+        "csv",
+        pl.Schema(),
+        separator=opts.sep,
+        has_header=opts.has_header,
+        quote_char=opts.quote_char,
+        csv_options={
+            "comment_prefix": opts.comment,
+            "null_values": list(opts.null_values) if opts.null_values else None,
+            "empty_string_is_null": opts.empty_string_is_null,
+        },
+        skip_rows=opts.skip_rows,
+        comment=opts.comment,
+        max_rows=opts.n_rows,
+    )
     if not head.strip():
-        return LineFormat("csv", pl.Schema(), separator, has_header)
+        return fmt
+    kwargs = {**opts.polars_kwargs(), "infer_schema_length": CSV_INFER_ROWS}
     try:
         frame = pl.read_csv(
-            io.BytesIO(head),
-            separator=separator,
-            has_header=has_header,
-            new_columns=list(names) if names else None,
-            infer_schema_length=CSV_INFER_ROWS,
+            io.BytesIO(head), new_columns=list(opts.names) if opts.names else None, **kwargs
         )
     except pl.exceptions.PolarsError as exc:
         raise DataFileError(path, f"cannot read the CSV header ({exc})") from None
-    return LineFormat("csv", frame.schema, separator, has_header)
+    if not opts.has_header and not opts.names:  # pandas numbers the columns "0", "1", ...
+        frame = frame.rename({c: str(i) for i, c in enumerate(frame.columns)})
+    return replace(fmt, schema=frame.schema)
+
+
+def _infer_json(path: str, raw: bytes) -> LineFormat | None:
+    """JSON lines' format from the first lines (``raw``): types inferred by Polars, then
+    ``Json`` columns and ISO timestamps as the non-streaming JSON reader finds them."""
+    head = strip_bom(raw, 1)
+    if not _is_json_lines(head):
+        return None
+    if not head.strip():
+        return LineFormat("json", pl.Schema())
+    try:
+        frame: pl.DataFrame | None = read_ndjson(head, None)
+    except pl.exceptions.PolarsError as exc:
+        frame, error = None, exc
+    types = head_types(head, frame)
+    spots = types.spots
+    if spots:
+        frame = json_rows_frame(path, head, 1, spots)
+    elif frame is None:
+        raise ndjson_error(path, head, None, 1, error) from None
+    stamps = tuple(c for c in sorted(types.stamps) if frame.schema.get(c) == pl.String)
+    if stamps:
+        frame = frame.with_columns(parse_timestamps(c) for c in stamps)
+    kept = Head(path, len(raw), raw.count(b"\n"), frame) if len(raw) <= HEAD_MAX_BYTES else None
+    return LineFormat("json", frame.schema, head=kept, json_spots=spots, timestamps=stamps)
 
 
 def _is_json_lines(head: bytes) -> bool:
@@ -280,6 +233,8 @@ def read_lines(
     (['b'], {'row': 2, 'byte': 4, 'byte_row': 2, 'line': 3})
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    if fmt.max_rows is not None:  # CSV nrows=: rows per file
+        stop_row = fmt.max_rows if stop_row is None else min(stop_row, fmt.max_rows)
     begin = start["byte"] if start else 0
     rows = start["byte_row"] if start else 0
     line = start["line"] if start else 1
@@ -304,9 +259,14 @@ def read_lines(
         begin, rows, line = head.nbytes, height, 1 + head.nlines
     reader, offset = _open(path, begin, storage_options, token)
     with reader:
+        first: list[bytes] = []
+        if fmt.kind == "csv" and offset == 0:  # skiprows, comment lines, the header
+            skipped, skipped_lines, kept = _csv_preamble(reader, fmt)
+            offset, line, first = offset + skipped, line + skipped_lines, kept
         short: Any = _ShortFirstRead(reader, min(FIRST_CHUNK_BYTES, chunk_bytes))
+        chunks: Iterator[bytes]
         if fmt.kind == "csv":
-            chunks = iter_csv_record_chunks(short, chunk_bytes, fmt.quote_char)
+            chunks = chain(first, iter_csv_record_chunks(short, chunk_bytes, fmt.quote_char))
         else:
             chunks = iter_line_chunks(short, chunk_bytes)
         for frame, size, newlines in _parse_ahead(path, fmt, chunks, columns, offset, line):
@@ -324,6 +284,41 @@ def read_lines(
             rows, offset, line = rows + height, end_offset, end_line
             if stop_row is not None and rows >= stop_row:
                 return
+
+
+def _csv_preamble(reader: IO[bytes], fmt: LineFormat) -> tuple[int, int, list[bytes]]:
+    """Read the records before a CSV file's rows (``skiprows``, comment lines, the header and
+    a byte-order mark): ``(bytes skipped, lines skipped, [the first row's record])`` (the
+    record read to find that no more comment lines follow, kept for parsing)."""
+    quote = fmt.quote_char.encode() if fmt.quote_char else None
+    prefix = fmt.comment.encode() if fmt.comment else None
+
+    def record() -> bytes:
+        out, quotes = b"", 0
+        while True:
+            part = reader.readline()
+            out += part
+            quotes += part.count(quote) if quote else 0
+            if not part or quotes % 2 == 0:
+                return out
+
+    skipped, lines, kept = 0, 0, b""
+    wanted = fmt.skip_rows + int(fmt.has_header)
+    while True:
+        data = record()
+        if not data:
+            break
+        if skipped == 0 and data.startswith(b"\xef\xbb\xbf"):
+            skipped, data = 3, data[3:]
+        if wanted == fmt.has_header and prefix and data.startswith(prefix):
+            pass  # a comment line before the header (after the skipped rows)
+        elif wanted:
+            wanted -= 1
+        else:
+            kept = data
+            break
+        skipped, lines = skipped + len(data), lines + data.count(b"\n")
+    return skipped, lines, [kept] if kept else []
 
 
 def _parse_ahead(

@@ -41,6 +41,7 @@ from crucible_polars.info import DatasetInfo
 from crucible_polars.ops.combine import align_features, with_columns_of
 from crucible_polars.ops.interleave import STOPPING_STRATEGIES, check_probabilities
 from crucible_polars.ops.sampling import draw_seed
+from crucible_polars.streaming.horizontal import HorizontalNode, check_unique_columns
 from crucible_polars.streaming.iterable import IterableDataset
 from crucible_polars.streaming.nodes import Node, concat, cursor_at, cursor_rows, rng_from_state
 from crucible_polars.streaming.pipeline import BuildContext, Step, build, epoch_seed
@@ -64,8 +65,8 @@ class _Input:
 class MixedSource:
     """The head of a combined stream: its inputs and how they are joined.
 
-    ``kind`` is ``"concatenate"`` or ``"interleave"``; ``features`` the aligned Features
-    (``None`` when an input's are unknown).
+    ``kind`` is ``"concatenate"``, ``"horizontal"`` (``axis=1``) or ``"interleave"``;
+    ``features`` the aligned Features (``None`` when an input's are unknown).
     """
 
     kind: str
@@ -87,7 +88,10 @@ class MixedSource:
 
     @property
     def num_shards(self) -> int:
-        """As ``datasets`` counts them: the sum (concatenate) or the least (interleave)."""
+        """As ``datasets`` counts them: the sum (concatenate), one (side by side: its inputs
+        are read in step, never divided) or the least (interleave)."""
+        if self.kind == "horizontal":
+            return 1
         counts = [IterableDataset(i.source, None, steps=i.steps).num_shards for i in self.inputs]
         return sum(counts) if self.kind == "concatenate" else min(counts)
 
@@ -96,6 +100,8 @@ class MixedSource:
         nodes = [build(i.source, i.steps, BuildContext(epoch)) for i in self.inputs]
         if self.kind == "concatenate":
             return ConcatNode(nodes, self.features)
+        if self.kind == "horizontal":
+            return HorizontalNode(nodes, self.features)
         seed = None if self.seed is None else epoch_seed(self.seed, epoch)
         return InterleaveNode(
             nodes, self.features, self.probabilities, seed, self.stopping_strategy
@@ -287,18 +293,30 @@ def _check(datasets: Sequence[object], what: str) -> list[IterableDataset]:
 
 def concatenate_iterable(
     datasets: Sequence[IterableDataset],
+    axis: int = 0,
     *,
     info: DatasetInfo | None = None,
     split: str | None = None,
 ) -> IterableDataset:
-    """The rows of every stream, one stream after the other (``concatenate_datasets``).
+    """The rows of every stream, one stream after the other (``axis=0``), or their columns
+    side by side (``axis=1``), as ``concatenate_datasets`` joins streams.
+
+    Side by side, row ``i`` holds row ``i`` of every stream; a stream that ends first leaves
+    its columns null (see :mod:`crucible_polars.streaming.horizontal`).
 
     Parameters
     ----------
     datasets
         The streams; their Features are aligned as ``datasets`` aligns them.
+    axis
+        ``0``: rows; ``1``: columns.
     info, split
         Info and split name of the result (default: the first stream's).
+
+    Raises
+    ------
+    DuplicateColumnError
+        ``axis=1`` with a column name in two streams.
 
     Examples
     --------
@@ -307,12 +325,24 @@ def concatenate_iterable(
     >>> b = cp.Dataset.from_dict({"y": ["b"]}).to_iterable_dataset()
     >>> list(concatenate_iterable([a, b]))
     [{'x': 1, 'y': None}, {'x': None, 'y': 'b'}]
+    >>> list(concatenate_iterable([a, b], axis=1))
+    [{'x': 1, 'y': 'b'}]
     """
+    if axis not in (0, 1):
+        raise ValueError(f"axis must be 0 or 1, got {axis}.")
     streams = _check(datasets, "concatenate")
-    features = _features(streams)
-    source = MixedSource("concatenate", _inputs(streams), features)
+    if axis == 0:
+        features = _features(streams)
+        source = MixedSource("concatenate", _inputs(streams), features)
+    else:
+        known = [ds.features for ds in streams]
+        features = None
+        if all(f is not None for f in known):
+            check_unique_columns([name for f in known if f is not None for name in f])
+            features = Features({k: v for f in known if f is not None for k, v in f.items()})
+        source = MixedSource("horizontal", _inputs(streams), features)
     formats = {
-        (ds._format, None if ds._format_columns is None else tuple(ds._format_columns))
+        (ds._format, None if ds._format_columns is None or axis else tuple(ds._format_columns))
         for ds in streams
     }
     fmt, columns = formats.pop() if len(formats) == 1 else ("python", None)

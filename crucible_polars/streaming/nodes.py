@@ -181,6 +181,60 @@ class RebatchNode:
             yield out, self._state({"state": last, "skip": 0}, ordinal + count)
 
 
+class GroupNode:
+    """Runs of consecutive rows with equal values in ``columns``, each passed through
+    ``transform(run, first_row_ordinal)`` (``batch(by_column=...)``); the state is a cursor
+    upstream at the first row of the run not yet yielded, plus that row's ordinal.
+
+    Examples
+    --------
+    >>> class Frames:
+    ...     def frames(self, state):
+    ...         yield pl.DataFrame({"k": [1, 1, 2]}), 1
+    ...         yield pl.DataFrame({"k": [2, 3]}), 2
+    >>> [f["k"].to_list() for f, _ in GroupNode(Frames(), ["k"]).frames(None)]
+    [[1, 1], [2, 2], [3]]
+    """
+
+    def __init__(
+        self,
+        upstream: Node,
+        columns: Sequence[str],
+        transform: Callable[[pl.DataFrame, int], pl.DataFrame] | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self.columns = list(columns)
+        self.transform = transform
+
+    def _out(self, pending: list[pl.DataFrame], ordinal: int) -> pl.DataFrame:
+        run = concat(pending)
+        return run if self.transform is None else self.transform(run, ordinal)
+
+    def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
+        """Runs from ``state``."""
+        ordinal = int(state.get("n", 0)) if state else 0
+        cursor = {"state": state["state"], "skip": state["skip"]} if state else None
+        pending: list[pl.DataFrame] = []
+        count, key = 0, None
+        last: State = cursor["state"] if cursor else None
+        for frame, before, skipped, after in cursor_rows(self.upstream, cursor):
+            last = after
+            keys = frame.select(self.columns).rows()
+            starts = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]]
+            for start, stop in zip(starts, [*starts[1:], len(keys)], strict=True):
+                if pending and keys[start] != key:
+                    out = self._out(pending, ordinal)
+                    ordinal += count
+                    pending, count = [], 0
+                    where = cursor_at(before, skipped, start, frame.height, after)
+                    yield out, {**where, "n": ordinal}
+                pending.append(frame.slice(start, stop - start))
+                count += stop - start
+                key = keys[start]
+        if pending:
+            yield self._out(pending, ordinal), {"state": last, "skip": 0, "n": ordinal + count}
+
+
 class RowsNode:
     """A row-wise function of each frame (``transform(frame, first_row_ordinal)``), with the
     ordinal of rows kept in the state (for ``with_indices``)."""

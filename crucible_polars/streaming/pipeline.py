@@ -26,6 +26,7 @@ import polars as pl
 from crucible_polars.features import Features, cast_lazyframe
 from crucible_polars.streaming.nodes import (
     ExprNode,
+    GroupNode,
     Node,
     RebatchNode,
     RepeatNode,
@@ -115,9 +116,11 @@ class ShuffleStep:
 class BatchStep:
     batch_size: int
     drop_last_batch: bool = False
+    by_column: tuple[str, ...] = ()
 
     def label(self) -> str:
-        return f"batch({self.batch_size})"
+        by = f",by={list(self.by_column)}" if self.by_column else ""
+        return f"batch({self.batch_size}{by})"
 
 
 @dataclass(frozen=True)
@@ -350,6 +353,10 @@ def build(source: StreamSource | Head, steps: Sequence[Step], context: BuildCont
             if context.worker is not None and transparent:  # each worker its own stream
                 seed = epoch_seed(seed, context.worker[1] + 1)
             node = ShuffleNode(node, step.buffer_size, seed)
+        elif isinstance(step, BatchStep) and step.by_column:
+            if step.drop_last_batch:  # as datasets: the rows after the last full batch go
+                node = RebatchNode(node, step.batch_size, True)
+            node = GroupNode(node, step.by_column, implode)
         elif isinstance(step, BatchStep):
             node = RebatchNode(node, step.batch_size, step.drop_last_batch, implode)
         elif isinstance(step, RowsStep):

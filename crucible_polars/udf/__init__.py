@@ -3,8 +3,8 @@
 Both :class:`~crucible_polars.Dataset` (``ops.map_filter``) and
 :class:`~crucible_polars.IterableDataset` (``streaming.pipeline``) call user functions
 through this package, so they pass the same arguments (:mod:`.call`), type the outputs the
-same way and fail with the same messages (:mod:`.outputs`, :mod:`.values`). It depends
-only on ``features``, ``formatting`` and ``errors``.
+same way and fail with the same messages (:mod:`.outputs`, :mod:`.schema`,
+:mod:`.values`). It depends only on ``features``, ``formatting`` and ``errors``.
 
 Examples
 --------
@@ -23,17 +23,14 @@ from crucible_polars.udf.call import (
     ROW_CHUNK,
     FunctionCall,
     LazyBatch,
+    SplitBound,
     batch_rows,
     check_options,
     describe_function,
     rank_for,
 )
-from crucible_polars.udf.outputs import (
-    OutputBuilder,
-    conform_batch,
-    filter_mask,
-    infer_output_schema,
-)
+from crucible_polars.udf.outputs import OutputBuilder, filter_mask
+from crucible_polars.udf.schema import conform_batch, infer_output_schema
 from crucible_polars.udf.values import conform, values_to_series
 
 __all__ = [
@@ -44,6 +41,7 @@ __all__ = [
     "FunctionCall",
     "LazyBatch",
     "OutputBuilder",
+    "SplitBound",
     "batch_rows",
     "check_options",
     "conform",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -206,6 +207,20 @@ def resolve(results: list[Any]) -> list[Any]:
     for i, value in zip(waiting, done, strict=True):
         out[i] = value
     return out
+
+
+class SplitBound(functools.partial[Any]):
+    """``function`` with the split's name passed after the other positional arguments (as
+    ``datasets``' ``bind``, for ``map(with_split=True)``); pickles with its function.
+
+    Examples
+    --------
+    >>> SplitBound(lambda row, i, split: (i, split), "train")({}, 3)
+    (3, 'train')
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, *self.args, **kwargs)
 
 
 class GivenRows(list[Any]):

@@ -2,9 +2,8 @@
 
 ``datasets`` types a ``map`` output from its first batch (with pyarrow), and so do both
 engines here: :func:`infer_output_schema` gives the schema and Features of the first
-batch's output (input columns whose type is unchanged keep their Features, so a
-``ClassLabel`` stays one); :func:`conform_batch` checks every later batch against it and
-casts where values fit (nulls, integer widening, label names). :class:`OutputBuilder`
+batch's output and :func:`conform_batch` checks every later batch against it (both in
+:mod:`crucible_polars.udf.schema`, re-exported here). :class:`OutputBuilder`
 turns one call's return value (a dict of columns, a Polars/pandas frame, a pyarrow Table,
 or ``None``) into columns merged with the input's, and :func:`filter_mask` turns a
 ``filter`` function's answers into a boolean mask. A batch that does not fit raises
@@ -30,9 +29,23 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from crucible_polars.features import Features, Image, feature_to_polars
+from crucible_polars.errors import FeatureCastError, FeatureTypeError
+from crucible_polars.features import (
+    ClassLabel,
+    Features,
+    Image,
+    LargeList,
+    List,
+    cast_lazyframe,
+    feature_to_polars,
+    find_cast_error,
+)
+from crucible_polars.features.nested import FeatureType
 from crucible_polars.udf.call import FunctionCall, GivenRows, LazyBatch
-from crucible_polars.udf.values import conform, try_original, values_to_series
+from crucible_polars.udf.schema import conform_batch, infer_output_schema
+from crucible_polars.udf.values import is_pil_image, pil_lists, values_to_series
+
+__all__ = ["OutputBuilder", "WholeTable", "conform_batch", "filter_mask", "infer_output_schema"]
 
 _PASSTHROUGH_SAFE = (pl.String, pl.Binary, pl.Boolean, pl.Null)
 
@@ -45,6 +58,15 @@ def _immutable_values(dtype: pl.DataType, feature: Any) -> bool:
         or dtype.is_temporal()
         or isinstance(dtype, _PASSTHROUGH_SAFE)
     )
+
+
+def _has_labels(feature: Any) -> bool:
+    """Whether ``feature`` holds a ``ClassLabel`` (its ids are range-checked by a cast)."""
+    if isinstance(feature, dict):
+        return any(_has_labels(f) for f in feature.values())
+    if isinstance(feature, (List, LargeList)):
+        return _has_labels(feature.feature)
+    return isinstance(feature, ClassLabel)
 
 
 class WholeTable(dict[str, pl.Series]):
@@ -64,6 +86,17 @@ class OutputBuilder:
     original_type
         ``try_original_type``: ``False`` re-types every value the function read and
         returned (no pass-through of unchanged values), as ``datasets`` does.
+    features
+        The ``features=`` of the map: every output column is cast to its feature as
+        ``datasets`` writes it (label names to ids, paths, bytes, pixel arrays or PIL
+        images to ``Image`` structs); a value that does not fit raises
+        :class:`~crucible_polars.errors.FunctionOutputError` (a ``ValueError``) naming it.
+
+    Attributes
+    ----------
+    media : dict
+        The columns of PIL images (or lists of them) the function returned, with their
+        feature (``Image()``, ``List(Image())``), as ``datasets`` infers them.
 
     Examples
     --------
@@ -75,12 +108,18 @@ class OutputBuilder:
     """
 
     def __init__(
-        self, call: FunctionCall, remove_columns: Sequence[str] = (), original_type: bool = True
+        self,
+        call: FunctionCall,
+        remove_columns: Sequence[str] = (),
+        original_type: bool = True,
+        features: Features | None = None,
     ) -> None:
         self.call = call
         self.remove = set(remove_columns)
         self.original_type = original_type
+        self.features = features
         self.untouched: set[str] = set()  # of the last batch: returned, never read
+        self.media: dict[str, FeatureType] = {}
 
     def _series(self, name: str, values: Any, offset: int, height: int) -> pl.Series:
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
@@ -91,6 +130,12 @@ class OutputBuilder:
                 "returns one list (or array) of values per column",
                 name,
             )
+        if isinstance(values, list) and values:
+            first = next((v for v in values if v is not None), None)
+            if is_pil_image(first):
+                self.media[name] = Image()
+            elif pil_lists(values):
+                self.media[name] = List(Image())
         try:
             return values_to_series(name, values)
         except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError) as error:
@@ -231,7 +276,7 @@ class OutputBuilder:
         not, so the number of rows must not change.
         """
         if isinstance(columns, WholeTable):
-            return pl.DataFrame(list(columns.values()))
+            return self._to_features(pl.DataFrame(list(columns.values())), offset, frame.height)
         kept = [c for c in frame.columns if c not in self.remove and c not in columns]
         height = len(next(iter(columns.values()))) if columns else frame.height
         if (kept or keeps_inputs) and height != frame.height:
@@ -245,131 +290,44 @@ class OutputBuilder:
         order = [c for c in frame.columns if c not in self.remove or c in columns]
         order += [c for c in columns if c not in order]
         if not columns:
-            return frame.select(kept)
+            return self._to_features(frame.select(kept), offset, frame.height)
         data = {c: columns[c] if c in columns else frame[c] for c in order}
-        return pl.DataFrame(data)
+        return self._to_features(pl.DataFrame(data), offset, frame.height)
 
-
-def conform_batch(
-    out: pl.DataFrame,
-    schema: pl.Schema,
-    features: Features,
-    call: FunctionCall,
-    offset: int,
-    height: int,
-    wanted: list[str] | None = None,
-) -> pl.DataFrame:
-    """Check a batch's output against the schema from the first batch; cast where it fits.
-
-    Parameters
-    ----------
-    out
-        The batch's output columns (merged with the kept input columns).
-    schema, features
-        The first batch's output schema and Features (:func:`infer_output_schema`).
-    call
-        How the function was called (names it in errors).
-    offset, height
-        The batch's first row and number of input rows.
-    wanted
-        Only these output columns were asked for (projection).
-
-    Raises
-    ------
-    FunctionOutputError
-        Other columns than the first batch's, or a column of another type.
-
-    Examples
-    --------
-    >>> from crucible_polars.udf.call import FunctionCall
-    >>> out = pl.DataFrame({"a": [None]})
-    >>> schema = pl.Schema({"a": pl.Int64})
-    >>> conform_batch(out, schema, Features(), FunctionCall(len), 0, 1).schema["a"]
-    Int64
-    """
-    if wanted is not None:
-        schema = pl.Schema({c: schema[c] for c in wanted})
-        out = out.select([c for c in wanted if c in out.columns])
-    if out.columns != schema.names():
-        missing = [c for c in schema.names() if c not in out.columns]
-        extra = [c for c in out.columns if c not in schema]
-        if missing or extra:
-            raise call.error(
-                offset,
-                height,
-                f"the output columns differ from the first batch's: missing {missing}, "
-                f"unexpected {extra}",
+    def _to_features(self, out: pl.DataFrame, offset: int, height: int) -> pl.DataFrame:
+        """``out`` with its columns cast to ``features=`` (when given), as ``datasets``
+        writes a map's output with them; a value that does not fit names its row."""
+        if self.features is None:
+            return out
+        features = self.features
+        target = {  # a column already of its type needs no cast (labels are checked)
+            c: features[c]
+            for c in out.columns
+            if c in features
+            and (out.schema[c] != feature_to_polars(features[c]) or _has_labels(features[c]))
+        }
+        if not target:
+            return out
+        given = out.select(list(target))
+        try:
+            cast = cast_lazyframe(given.lazy(), target).collect()
+        except (FeatureCastError, pl.exceptions.PolarsError) as error:
+            found = error if isinstance(error, FeatureCastError) else None
+            found = found or find_cast_error(given.lazy(), target)
+            if found is None:
+                raise
+            if isinstance(found, FeatureTypeError):  # a TypeError, as in datasets
+                raise found from None
+            where = offset + found.row if found.row is not None else offset
+            reason = (
+                f"value {found.value!r} of column {found.column!r} does not fit "
+                f"{found.feature} (the features= given); return values that fit, or change "
+                "the features"
             )
-        out = out.select(schema.names())
-    fixed = []
-    for name, dtype in schema.items():
-        series = out[name]
-        cast = try_original(series, dtype, features.get(name))
-        if cast is None:
-            raise call.error(
-                offset,
-                height,
-                f"column {name!r} is {series.dtype} here but {dtype} in the first batch; "
-                "return one type per column, or pass features=...",
-                name,
-            )
-        fixed.append(cast)
-    return pl.DataFrame(fixed)
-
-
-def infer_output_schema(
-    merged: pl.DataFrame,
-    features: Features,
-    first: pl.DataFrame,
-    *,
-    produced: Sequence[str] | None = None,
-    original_type: bool = True,
-) -> tuple[pl.Schema, Features]:
-    """Schema and Features of the first batch's output: unchanged columns keep theirs.
-
-    As ``datasets``' ``try_original_type``: an output column named as an input column
-    takes the input column's type when its values cast to it without loss (``1.0`` to an
-    integer, ``"3"`` to an integer, a float64 to float32), else the type of its values.
-
-    Parameters
-    ----------
-    merged
-        The first batch's output (input columns merged with the function's).
-    features
-        The input Features.
-    first
-        The first input batch (a new column of image structs becomes an ``Image``).
-    produced
-        The columns the function returned (``None``: any column may be).
-    original_type
-        ``try_original_type``: ``False`` types the returned columns by their values only.
-
-    Examples
-    --------
-    >>> from crucible_polars.features import ClassLabel
-    >>> label = Features({"y": ClassLabel(names=["a", "b"])})
-    >>> merged = pl.DataFrame({"y": [1], "n": [2.5]})
-    >>> infer_output_schema(merged, label, merged.select("y"))[1]
-    Features({'y': ClassLabel(names=['a', 'b']), 'n': Value('float64')})
-    """
-    schema: dict[str, pl.DataType] = {}
-    out_features = Features()
-    for name, series in zip(merged.columns, merged.get_columns(), strict=True):
-        original = features.get(name)
-        returned = produced is None or name in produced
-        if original is not None and (original_type or not returned):
-            target = feature_to_polars(original)
-            check = try_original if returned else conform
-            if check(series, target, original) is not None:
-                schema[name] = target
-                out_features[name] = original
-                continue
-        schema[name] = series.dtype
-        if series.dtype == feature_to_polars(Image()) and name not in first.columns:
-            out_features[name] = Image()
-        else:
-            out_features[name] = Features.from_polars({name: series.dtype})[name]
-    return pl.Schema(schema), out_features
+            raise self.call.error(
+                where, 1 if found.row is not None else height, reason, found.column
+            ) from None
+        return out.with_columns(cast.get_columns())
 
 
 def filter_mask(call: FunctionCall, frame: pl.DataFrame, offset: int) -> pl.Series:

@@ -36,7 +36,7 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ import cloudpickle
 import polars as pl
 
 from crucible_polars.sources.open import cache_root
+from crucible_polars.udf.jobs import BatchJob
 from crucible_polars.udf.pool import Worker, WorkerError, WorkerPool, checkout, release
 from crucible_polars.udf.ranges import RowRange
 from crucible_polars.udf.transport import pack
@@ -170,6 +171,53 @@ def run_ordered(
     payload = job if isinstance(job, bytes) else check_picklable(job, "map")
     tasks = (("task", pack(frame), offset, wanted) for frame, offset in groups)
     return _run(num_proc, ("job", payload, None, None), tasks, balanced)
+
+
+def run_groups(
+    num_proc: int,
+    job: BatchJob,
+    payload: bytes,
+    groups: Iterator[tuple[pl.DataFrame, int]],
+    wanted: list[str] | None,
+    balanced: bool = False,
+) -> Iterator[pl.DataFrame]:
+    """:func:`run_ordered` of a slim job (:meth:`BatchJob.slimmed`: it answers only what
+    this process lacks), each answer completed with its group (:meth:`BatchJob.finish`).
+
+    Parameters
+    ----------
+    num_proc
+        The number of worker processes.
+    job
+        The slim job.
+    payload
+        It pickled (:func:`check_picklable`).
+    groups, wanted, balanced
+        As in :func:`run_ordered`.
+
+    Examples
+    --------
+    >>> from crucible_polars.udf.call import FunctionCall
+    >>> from crucible_polars.udf.jobs import FilterJob
+    >>> job = FilterJob(FunctionCall(lambda row: row["a"] > 1), 1).slimmed()
+    >>> groups = iter([(pl.DataFrame({"a": [1, 2]}), 0), (pl.DataFrame({"a": [3]}), 2)])
+    >>> [f["a"].to_list() for f in run_groups(2, job, check_picklable(job, "f"), groups, None)]
+    [[2], [3]]
+    """
+    sent: deque[pl.DataFrame] = deque()  # groups in flight, to finish their answers
+
+    def keep() -> Iterator[tuple[pl.DataFrame, int]]:
+        for group, offset in groups:
+            sent.append(group)
+            yield group, offset
+
+    answers = run_ordered(num_proc, payload, keep(), wanted, balanced)
+    try:
+        for answer in answers:
+            yield job.finish(sent.popleft(), answer, wanted)
+    finally:
+        if isinstance(answers, Generator):
+            answers.close()  # an early stop: the workers' pending answers are drained
 
 
 def run_ranges(

@@ -21,7 +21,6 @@ True
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -125,8 +124,10 @@ def reader_of(plan: Plan) -> bytes | None:
         return None
 
 
-def row_ranges(stop: int, *, batch_size: int, num_proc: int, most: int) -> Iterator[RowRange]:
-    """Rows ``0..stop`` in ranges of whole batches for ``num_proc`` workers.
+def row_ranges(
+    rows: int, *, batch_size: int, num_proc: int, most: int, drop_last_batch: bool = False
+) -> list[RowRange]:
+    """``rows`` rows in ranges of whole batches for ``num_proc`` workers.
 
     The first ranges are one batch (a ``head(n)`` computes little), then each round of
     ``num_proc`` ranges doubles, up to ``most`` rows (few queries and files on long runs);
@@ -134,7 +135,7 @@ def row_ranges(stop: int, *, batch_size: int, num_proc: int, most: int) -> Itera
 
     Parameters
     ----------
-    stop
+    rows
         The rows to cover.
     batch_size
         Rows per call of the function: ranges are whole batches but for the last.
@@ -142,22 +143,27 @@ def row_ranges(stop: int, *, batch_size: int, num_proc: int, most: int) -> Itera
         The workers.
     most
         Rows at most in a range (rounded up to whole batches).
+    drop_last_batch
+        Leave out a last batch smaller than ``batch_size``.
 
     Examples
     --------
     >>> [r.rows for r in row_ranges(40, batch_size=3, num_proc=2, most=9)]
     [3, 3, 6, 6, 6, 6, 3, 3, 3, 1]
+    >>> row_ranges(40, batch_size=3, num_proc=2, most=9, drop_last_batch=True)[-1].rows
+    3
     """
+    stop = rows - rows % batch_size if drop_last_batch else rows
     size, largest = batch_size, max(batch_size, _whole(most, batch_size))
-    start, turn = 0, 0
+    ranges: list[RowRange] = []
+    start = 0
     while start < stop:
         share = _whole(-(-(stop - start) // (2 * num_proc)), batch_size)
-        rows = min(size, share, stop - start)
-        yield RowRange(start, rows)
-        start += rows
-        turn += 1
-        if turn % num_proc == 0:
+        ranges.append(RowRange(start, min(size, share, stop - start)))
+        start += ranges[-1].rows
+        if len(ranges) % num_proc == 0:
             size = min(2 * size, largest)
+    return ranges
 
 
 def _whole(rows: int, batch_size: int) -> int:

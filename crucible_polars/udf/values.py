@@ -23,7 +23,17 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from crucible_polars.features import ClassLabel, Image, feature_to_polars
+from crucible_polars.errors import FeatureCastError
+from crucible_polars.features import (
+    Audio,
+    ClassLabel,
+    Image,
+    LargeList,
+    List,
+    cast_lazyframe,
+    feature_to_polars,
+    find_cast_error,
+)
 
 
 def encode_image(value: Any) -> Any:
@@ -63,6 +73,21 @@ def is_pil_image(value: Any) -> bool:
     import PIL.Image
 
     return isinstance(value, PIL.Image.Image)
+
+
+def pil_lists(values: Any) -> bool:
+    """Whether ``values`` are lists of PIL images (judged, as ``datasets`` does, by the first
+    item of the first value that is not ``None`` nor empty).
+
+    Examples
+    --------
+    >>> pil_lists([[], ["a"]])
+    False
+    """
+    if not isinstance(values, (list, tuple)):
+        return False
+    first = next((v for v in values if v is not None and (not isinstance(v, list) or v)), None)
+    return isinstance(first, list) and is_pil_image(first[0])
 
 
 def _is_tensor(value: Any) -> bool:
@@ -118,6 +143,9 @@ def values_to_series(name: str, values: Any) -> pl.Series:
     if is_pil_image(first):
         values = [encode_image(v) for v in values]
         return pl.Series(name, values, dtype=feature_to_polars(Image()))
+    if pil_lists(values):
+        values = [None if v is None else [encode_image(x) for x in v] for v in values]
+        return pl.Series(name, values, dtype=feature_to_polars(List(Image())))
     if isinstance(first, np.ndarray) and first.ndim > 1:  # pyarrow takes 1-D arrays only
         values = [v.tolist() if isinstance(v, np.ndarray) else v for v in values]
     try:
@@ -182,12 +210,67 @@ def conform(series: pl.Series, dtype: pl.DataType, feature: Any = None) -> pl.Se
         return None
 
 
+def _makes_text(src: pl.DataType, dst: pl.DataType) -> bool:
+    """Whether casting ``src`` to ``dst`` turns values that are not text into text, at any
+    depth (``datasets`` never does that when it tries the original type)."""
+    src, dst = _instance(src), _instance(dst)
+    if isinstance(dst, pl.String):
+        return not isinstance(src, (pl.String, pl.Null))
+    if isinstance(src, (pl.List, pl.Array)) and isinstance(dst, (pl.List, pl.Array)):
+        return _makes_text(_instance(src.inner), _instance(dst.inner))
+    if isinstance(src, pl.Struct) and isinstance(dst, pl.Struct):
+        targets = {f.name: _instance(f.dtype) for f in dst.fields}
+        return any(
+            f.name in targets and _makes_text(_instance(f.dtype), targets[f.name])
+            for f in src.fields
+        )
+    return False
+
+
+def _encoded(feature: Any) -> bool:
+    """Whether ``feature`` holds values a cast encodes (media, labels inside lists or dicts)."""
+    if isinstance(feature, dict):
+        return any(isinstance(f, ClassLabel) or _encoded(f) for f in feature.values())
+    if isinstance(feature, (List, LargeList)):
+        return isinstance(feature.feature, ClassLabel) or _encoded(feature.feature)
+    return isinstance(feature, (Image, Audio))
+
+
+def _feature_cast(series: pl.Series, feature: Any) -> pl.Series | None:
+    """``series`` cast to ``feature`` as ``datasets`` casts an Arrow array to a feature (a
+    path, bytes or pixel arrays to an ``Image``, label names to ids), else ``None``.
+
+    A value that is not a label of a ``ClassLabel`` (an unknown name, an id past the last
+    class) is an error, as in ``datasets``, not a reason to keep the values' own type.
+    """
+    name = series.name
+    frame = series.to_frame()
+    try:
+        return cast_lazyframe(frame.lazy(), {name: feature}).collect().to_series()
+    except (FeatureCastError, TypeError, ValueError):  # the types cannot meet
+        return None
+    except pl.exceptions.PolarsError:
+        found = find_cast_error(frame.lazy(), {name: feature})
+        if found is None or not found.feature.startswith("ClassLabel("):
+            return None
+        if isinstance(found.value, (str, int)):  # a float falls back, as in datasets
+            raise found from None
+        return None
+
+
 def try_original(series: pl.Series, dtype: pl.DataType, feature: Any = None) -> pl.Series | None:
     """``series`` in ``dtype`` if its values cast without loss, as ``datasets`` casts a
     column back to its original type (``try_original_type``); else ``None``.
 
     Beyond :func:`conform`: an Arrow *safe* cast (``1.0`` to an integer, ``"3"`` to an
-    integer, float64 to float32), never a number or a bool to text.
+    integer, float64 to float32), never a number or a bool to text; into a feature that
+    encodes its values, the feature's cast (paths, bytes or pixel arrays into an ``Image``,
+    label names inside lists into ``ClassLabel`` ids).
+
+    Raises
+    ------
+    FeatureCastError
+        A value that is not a label of a ``ClassLabel`` feature (as ``datasets`` raises).
 
     Examples
     --------
@@ -195,11 +278,17 @@ def try_original(series: pl.Series, dtype: pl.DataType, feature: Any = None) -> 
     [3, 4]
     >>> try_original(pl.Series([0.5]), pl.Int32) is None, try_original(pl.Series([1]), pl.String)
     (True, None)
+    >>> try_original(pl.Series(["cat.png"]), feature_to_polars(Image()), Image()).struct.fields
+    ['bytes', 'path']
     """
+    if isinstance(feature, ClassLabel) and (series.dtype == pl.String or series.dtype.is_integer()):
+        return _feature_cast(series, feature)  # names to ids; a bad label raises
+    if feature is not None and _encoded(feature):
+        return _feature_cast(series, feature)
     same = conform(series, dtype, feature)
     if same is not None:
         return same
-    if dtype == pl.String and series.dtype != pl.String:
+    if _makes_text(series.dtype, dtype):
         return None
     try:
         target = pl.Series([], dtype=dtype).to_arrow().type
