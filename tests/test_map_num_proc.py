@@ -261,6 +261,17 @@ def test_workers_read_parquet_rows_themselves(on_disk: cp.Dataset) -> None:
     assert _outputs_left() == []  # the workers' output files are removed with the run
 
 
+def test_output_folders_of_ended_processes_are_removed(on_disk: cp.Dataset) -> None:
+    from crucible_polars.sources.open import cache_root
+    from crucible_polars.udf.parallel import OUTPUTS_FOLDER
+
+    orphan = cache_root() / OUTPUTS_FOLDER / "99999999-killed"
+    orphan.mkdir(parents=True, exist_ok=True)
+    (orphan / "left.arrow").write_bytes(b"")
+    assert on_disk.map(lambda r: {"x": 1}, num_proc=2).take(2)["x"] == [1, 1]
+    assert not orphan.exists()
+
+
 def test_ranges_early_stop_rank_and_errors(on_disk: cp.Dataset) -> None:
     mapped = on_disk.map(lambda r: {"x": r["id"] + 1}, num_proc=2)
     assert mapped.take(3)["x"] == [1, 2, 3]

@@ -277,7 +277,27 @@ def _outputs_folder() -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:  # a read-only cache: the system's temporary folder
         return Path(tempfile.gettempdir())
+    if not _folders:
+        _remove_orphans(folder)
     return folder
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Remove the run folders of processes that ended without removing theirs (killed)."""
+    for run in folder.iterdir():
+        pid = run.name.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 _folders: set[str] = set()
