@@ -47,7 +47,7 @@ import polars as pl
 from crucible_polars.sources.open import cache_root
 from crucible_polars.udf.jobs import BatchJob
 from crucible_polars.udf.pool import Worker, WorkerError, WorkerPool, checkout, release
-from crucible_polars.udf.ranges import RowRange
+from crucible_polars.udf.ranges import Reader, RowRange
 from crucible_polars.udf.transport import pack
 
 Job = Callable[[pl.DataFrame, int, "list[str] | None", int], pl.DataFrame]
@@ -223,7 +223,7 @@ def run_groups(
 def run_ranges(
     num_proc: int,
     job: bytes,
-    reader: bytes,
+    reader: Reader,
     ranges: Iterator[RowRange],
     needed: list[str] | None,
     wanted: list[str] | None,
@@ -244,7 +244,7 @@ def run_ranges(
     job
         ``job(frame, offset, wanted, rank)`` pickled (:func:`check_picklable`).
     reader
-        The input plan, pickled.
+        The input plan for the workers (:func:`crucible_polars.udf.ranges.reader_of`).
     ranges
         The rows of each task (:func:`crucible_polars.udf.ranges.row_ranges`).
     needed
@@ -265,7 +265,8 @@ def run_ranges(
     _folders.add(folder)
     tasks = (("range", r.start, r.rows, needed, wanted, columns) for r in ranges)
     try:
-        yield from _run(num_proc, ("job", job, reader, folder), tasks, balanced)
+        plan = reader(folder, needed)
+        yield from _run(num_proc, ("job", job, plan, folder), tasks, balanced)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # mapped outputs stay readable
         _folders.discard(folder)

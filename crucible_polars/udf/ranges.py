@@ -6,13 +6,15 @@ function). When the input plan reads a slice of rows for the cost of those rows 
 worker reads its own ranges instead, straight from the source: a Parquet or Arrow IPC scan
 whose slice Polars pushes into the scan, or rows already materialized as a memory-mapped
 Arrow file (:mod:`crucible_polars.materialize`), which travel by path. The plan travels
-pickled (:meth:`crucible_polars.plan.Plan.__reduce__`), once per ``map``.
+pickled (:meth:`crucible_polars.plan.Plan.__reduce__`), once per ``map``. Rows held in
+memory (``from_dict``, ``from_polars``...) are written once to an Arrow IPC file of the run
+(a copy, cheaper than handing them over group by group), which the workers scan.
 
 Examples
 --------
 >>> import polars as pl
 >>> from crucible_polars.plan import Plan
->>> reader_of(Plan.from_frame(pl.DataFrame({"a": [1]}))) is None  # rows in memory: sent
+>>> reader_of(Plan.from_frame(pl.LazyFrame({"a": [1]}).map_batches(lambda f: f))) is None
 True
 >>> [(r.start, r.rows) for r in row_ranges(10, batch_size=2, num_proc=2, most=4)]
 [(0, 2), (2, 2), (4, 2), (6, 2), (8, 2)]
@@ -20,13 +22,17 @@ True
 
 from __future__ import annotations
 
+import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import polars as pl
 import pyarrow as pa
 
 from crucible_polars.arrow_files import mapped_path
+from crucible_polars.features import Features
 from crucible_polars.plan import Plan
 
 SCANS_THAT_SLICE = ("Parquet SCAN", "Ipc SCAN")
@@ -93,9 +99,15 @@ def slices_at_scan(lf: pl.LazyFrame) -> bool:
     )
 
 
-def reader_of(plan: Plan) -> bytes | None:
-    """``plan`` pickled for workers that read their own row ranges, or ``None`` when the
-    main process must read the rows and hand them over (see the module doc).
+Reader = Callable[[str, "list[str] | None"], bytes]
+"""``reader(folder, needed)``: the input plan pickled for the workers, reading the ``needed``
+columns (``None``: all); rows held in memory are first written to an Arrow IPC file in
+``folder`` (a folder of the run, removed with it)."""
+
+
+def reader_of(plan: Plan) -> Reader | None:
+    """How workers read their own row ranges of ``plan``, or ``None`` when the main process
+    must read the rows and hand them over (see the module doc).
 
     Parameters
     ----------
@@ -108,20 +120,66 @@ def reader_of(plan: Plan) -> bytes | None:
     >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
     >>> pl.DataFrame({"a": [1, 2, 3]}).write_parquet(path)
     >>> reader = reader_of(Plan.from_frame(pl.scan_parquet(path)))
-    >>> pickle.loads(reader).lf.slice(1, 1).collect()["a"].to_list()
+    >>> pickle.loads(reader(tempfile.mkdtemp(), None)).lf.slice(1, 1).collect()["a"].to_list()
     [2]
+    >>> reader = reader_of(Plan.from_frame(pl.DataFrame({"a": [1, 2], "b": [3, 4]})))
+    >>> pickle.loads(reader(tempfile.mkdtemp(), ["b"])).lf.explain().startswith("Ipc SCAN")
+    True
     """
     table = _rows_table(plan)
-    if table is not None:
-        cheap = mapped_path(table) is not None  # mapped again by path in the worker
-    else:
-        cheap = plan.gather is None and not plan.runs_python() and slices_at_scan(plan.lf)
-    if not cheap:
+    mapped = table is not None and mapped_path(table) is not None  # mapped again by path
+    if not mapped and (plan.gather is not None or plan.runs_python()):
         return None
+    if mapped or slices_at_scan(plan.lf):
+        try:
+            pickled = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a plan that does not pickle: its rows are sent
+            return None
+        return partial(_pickled, pickled)
+    if in_memory(plan.lf):
+        return partial(_written, plan)
+    return None
+
+
+def in_memory(lf: pl.LazyFrame) -> bool:
+    """Whether ``lf`` reads only frames held in memory (no file scan, no Python objects).
+
+    Parameters
+    ----------
+    lf
+        The plan.
+
+    Examples
+    --------
+    >>> in_memory(pl.LazyFrame({"a": [1]}).with_columns(b=pl.col("a") + 1))
+    True
+    >>> in_memory(pl.LazyFrame({"a": [object()]}))  # cannot be written as Arrow
+    False
+    """
     try:
-        return pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # a plan that does not pickle: its rows are sent
-        return None
+        lines = [line.strip() for line in lf.explain().splitlines()]
+        schema = lf.collect_schema()
+    except Exception:  # a plan Polars cannot optimize here: do not guess
+        return False
+    return (
+        any(line.startswith("DF [") for line in lines)
+        and not any("SCAN" in line for line in lines)
+        and pl.Object not in schema.dtypes()
+    )
+
+
+def _pickled(pickled: bytes, folder: str, needed: list[str] | None) -> bytes:
+    return pickled
+
+
+def _written(plan: Plan, folder: str, needed: list[str] | None) -> bytes:
+    """The rows of a plan held in memory, written once for the workers to map."""
+    lf = plan.lf if needed is None else plan.lf.select(needed)
+    path = os.path.join(folder, "input.arrow")
+    plan.run(lambda: lf.sink_ipc(path, compression="uncompressed"))
+    names = lf.collect_schema().names()
+    features = Features({name: plan.features[name] for name in names})
+    return pickle.dumps(Plan(pl.scan_ipc(path), features), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def row_ranges(
