@@ -64,7 +64,7 @@ READ_ROWS = 16_384
 """Most rows per chunk read from the input plan (small batches cost less read together)."""
 READ_BYTES = 32 << 20
 """Target size of a chunk read from the input plan, when the size of a row is known."""
-RANGE_READS = 4
+RANGE_READS = 8
 """Rows a ``num_proc`` worker reads at most per task, in chunks of :func:`read_rows`."""
 
 

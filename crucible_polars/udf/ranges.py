@@ -188,8 +188,10 @@ def row_ranges(
     """``rows`` rows in ranges of whole batches for ``num_proc`` workers.
 
     The first ranges are one batch (a ``head(n)`` computes little), then each round of
-    ``num_proc`` ranges doubles, up to ``most`` rows (few queries and files on long runs);
-    near the end ranges shrink to a share of what is left, so the workers finish together.
+    ``num_proc`` ranges is four times larger, up to ``most`` rows (each range is a query,
+    which costs about as much as reading thousands of rows, and a file); near the end ranges
+    shrink to a share of what is left (down to an eighth of ``most``), so the workers finish
+    together.
 
     Parameters
     ----------
@@ -206,21 +208,22 @@ def row_ranges(
 
     Examples
     --------
-    >>> [r.rows for r in row_ranges(40, batch_size=3, num_proc=2, most=9)]
-    [3, 3, 6, 6, 6, 6, 3, 3, 3, 1]
+    >>> [r.rows for r in row_ranges(100, batch_size=2, num_proc=2, most=16)]
+    [2, 2, 8, 8, 16, 16, 12, 10, 8, 6, 4, 2, 2, 2, 2]
     >>> row_ranges(40, batch_size=3, num_proc=2, most=9, drop_last_batch=True)[-1].rows
     3
     """
     stop = rows - rows % batch_size if drop_last_batch else rows
     size, largest = batch_size, max(batch_size, _whole(most, batch_size))
+    smallest = _whole(max(1, largest // 8), batch_size)
     ranges: list[RowRange] = []
     start = 0
     while start < stop:
-        share = _whole(-(-(stop - start) // (2 * num_proc)), batch_size)
+        share = max(_whole(-(-(stop - start) // (2 * num_proc)), batch_size), smallest)
         ranges.append(RowRange(start, min(size, share, stop - start)))
         start += ranges[-1].rows
         if len(ranges) % num_proc == 0:
-            size = min(2 * size, largest)
+            size = min(4 * size, largest)
     return ranges
 
 
