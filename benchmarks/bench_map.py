@@ -9,9 +9,11 @@ False``, so each run does the work. The four engines take turns run by run
 than ``datasets``; ``num_proc=2`` at least 1.6x faster than ``num_proc=1`` on 2 cores (only
 reachable on an otherwise idle machine: state ``/proc/loadavg`` with the figures).
 
-As the machine is shared, each run's CPU seconds are printed too: the main process's and
-its child processes' (``datasets``' pool, reaped at the end of each ``map``; our worker
-pool, alive across maps, read from ``/proc``). Our first ``num_proc=2`` run also starts the
+As the machine is shared, each run's CPU seconds are printed too: the main process's, its
+child processes' (``datasets``' pool, reaped at the end of each ``map``; our worker pool,
+alive across maps, read from ``/proc``) and the rest of the machine's meanwhile (while
+another session keeps a core busy, the kernel gives this session one core in all: a
+``num_proc=2`` run is then no faster). Our first ``num_proc=2`` run also starts the
 worker pool (two interpreters importing the package, about a CPU second each); ``--warmup
 1`` runs it untimed, as in a session that maps more than once.
 
@@ -96,18 +98,30 @@ def cpu_now() -> tuple[float, float, dict[int, float]]:
     )
 
 
-def with_cpu(fn: Callable[[], Any], spent: list[tuple[float, float, float]]) -> Callable[[], Any]:
-    """``fn`` that appends ``(wall, main CPU, children CPU)`` seconds of each run to ``spent``."""
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all processes, ``/proc/stat``)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(
+    fn: Callable[[], Any], spent: list[tuple[float, float, float, float]]
+) -> Callable[[], Any]:
+    """``fn`` that appends ``(wall, main CPU, children CPU, other processes' CPU)`` seconds
+    of each run to ``spent`` (the last: what the rest of the machine took meanwhile)."""
 
     def run() -> Any:
         own, reaped, live = cpu_now()
+        busy = machine_busy()
         start = time.perf_counter()
         out = fn()
         wall = time.perf_counter() - start
+        busy = machine_busy() - busy
         own_after, reaped_after, live_after = cpu_now()
         children = reaped_after - reaped
         children += sum(t - live.get(pid, 0.0) for pid, t in live_after.items())
-        spent.append((wall, own_after - own, children))
+        own = own_after - own
+        spent.append((wall, own, children, max(busy - own - children, 0.0)))
         return out
 
     return run
@@ -127,20 +141,24 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
     print(f"rows={args.rows:,} cores={os.cpu_count()} loadavg={loadavg()}")
-    spent: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ENGINES}
+    spent: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in ENGINES}
     with ColdCache() as cache:
         fns = {name: with_cpu(fn, spent[name]) for name, fn in tasks(path, cache.path).items()}
         timings = measure_interleaved(fns, warmup=args.warmup, repeats=args.repeats)
     results = {"map python (rows)": {name: t.median for name, t in timings.items()}}
     print(ratio_table(results, ENGINES, RATIOS))
-    print("\nEach run: wall s / CPU s of the main process / CPU s of its child processes")
+    print(
+        "\nEach run: wall s / CPU s of the main process / of its child processes / of the"
+        " rest of the machine meanwhile"
+    )
     for name in ENGINES:
         runs = [
-            f"{wall:.2f}/{own:.2f}/{children:.2f}" + (" (warm-up)" if k < args.warmup else "")
-            for k, (wall, own, children) in enumerate(spent[name])
+            f"{wall:.2f}/{own:.2f}/{children:.2f}/{others:.2f}"
+            + (" (warm-up)" if k < args.warmup else "")
+            for k, (wall, own, children, others) in enumerate(spent[name])
         ]
         timed = spent[name][args.warmup :]
-        cpu = statistics.median(own + children for _, own, children in timed)
+        cpu = statistics.median(own + children for _, own, children, _ in timed)
         print(f"  {name:13s} {', '.join(runs)}; median CPU s {cpu:.2f}")
     print(f"loadavg after: {loadavg()}")
 
