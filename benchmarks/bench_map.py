@@ -14,10 +14,11 @@ child processes' (``datasets``' pool, reaped at the end of each ``map``; our wor
 alive across maps, read from ``/proc``) and the rest of the machine's meanwhile (while
 another session keeps a core busy, the kernel gives this session one core in all: a
 ``num_proc=2`` run is then no faster). Our first ``num_proc=2`` run also starts the
-worker pool (two interpreters importing the package, about a CPU second each); ``--warmup
-1`` runs it untimed, as in a session that maps more than once.
+worker pool (two interpreters importing the package, about a CPU second each): by default
+one warm-up round runs untimed, as in a session that maps more than once, and its figures
+are printed beside the timed runs (``--warmup 0`` times the start too).
 
-Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2] [--warmup 0]``.
+Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 3] [--warmup 1]``.
 """
 
 from __future__ import annotations
@@ -135,8 +136,8 @@ def loadavg() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--warmup", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
