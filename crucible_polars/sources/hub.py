@@ -45,7 +45,6 @@ from huggingface_hub.errors import (
     HFValidationError,
     RevisionResolutionError,
 )
-from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils import validate_repo_id
 
 from crucible_polars.errors import (
@@ -69,10 +68,10 @@ from crucible_polars.sources.hub_download import (
     REPO_TYPE,
     HubDownloads,
     retried,
-    retried_inside,
     write_tree_listing,
 )
 from crucible_polars.sources.hub_errors import HubContext, translate_hub_errors
+from crucible_polars.sources.hub_listing import list_checked
 from crucible_polars.sources.hub_timeout import api_deadline
 
 _DATA_EXTENSIONS = [e for exts in FORMAT_EXTENSIONS.values() for e in exts] + [
@@ -315,22 +314,13 @@ class HubSource:
                 what = f"the file listing of commit {self.sha[:10]}"
                 raise OfflineCacheMissError(self.repo, [what]) from err
 
-        what = f"the file listing of commit {self.sha[:10]}"
-
-        def listing() -> list[RepoFile]:
-            with self.errors(), api_deadline(), retried_inside(self.repo, what):
-                return [
-                    entry
-                    for entry in self.api.list_repo_tree(
-                        self.repo, recursive=True, revision=self.sha, repo_type=REPO_TYPE
-                    )
-                    if isinstance(entry, RepoFile)
-                ]
-
-        entries = retried(self.repo, what, listing)
-        write_tree_listing(self.storage_folder, self.sha, entries)
-        self._digests.update(digests_of(entries))
-        return [entry.path for entry in entries]
+        checked = list_checked(self.api, self.repo, self.sha, self.errors)
+        if checked.problem is None:  # a listing that failed its checks is not kept
+            write_tree_listing(self.storage_folder, self.sha, checked.entries)
+        info = checked.info
+        self._gated_or_private = bool(info.gated) or bool(info.private)
+        self._digests.update(digests_of(checked.entries))
+        return [entry.path for entry in checked.entries]
 
     def read_text(self, path: str) -> str | None:
         """A small text file's content (e.g. ``README.md``), or ``None`` if the repo lacks it."""
