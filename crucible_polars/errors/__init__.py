@@ -12,7 +12,8 @@ working::
     ├── DataError   DataFilesNotFoundError (base of DatasetNotFoundError),
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
     │               FeatureCastError, MediaDecodeError (ImageDecodeError, AudioDecodeError),
-    │               UnsafeArchiveError, StreamReadError, SavedDatasetError    (data.py)
+    │               UnsafeArchiveError, StreamReadError (StreamChecksumError),
+    │               SavedDatasetError                                         (data.py)
     └── UsageError  ColumnNotFoundError (also Polars' ColumnNotFoundError),
                     ExtraColumnsError, DuplicateColumnError, ConfigNotFoundError,
                     SplitNotFoundError, FunctionOutputError                   (usage.py)
@@ -43,6 +44,7 @@ from crucible_polars.errors.data import (
     MediaDecodeError,
     SavedDatasetError,
     SchemaMismatchError,
+    StreamChecksumError,
     StreamReadError,
     UnsafeArchiveError,
     UnsupportedFormatError,
@@ -86,6 +88,7 @@ __all__ = [
     "SavedDatasetError",
     "SchemaMismatchError",
     "SplitNotFoundError",
+    "StreamChecksumError",
     "StreamReadError",
     "UnsafeArchiveError",
     "UnsupportedFormatError",

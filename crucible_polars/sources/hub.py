@@ -62,7 +62,12 @@ from crucible_polars.resolve.parquet_branch import (
     parquet_branch_configs,
 )
 from crucible_polars.resolve.patterns import DataFilesSpec, has_extension, match_files
-from crucible_polars.sources.hub_digests import FileDigest, cached_digests, digests_of
+from crucible_polars.sources.hub_digests import (
+    FileDigest,
+    cached_digests,
+    digests_of,
+    expect_digests,
+)
 from crucible_polars.sources.hub_download import (
     LIBRARY_NAME,
     REPO_TYPE,
@@ -346,7 +351,9 @@ class HubSource:
         When streaming, the URLs are those of :meth:`url`: readers that send ``huggingface_hub``'s
         headers (:attr:`token`) read gated and private repositories through them; for a
         plain Polars scan of such a repository use :meth:`scannable`. Offline, streaming
-        reads the cached files.
+        reads the cached files. The listing's checksums of the files are recorded for the
+        streaming reader, which checks what it reads against them
+        (:mod:`crucible_polars.streaming.checksums`).
 
         Raises :class:`~crucible_polars.errors.OfflineCacheMissError` listing every missing
         file when offline, :class:`~crucible_polars.errors.HubAccessError` for a gated or
@@ -356,7 +363,9 @@ class HubSource:
             return self._download(paths)
         if self._needs_token() and not token_available(self._token):
             raise HubAccessError(self.repo, "no token was sent")
-        return [self.url(p) for p in paths]
+        urls = {p: self.url(p) for p in paths}
+        expect_digests({url: self._digests[p] for p, url in urls.items() if p in self._digests})
+        return list(urls.values())
 
     def scannable(self, paths: list[str]) -> list[str]:
         """Paths or URLs Polars can scan remotely without sending credentials.

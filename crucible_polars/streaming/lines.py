@@ -48,7 +48,7 @@ from crucible_polars.readers.compressed import (
     record_end,
     strip_bom,
 )
-from crucible_polars.streaming.ranges import RangeFile, open_bytes
+from crucible_polars.streaming.ranges import ByteSource, RangeFile, open_bytes
 
 CHUNK_BYTES = 2 << 20
 """Decompressed bytes parsed at a time."""
@@ -150,12 +150,14 @@ def _open(
     offset: int,
     storage_options: Mapping[str, Any] | None,
     token: str | bool | None,
-) -> tuple[IO[bytes], int]:
-    """A decompressed reader positioned at ``offset`` (decompressed bytes), and the offset."""
+) -> tuple[IO[bytes], int, ByteSource]:
+    """A decompressed reader positioned at ``offset`` (decompressed bytes), the offset, and
+    the byte source it reads."""
     compression = compression_of(path)
     source = open_bytes(path, storage_options, token)
     if compression is None:
-        return io.BufferedReader(RangeFile(source, offset), buffer_size=_BLOCK_BYTES), offset
+        plain = io.BufferedReader(RangeFile(source, offset), buffer_size=_BLOCK_BYTES)
+        return plain, offset, source
     raw = io.BufferedReader(RangeFile(source), buffer_size=_BLOCK_BYTES)
     reader = open_decompressed(raw, compression, name=path)
     left = offset
@@ -164,7 +166,7 @@ def _open(
         if not skipped:
             break
         left -= skipped
-    return reader, offset
+    return reader, offset, source
 
 
 class _ShortFirstRead:
@@ -200,7 +202,7 @@ def infer_line_format(
     """
     if kind == "text":
         return LineFormat("text", pl.Schema({"text": pl.String}))
-    reader, _ = _open(path, 0, storage_options, token)
+    reader, _, source = _open(path, 0, storage_options, token)
     with reader:
         if kind == "json":
             if options.get("field") is not None:
@@ -216,7 +218,10 @@ def infer_line_format(
             except pl.exceptions.PolarsError as exc:
                 raise ndjson_error(path, head, None, 1, exc) from None
             kept = None
-            if len(raw) <= HEAD_MAX_BYTES:
+            # A file too large to be checked before use is checked as a pass reads it all
+            # (streaming/checksums.py): a pass must then read it from its first byte.
+            checked_later = source.digest is not None and source.whole() is None
+            if len(raw) <= HEAD_MAX_BYTES and not checked_later:
                 kept = Head(path, len(raw), raw.count(b"\n"), frame)
             return LineFormat("json", frame.schema, head=kept)
         separator = str(options.get("sep") or options.get("delimiter") or ",")
@@ -302,7 +307,7 @@ def read_lines(
         if hi < height:
             return
         begin, rows, line = head.nbytes, height, 1 + head.nlines
-    reader, offset = _open(path, begin, storage_options, token)
+    reader, offset, _ = _open(path, begin, storage_options, token)
     with reader:
         short: Any = _ShortFirstRead(reader, min(FIRST_CHUNK_BYTES, chunk_bytes))
         if fmt.kind == "csv":
