@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -33,6 +34,7 @@ from crucible_polars.errors import HubDownloadError, OfflineCacheMissError
 from crucible_polars.retry import TransientFault, retry_call, transient_reason
 from crucible_polars.sources.hub_digests import FileDigest, check_file, discard_cached
 from crucible_polars.sources.hub_timeout import api_timeout_seconds
+from crucible_polars.sources.leftovers import sweep_incomplete_downloads
 
 try:  # not public: see write_tree_listing; tests/test_hub_retries.py fails if it moves
     from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
@@ -138,6 +140,10 @@ class HubDownloads:
         ``{path: FileDigest}`` from the tree listing: a downloaded file that does not match
         its entry is removed from the cache and downloaded again (then a
         :class:`~crucible_polars.errors.HubDownloadError` naming it).
+    fetched
+        Local paths of the files fetched so far.
+    swept
+        Whether :meth:`sweep` ran.
 
     Examples
     --------
@@ -157,6 +163,7 @@ class HubDownloads:
     errors: Callable[[str | None], AbstractContextManager[None]]
     digests: Mapping[str, FileDigest] = field(default_factory=dict)
     fetched: dict[str, str] = field(default_factory=dict)
+    swept: bool = False
 
     def download(self, paths: Sequence[str]) -> list[str]:
         """Local paths of ``paths``, from the cache or downloaded (offline: cached only).
@@ -201,6 +208,8 @@ class HubDownloads:
             Files of the repository, each downloaded (again) whether cached or not.
         """
 
+        self.sweep()
+
         def one(path: str) -> str:
             def download() -> str:
                 with self.errors(path), retried_inside(self.repo, path, wrapped_only=True):
@@ -240,6 +249,24 @@ class HubDownloads:
                 tqdm_class=hf_tqdm,
             )
         )
+
+    def sweep(self) -> None:
+        """Remove, once, the ``.incomplete`` files killed downloads left in this repository's
+        cache folder (:func:`~crucible_polars.sources.leftovers.sweep_incomplete_downloads`).
+
+        Examples
+        --------
+        >>> from contextlib import nullcontext
+        >>> HubDownloads("org/x", "0" * 40, "/nonexistent", None, "", False,
+        ...              lambda path: nullcontext()).sweep()
+        """
+        if self.swept:
+            return
+        self.swept = True
+        from huggingface_hub.file_download import repo_folder_name
+
+        folder = repo_folder_name(repo_id=self.repo, repo_type=REPO_TYPE)
+        sweep_incomplete_downloads(self.cache_dir, os.path.join(self.cache_dir, folder))
 
     def signed_or_local(self, path: str, url: str) -> str:
         """The pre-signed CDN URL of an LFS file, else the file downloaded into the cache.
