@@ -157,3 +157,20 @@ def test_the_checksums_go_with_the_pickled_stream(checked: HubServer) -> None:
     clone = pickle.loads(state)
     assert expected_digest(url) == digest
     assert _ids(clone) == list(range(ROWS))
+
+
+def test_a_wrong_blob_id_in_the_listing_is_listed_again(
+    checked: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crucible_polars.streaming import lines
+    from crucible_polars.testing.fault_trials import changed_blob_ids
+
+    monkeypatch.setattr(lines, "_BLOCK_BYTES", 64 << 10)
+    repo = _repo(checked, "lines-garbled-listing")
+    checked.fail_next(f"/api/datasets/{repo}/tree/", rewrite=changed_blob_ids)  # passes checks
+    ds = cp.load_dataset(repo, split="train", streaming=True)
+    assert _ids(ds) == list(range(ROWS))  # the pass matched the listing asked again
+    checked.reset_counters()
+    fresh = cp.load_dataset(repo, split="train", streaming=True)
+    assert _ids(fresh) == list(range(ROWS))
+    assert checked.count(path_substring="/tree/") == 0  # the cached listing was repaired

@@ -29,16 +29,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import (
-    HfApi,
-    constants,
-    get_cached_repo_tree,
-    get_token,
-    hf_hub_url,
-)
+from huggingface_hub import HfApi, constants, get_cached_repo_tree, hf_hub_url
 from huggingface_hub.errors import (
     CachedRepoTreeNotFoundError,
     HfHubHTTPError,
@@ -75,8 +70,8 @@ from crucible_polars.sources.hub_download import (
     retried,
     write_tree_listing,
 )
-from crucible_polars.sources.hub_errors import HubContext, translate_hub_errors
-from crucible_polars.sources.hub_listing import list_checked
+from crucible_polars.sources.hub_errors import HubContext, token_available, translate_hub_errors
+from crucible_polars.sources.hub_listing import list_checked, relisted_digest
 from crucible_polars.sources.hub_timeout import api_deadline
 
 _DATA_EXTENSIONS = [e for exts in FORMAT_EXTENSIONS.values() for e in exts] + [
@@ -138,19 +133,6 @@ def hub_source_for(
         streaming=streaming,
         endpoint=endpoint,
     )
-
-
-def token_available(token: str | bool | None) -> bool:
-    """Whether a request would carry a token (the argument, ``HF_TOKEN`` or the stored login).
-
-    Examples
-    --------
-    >>> token_available(False), token_available("hf_x")
-    (False, True)
-    """
-    if token is False:
-        return False
-    return isinstance(token, str) or get_token() is not None
 
 
 class HubSource:
@@ -363,9 +345,10 @@ class HubSource:
             return self._download(paths)
         if self._needs_token() and not token_available(self._token):
             raise HubAccessError(self.repo, "no token was sent")
-        urls = {p: self.url(p) for p in paths}
-        expect_digests({url: self._digests[p] for p, url in urls.items() if p in self._digests})
-        return list(urls.values())
+        urls = {self.url(p): p for p in paths}
+        known = {url: self._digests[p] for url, p in urls.items() if p in self._digests}
+        expect_digests(known, lambda url: partial(self._relist, urls[url]))
+        return list(urls)
 
     def scannable(self, paths: list[str]) -> list[str]:
         """Paths or URLs Polars can scan remotely without sending credentials.
@@ -400,8 +383,14 @@ class HubSource:
                 self.force_download,
                 self.errors,
                 self._digests,  # filled by the listing, which every load makes first
+                self._relist,
             )
         return self._downloads
+
+    def _relist(self, path: str) -> FileDigest | None:
+        return relisted_digest(
+            self.api, self.repo, self.sha, self.errors, self.storage_folder, self._digests, path
+        )
 
     def _download(self, paths: Sequence[str]) -> list[str]:
         """Local paths of ``paths`` (see :meth:`HubDownloads.download`)."""

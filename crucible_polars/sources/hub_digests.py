@@ -31,7 +31,7 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,6 +217,28 @@ class FileHasher:
         self._hash.update(data)
         self.hashed += len(data)
 
+    def matches(self, other: FileDigest) -> bool:
+        """Whether the bytes hashed are the file ``other`` describes (a fresh listing's entry,
+        when it is of the same kind as the one hashed for).
+
+        Parameters
+        ----------
+        other
+            A listing entry.
+
+        Examples
+        --------
+        >>> hasher = FileHasher(FileDigest(size=1, sha256="0" * 64, blob_id=None), 1)
+        >>> hasher.update(b"x")
+        >>> fresh = FileDigest(size=1, sha256=hashlib.sha256(b"x").hexdigest(), blob_id=None)
+        >>> hasher.matches(fresh)
+        True
+        """
+        fresh = FileHasher(other, self.size)
+        if fresh.kind != self.kind or (other.size is not None and other.size != self.hashed):
+            return False
+        return self._hash.hexdigest() == fresh.expected
+
     def mismatch(self) -> str | None:
         """Why the bytes hashed are not the file the listing describes, or ``None``.
 
@@ -277,16 +299,24 @@ def check_bytes(data: bytes, digest: FileDigest | None) -> str | None:
 
 
 _expected: OrderedDict[str, FileDigest] = OrderedDict()
+_rechecks: dict[str, Callable[[], FileDigest | None]] = {}
 _expected_lock = threading.Lock()
 
 
-def expect_digests(digests: Mapping[str, FileDigest]) -> None:
+def expect_digests(
+    digests: Mapping[str, FileDigest],
+    recheck: Callable[[str], Callable[[], FileDigest | None]] | None = None,
+) -> None:
     """Remember what the listing says about files read by URL (streaming).
 
     Parameters
     ----------
     digests
         ``{url: FileDigest}``; only URLs pinned to a commit belong here.
+    recheck
+        ``recheck(url)``: a function that lists the repository again and returns what the
+        fresh listing says about the file when it differs (the listing was wrong), else
+        ``None``; called at most once per URL, by :func:`recheck_digest`.
 
     Examples
     --------
@@ -300,8 +330,34 @@ def expect_digests(digests: Mapping[str, FileDigest]) -> None:
             if checkable(digest):
                 _expected[url] = digest
                 _expected.move_to_end(url)
+                if recheck is not None:
+                    _rechecks[url] = recheck(url)
         while len(_expected) > MAX_EXPECTED_URLS:
-            _expected.popitem(last=False)
+            _rechecks.pop(_expected.popitem(last=False)[0], None)
+
+
+def recheck_digest(url: str) -> FileDigest | None:
+    """After the bytes of ``url`` did not match its listing entry: what a fresh listing says
+    about it, when that differs (the listing was wrong; the new entry is remembered), else
+    ``None``. Each URL is rechecked once.
+
+    Parameters
+    ----------
+    url
+        A file's URL.
+
+    Examples
+    --------
+    >>> recheck_digest("https://example.com/unknown.csv") is None
+    True
+    """
+    with _expected_lock:
+        recheck = _rechecks.pop(url, None)
+    fresh = recheck() if recheck is not None else None
+    if fresh is not None:
+        with _expected_lock:
+            _expected[url] = fresh
+    return fresh
 
 
 def expected_digest(url: str) -> FileDigest | None:

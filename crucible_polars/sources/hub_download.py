@@ -140,10 +140,16 @@ class HubDownloads:
         ``{path: FileDigest}`` from the tree listing: a downloaded file that does not match
         its entry is removed from the cache and downloaded again (then a
         :class:`~crucible_polars.errors.HubDownloadError` naming it).
+    relist
+        ``relist(path)``, called once per file that does not match its entry: lists the
+        repository again and returns the fresh entry when the listing used was wrong (the
+        file is then downloaded again against it), else ``None``.
     fetched
         Local paths of the files fetched so far.
     swept
         Whether :meth:`sweep` ran.
+    relisted
+        The files :attr:`relist` was called for.
 
     Examples
     --------
@@ -162,8 +168,10 @@ class HubDownloads:
     force_download: bool
     errors: Callable[[str | None], AbstractContextManager[None]]
     digests: Mapping[str, FileDigest] = field(default_factory=dict)
+    relist: Callable[[str], FileDigest | None] | None = None
     fetched: dict[str, str] = field(default_factory=dict)
     swept: bool = False
+    relisted: set[str] = field(default_factory=set)
 
     def download(self, paths: Sequence[str]) -> list[str]:
         """Local paths of ``paths``, from the cache or downloaded (offline: cached only).
@@ -230,6 +238,10 @@ class HubDownloads:
                 wrong = check_file(local, self.digests.get(path))
                 if wrong is not None:
                     discard_cached(local)
+                    if self.relist is not None and path not in self.relisted:
+                        self.relisted.add(path)  # the listing may be the wrong one
+                        if self.relist(path) is not None:
+                            raise TransientFault(f"the file listing was wrong about {path}")
                     raise TransientFault(f"the downloaded bytes are wrong: {wrong}")
                 return local
 

@@ -16,7 +16,9 @@ a fresh listing is checked first (:func:`listing_problem`):
 
 A listing that fails a check is asked again (both answers); one that never passes is used
 for this load but not cached, with a warning (a check that the Hub's answers always failed
-must not make loads fail).
+must not make loads fail). A non-LFS file's blob id and size cannot be checked this way:
+when a file does not match its entry, :func:`relisted_digest` lists the repository again
+and, if the fresh listing says otherwise, keeps it (the cached one was wrong).
 
 Examples
 --------
@@ -42,8 +44,13 @@ from huggingface_hub import HfApi
 from huggingface_hub.hf_api import RepoFile
 
 from crucible_polars.retry import retry_policy
-from crucible_polars.sources.hub_digests import git_blob_id
-from crucible_polars.sources.hub_download import REPO_TYPE, retried, retried_inside
+from crucible_polars.sources.hub_digests import FileDigest, digests_of, git_blob_id
+from crucible_polars.sources.hub_download import (
+    REPO_TYPE,
+    retried,
+    retried_inside,
+    write_tree_listing,
+)
 from crucible_polars.sources.hub_timeout import api_deadline
 
 _HEX40 = re.compile(r"[0-9a-fA-F]{40}")
@@ -180,3 +187,39 @@ def list_checked(
         stacklevel=3,
     )
     return CheckedListing(entries, info, problem)
+
+
+def relisted_digest(
+    api: HfApi,
+    repo: str,
+    sha: str,
+    errors: Callable[[], AbstractContextManager[None]],
+    storage_folder: str,
+    digests: dict[str, FileDigest],
+    path: str,
+) -> FileDigest | None:
+    """After ``path``'s bytes did not match ``digests[path]``: list the repository again;
+    when the fresh listing says something else about ``path``, the listing used was wrong:
+    keep the fresh one (``digests`` and, if it passes its checks, the tree cache) and return
+    the new entry. ``None`` when the listing says the same (the bytes were wrong).
+
+    Parameters
+    ----------
+    api, repo, sha, errors
+        As for :func:`list_checked`.
+    storage_folder
+        The repository's folder in the ``huggingface_hub`` cache.
+    digests
+        The entries in use, updated in place.
+    path
+        The file that did not match.
+    """
+    checked = list_checked(api, repo, sha, errors)
+    fresh = digests_of(checked.entries)
+    new = fresh.get(path)
+    if new is None or new == digests.get(path):
+        return None
+    if checked.problem is None:
+        write_tree_listing(storage_folder, sha, checked.entries)
+    digests.update(fresh)
+    return new

@@ -22,7 +22,12 @@ from typing import Any
 
 from crucible_polars.errors import StreamChecksumError, StreamReadError
 from crucible_polars.retry import retry_policy
-from crucible_polars.sources.hub_digests import FileDigest, check_bytes, checkable
+from crucible_polars.sources.hub_digests import (
+    FileDigest,
+    check_bytes,
+    checkable,
+    recheck_digest,
+)
 from crucible_polars.streaming.checksums import (
     VERIFIED,
     PassHasher,
@@ -117,8 +122,8 @@ class ByteSource:
         with self._lock:
             held = VERIFIED.get(key)
             if held is None:
-                held = self._fetch_checked(size)
-                VERIFIED.put(key, held)
+                held = self._fetch_checked(size)  # may find the listing's entry was wrong
+                VERIFIED.put((self.path, self.digest, self._identity()), held)
             self._whole = weakref.ref(held)
         return held
 
@@ -129,6 +134,11 @@ class ByteSource:
             wrong = check_bytes(data, self.digest)
             if wrong is None:
                 return Verified(data)
+            fresh = recheck_digest(self.path)  # once: was the listing the wrong one?
+            if fresh is not None and checkable(fresh):
+                self.digest = fresh
+                if check_bytes(data, fresh) is None:
+                    return Verified(data)
             failures += 1
             policy = retry_policy()
             if failures >= policy.attempts:
@@ -162,7 +172,12 @@ class ByteSource:
         if self._hasher is None:
             assert self.digest is not None
             self._hasher = PassHasher(
-                self.path, self.digest, size, fetch=self._read_range, tail=lambda: self._tail
+                self.path,
+                self.digest,
+                size,
+                fetch=self._read_range,
+                tail=lambda: self._tail,
+                recheck=lambda: recheck_digest(self.path),
             )
         return self._hasher
 

@@ -195,6 +195,9 @@ class PassHasher:
     tail
         The file's last bytes and their offset, if read already (hashed when the pass gets
         there, so they are not fetched again).
+    recheck
+        After a mismatch: what a fresh listing says about the file when the listing used
+        was wrong (the pass is then right if it matches that), else ``None``.
 
     Examples
     --------
@@ -215,12 +218,14 @@ class PassHasher:
         size: int,
         fetch: Callable[[int, int], bytes],
         tail: Callable[[], tuple[int, bytes] | None] = lambda: None,
+        recheck: Callable[[], FileDigest | None] = lambda: None,
     ) -> None:
         self.path = path
         self.digest = digest
         self.size = size
         self._fetch = fetch
         self._tail = tail
+        self._recheck = recheck
         self._lock = threading.Lock()
         self._hasher: FileHasher | None = FileHasher(digest, size)
         self.checked = 0
@@ -296,7 +301,10 @@ class PassHasher:
         self._hasher = FileHasher(self.digest, self.size)  # the next pass is checked afresh
         wrong = hasher.mismatch()
         if wrong is not None:
-            raise StreamChecksumError(self.path, 1, wrong, rows_used=True)
+            fresh = self._recheck()  # was the listing the wrong one?
+            if fresh is None or not hasher.matches(fresh):
+                raise StreamChecksumError(self.path, 1, wrong, rows_used=True)
+            self.digest = fresh
         self.checked += 1
 
 

@@ -8,9 +8,9 @@ LFS) data file, the ``/api`` answers (the first is the revision's), and the tree
 alone. Faults: ``500``, ``502``,
 ``503``, ``429`` with ``Retry-After``, a connection reset mid-body, a truncated body, a
 stall, and a body of the right length with one byte changed; for the tree listing also
-answers that still parse but are wrong (:data:`GARBLES`: an LFS file's sha256 changed, the
-files left out). Each in download and streaming mode, once (transient) or for good
-(persistent).
+answers that still parse but are wrong (:data:`GARBLES`: an LFS file's sha256 changed, a
+small file's git blob id changed, the files left out). Each in download and streaming mode,
+once (transient) or for good (persistent).
 
 Used by ``tests/test_faults.py`` (one test per trial) and ``benchmarks/fault_table.py``
 (the table of ``docs/reliability.md``). Waits are made tiny with the environment variables of
@@ -20,7 +20,7 @@ Used by ``tests/test_faults.py`` (one test per trial) and ``benchmarks/fault_tab
 Examples
 --------
 >>> len(all_trials())
-136
+140
 >>> all_trials()[0]
 Trial(target='lfs', fault='500', mode='download', persistent=False)
 """
@@ -49,7 +49,7 @@ from crucible_polars.testing.hub_server import HubServer
 
 TARGETS = ("lfs", "plain", "api", "listing")
 FAULTS = ("500", "502", "503", "429", "reset", "truncated", "stall", "wrong-bytes")
-GARBLES = ("garbled-checksum", "garbled-truncated")
+GARBLES = ("garbled-checksum", "garbled-blob-id", "garbled-truncated")
 """Listing answers that parse but are wrong (tried on the ``listing`` target only)."""
 MODES = ("download", "streaming")
 RESULTS = ("ok", "clear error", "unclear error", "hung", "silent wrong")
@@ -159,7 +159,7 @@ def add_repo(hub: HubServer, trial: Trial) -> str:
     repo = repo_of(trial)
     if repo not in hub.repo_ids():
         frame = expected_frame()
-        if trial.target == "plain":
+        if trial.target == "plain" or trial.fault == "garbled-blob-id":
             lines = io.BytesIO()
             frame.write_ndjson(lines)
             hub.add_repo(repo, {"data/train.jsonl": lines.getvalue()})
@@ -190,6 +190,8 @@ def inject(hub: HubServer, trial: Trial) -> None:
         hub.fail_next(where, times=times, stall=STALL_SECONDS)
     elif fault == "garbled-checksum":
         hub.fail_next(where, times=times, rewrite=changed_checksums)
+    elif fault == "garbled-blob-id":
+        hub.fail_next(where, times=times, rewrite=changed_blob_ids)
     elif fault == "garbled-truncated":
         hub.fail_next(where, times=times, rewrite=without_files)
     else:
@@ -210,6 +212,23 @@ def changed_checksums(body: bytes) -> bytes:
         if sha:
             other = ("b" if sha[0] != "b" else "c") + sha[1:]
             body = body.replace(sha.encode(), other.encode())
+    return body
+
+
+def changed_blob_ids(body: bytes) -> bytes:
+    """A tree listing with every non-LFS file's git blob id changed (one hex digit): valid
+    JSON, and nothing in the listing can tell (only the file's bytes can).
+
+    Examples
+    --------
+    >>> changed_blob_ids(b'[{"type": "file", "oid": "' + b"a" * 40 + b'"}]')[26:29]
+    b'baa'
+    """
+    for entry in json.loads(body):
+        oid = entry.get("oid")
+        if entry.get("type") == "file" and not entry.get("lfs") and oid:
+            other = ("b" if oid[0] != "b" else "c") + oid[1:]
+            body = body.replace(oid.encode(), other.encode())
     return body
 
 
