@@ -164,9 +164,11 @@ class ByteSource:
             return self._read_range(offset, length)
         if offset == 0 and length == size:  # the whole file in one read: checked before use
             return self._fetch_checked(size).data
-        data = self._read_range(offset, length)
-        self._pass_hasher(size).feed(offset, data)
-        return data
+        hasher = self._pass_hasher(size)
+        start = hasher.start_for(offset)  # a small gap the hash needs comes in the same read
+        data = self._read_range(start, offset + length - start)
+        hasher.feed(start, data)
+        return data[offset - start :]
 
     def _pass_hasher(self, size: int) -> PassHasher:
         if self._hasher is None:

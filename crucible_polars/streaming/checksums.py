@@ -243,6 +243,27 @@ class PassHasher:
         """
         return self._hasher.hashed if self._hasher is not None else 0
 
+    def start_for(self, offset: int) -> int:
+        """Where a read at ``offset`` should start so that it also brings the small gap the
+        hash needs (one request instead of two): the byte hashed up to, when ``offset`` is a
+        little beyond it, else ``offset``.
+
+        Parameters
+        ----------
+        offset
+            Where the reader asks to read.
+
+        Examples
+        --------
+        >>> from crucible_polars.sources.hub_digests import FileDigest
+        >>> hasher = PassHasher("x", FileDigest(10, "0" * 64, None), 10, lambda o, n: b"")
+        >>> hasher.start_for(4), hasher.start_for(GAP_FILL_BYTES + 1)
+        (0, 65537)
+        """
+        with self._lock:
+            done = self._hasher.hashed if self._hasher is not None else 0
+            return done if 0 < offset - done <= GAP_FILL_BYTES else offset
+
     def feed(self, offset: int, data: bytes) -> None:
         """Hash what ``data`` (read at ``offset``) adds; raise if the pass ends wrong.
 
