@@ -93,8 +93,9 @@ def owned_temporary(path: Path) -> Iterator[Path]:
 
 
 def _take(lock: Path) -> FileLock | None:
-    """The lock, held, if nobody holds it (its owner is gone); else ``None``."""
-    taken = FileLock(str(lock), timeout=0)
+    """The lock, held, if nobody holds it (its owner is gone); else ``None``. (Created, if
+    missing, group-writable as ``huggingface_hub`` creates its own.)"""
+    taken = FileLock(str(lock), timeout=0, mode=0o664)
     try:
         taken.acquire()
     except (Timeout, OSError, NotImplementedError):
