@@ -116,7 +116,7 @@ class ByteSource:
         if held is not None:
             return held
         size = self.size()
-        if size > whole_file_limit():
+        if size > whole_file_limit(self.path):
             return None
         key = (self.path, self.digest, self._identity())
         with self._lock:

@@ -4,10 +4,11 @@ Streaming reads a file by byte ranges, so it cannot hash the file before using i
 download is checked (:mod:`crucible_polars.sources.hub_digests`). What it does instead,
 for every file whose sha256 (LFS) or git blob id is known from the listing:
 
-* a file of at most :func:`whole_file_limit` bytes (16 MiB by default, env
-  ``CRUCIBLE_POLARS_STREAM_CHECK_WHOLE_BYTES``; the Hub keeps files under 10 MB out of LFS)
-  is fetched whole on its first read and checked before any of its bytes is used; a
-  mismatch is fetched again, then :class:`~crucible_polars.errors.StreamChecksumError`.
+* a file of at most :func:`whole_file_limit` bytes (16 MiB by default, so every file the
+  Hub keeps out of LFS; 1 MiB for parquet, whose reader fetches only the columns and row
+  groups it needs; env ``CRUCIBLE_POLARS_STREAM_CHECK_WHOLE_BYTES`` for every file) is
+  fetched whole on its first read and checked before any of its bytes is used; a mismatch
+  is fetched again, then :class:`~crucible_polars.errors.StreamChecksumError`.
   Checked files are kept (:class:`Verified`, in a cache of :data:`VERIFIED_CACHE_BYTES`) for
   the next read of the same URL; nothing unchecked is kept;
 * a larger file is hashed as a pass reads it (:class:`PassHasher`): a pass that reads it all
@@ -43,6 +44,11 @@ WHOLE_FILE_BYTES = 16 << 20
 """Files up to this size are fetched whole and checked before use (env
 ``CRUCIBLE_POLARS_STREAM_CHECK_WHOLE_BYTES``; ``0`` checks every file as it is read)."""
 
+PARQUET_WHOLE_FILE_BYTES = 1 << 20
+"""The same for parquet files, whose reader fetches only the column chunks of the row groups
+it decodes (a ``take(10)``, a projection, a worker's share of the row groups): fetching a
+larger one whole would cost those reads most of the file."""
+
 VERIFIED_CACHE_BYTES = 64 << 20
 """Checked whole files kept for later reads of the same URL (the oldest are dropped first;
 a file being read stays in memory while its reader holds it)."""
@@ -53,20 +59,28 @@ column chunks) has them fetched so the hash goes on; a larger jump ends the hash
 pass."""
 
 
-def whole_file_limit() -> int:
-    """The size up to which a streamed file is fetched whole and checked before use.
+def whole_file_limit(path: str = "") -> int:
+    """The size up to which the streamed file ``path`` is fetched whole and checked before
+    use.
+
+    Parameters
+    ----------
+    path
+        The file or URL (parquet files have a lower limit).
 
     Examples
     --------
-    >>> whole_file_limit() == int(os.environ.get("CRUCIBLE_POLARS_STREAM_CHECK_WHOLE_BYTES",
-    ...                                          WHOLE_FILE_BYTES))
+    >>> whole_file_limit("https://h/x.parquet") <= whole_file_limit("https://h/x.jsonl")
     True
     """
     value = os.environ.get("CRUCIBLE_POLARS_STREAM_CHECK_WHOLE_BYTES", "")
     try:
-        return max(int(value), 0) if value.strip() else WHOLE_FILE_BYTES
+        if value.strip():
+            return max(int(value), 0)
     except ValueError:
-        return WHOLE_FILE_BYTES
+        pass
+    name = path.split("?", 1)[0].split("#", 1)[0].lower()
+    return PARQUET_WHOLE_FILE_BYTES if name.endswith(".parquet") else WHOLE_FILE_BYTES
 
 
 class Verified:

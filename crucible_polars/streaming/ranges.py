@@ -210,7 +210,7 @@ class HttpBytes(ByteSource):
         if self._tail is not None:
             return self._tail
         if self._size is not None and (
-            self.digest is None or self._size <= max(whole_file_limit(), length)
+            self.digest is None or self._size <= max(whole_file_limit(self.url), length)
         ):
             return super().read_tail(length)
 
