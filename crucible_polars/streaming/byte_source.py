@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from crucible_polars.errors import StreamChecksumError, StreamReadError
@@ -235,20 +236,22 @@ class ByteSource:
             elif start == 0:  # the whole file: checked before use
                 data = self._fetch_checked(size).data
             else:
-                data = self._agree(
-                    self._read_range(start, size - start),
-                    lambda: self._read_range(start, size - start),
-                )
+                data = self._agree(lambda: self._read_range(start, size - start))
             self._tail = (start, data)
         return self._tail
 
-    def _agree(self, data: bytes, fetch: Callable[[], bytes]) -> bytes:
-        """``data`` once ``fetch`` (another read of the same bytes) gives the same."""
+    def _agree(self, fetch: Callable[[], bytes]) -> bytes:
+        """The bytes ``fetch`` reads, once two reads give the same. The first two run at
+        once, so checking costs one more request but no more waiting."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crucible-tail") as pool:
+            other = pool.submit(fetch)
+            first = fetch()
+            second = other.result()
 
         def wait(failures: int) -> None:
             time.sleep(retry_policy().wait_before(failures))
 
-        return agreed(self.path, data, fetch, max(retry_policy().retries, 1), wait)
+        return agreed(self.path, first, second, fetch, max(retry_policy().retries, 1), wait)
 
     def close(self) -> None:
         """Release what the source holds open (a file handle)."""

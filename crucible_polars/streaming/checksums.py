@@ -344,40 +344,47 @@ class PassHasher:
 
 
 def agreed(
-    path: str, first: bytes, fetch: Callable[[], bytes], attempts: int, wait: Callable[[int], None]
+    path: str,
+    first: bytes,
+    second: bytes,
+    fetch: Callable[[], bytes],
+    attempts: int,
+    wait: Callable[[int], None],
 ) -> bytes:
-    """``first`` once another read (``fetch``) gives the same bytes: what a large file's last
-    bytes (its parquet footer) must pass before they are kept.
+    """The bytes two reads agree on: what a large file's last bytes (its parquet footer)
+    must pass before they are kept. After two reads that differ, another read settles it if
+    it equals either.
 
     Parameters
     ----------
     path
         The file, for the error.
-    first
-        The bytes of the first read.
+    first, second
+        The bytes of the first two reads.
     fetch
         Reads them again.
     attempts
-        Reads after the first before giving up.
+        Reads after the first two before giving up.
     wait
         ``wait(failures)``: sleeps before the next read.
 
     Examples
     --------
-    >>> agreed("x", b"abc", lambda: b"abc", 3, lambda n: None)
+    >>> agreed("x", b"abc", b"abd", lambda: b"abc", 3, lambda n: None)
     b'abc'
     """
+    if first == second:
+        return first
+    last = [first, second]
     for failure in range(1, attempts + 1):
-        again = fetch()
-        if again == first:
-            return first
-        if failure == attempts:
-            break
         wait(failure)
-        first = again
+        again = fetch()
+        if again in last:
+            return again
+        last = [last[-1], again]
     raise StreamChecksumError(
         path,
-        attempts + 1,
-        f"two reads of its last {len(first)} bytes differed every time",
+        attempts + 2,
+        f"reads of its last {len(first)} bytes kept differing",
         rows_used=False,
     )
