@@ -90,6 +90,16 @@ def test_a_wrong_byte_in_a_row_group_fails_the_pass_at_the_end(checked: HubServe
     assert _values(ds).equals(_frame())  # nothing wrong was kept: the next pass is right
 
 
+def test_each_pass_is_hashed_on_its_own(checked: HubServer) -> None:
+    repo = _repo(checked, "passes")
+    ds = cp.load_dataset(repo, split="train", streaming=True)
+    assert [r["id"] for r in ds.take(3)] == [0, 1, 2]  # hashes the first row group, right
+    checked.fail_next(f"/cdn-lfs/datasets/{repo}/", corrupt_at=5_000)  # the pass's first one
+    with pytest.raises(StreamChecksumError):
+        _values(ds)
+    assert _values(ds).equals(_frame())
+
+
 def test_a_partial_pass_is_not_checked_but_keeps_nothing(checked: HubServer) -> None:
     repo = _repo(checked, "partial")
     ds = cp.load_dataset(repo, split="train", streaming=True)

@@ -191,9 +191,10 @@ class PassHasher:
     """Hashes a file's bytes as passes read them in order, and checks the checksum when a
     pass has read the whole file.
 
-    Bytes behind what was hashed are ignored (another pass, a re-read); a small gap ahead is
-    fetched with ``fetch``; a larger jump ends the hash until a pass starts again near the
-    start of the file. Once the last byte is hashed the checksum is compared and the hasher
+    A read near the start of the file starts the hash afresh (a new pass: bytes another pass
+    read must not vouch for this one's); other bytes behind what was hashed are ignored; a
+    small gap ahead is fetched with ``fetch``; a larger jump ends the hash until a pass
+    starts again. Once the last byte is hashed the checksum is compared and the hasher
     starts afresh for the next pass.
 
     Parameters
@@ -276,6 +277,8 @@ class PassHasher:
         """
         with self._lock:
             done = self._hasher.hashed if self._hasher is not None else 0
+            if offset < min(done, GAP_FILL_BYTES + 1):  # a pass from the start: hashed afresh
+                done = 0
             return done if 0 < offset - done <= GAP_FILL_BYTES else offset
 
     def feed(self, offset: int, data: bytes) -> None:
@@ -295,9 +298,10 @@ class PassHasher:
         """
         with self._lock:
             hasher = self._hasher
-            if hasher is None:  # given up: start again with a pass from the start
-                if offset > GAP_FILL_BYTES:
+            if hasher is None or offset < min(hasher.hashed, GAP_FILL_BYTES + 1):
+                if offset > GAP_FILL_BYTES:  # given up, and not a pass from the start
                     return
+                # a pass from the start (another pass's bytes must not count for this one)
                 hasher = self._hasher = FileHasher(self.digest, self.size)
             done = hasher.hashed
             if offset + len(data) <= done:
