@@ -100,7 +100,7 @@ def test_each_pass_is_hashed_on_its_own(checked: HubServer) -> None:
     assert _values(ds).equals(_frame())
 
 
-def test_a_partial_pass_is_not_checked_but_keeps_nothing(checked: HubServer) -> None:
+def test_partial_passes_read_right(checked: HubServer) -> None:
     repo = _repo(checked, "partial")
     ds = cp.load_dataset(repo, split="train", streaming=True)
     assert [r["id"] for r in ds.take(3)] == [0, 1, 2]
