@@ -38,6 +38,7 @@ import polars as pl
 from crucible_polars.errors import CrucibleError, SchemaMismatchError
 from crucible_polars.readers.base import Diagnose
 from crucible_polars.resolve.splits import SplitSlice
+from crucible_polars.sources.hub_digests import expect_digests, expected_digests
 from crucible_polars.streaming.lines import LineFormat, read_lines
 from crucible_polars.streaming.parquet import FRAME_ROWS, ParquetReader, polars_schema, read_meta
 from crucible_polars.streaming.pushdown import Needs, Transform, analyze, apply_chain
@@ -89,9 +90,11 @@ class StreamSource:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_lock", None)
+        state["_digests"] = expected_digests(self.files)  # checked in a worker process too
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        expect_digests(state.pop("_digests", {}))
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
