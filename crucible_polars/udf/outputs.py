@@ -40,10 +40,12 @@ from crucible_polars.features import (
     feature_to_polars,
     find_cast_error,
 )
+from crucible_polars.features.json_values import has_json
 from crucible_polars.features.nested import FeatureType
 from crucible_polars.udf.call import FunctionCall, GivenRows, LazyBatch
+from crucible_polars.udf.json_outputs import infer_json_column, json_typed_column
 from crucible_polars.udf.schema import conform_batch, infer_output_schema
-from crucible_polars.udf.values import is_pil_image, pil_lists, values_to_series
+from crucible_polars.udf.values import is_pil_image, pil_lists, try_original, values_to_series
 
 __all__ = ["OutputBuilder", "WholeTable", "conform_batch", "filter_mask", "infer_output_schema"]
 
@@ -52,6 +54,8 @@ _PASSTHROUGH_SAFE = (pl.String, pl.Binary, pl.Boolean, pl.Null)
 
 def _immutable_values(dtype: pl.DataType, feature: Any) -> bool:
     """Whether Python values of this column cannot be changed in place (scalars, images)."""
+    if feature is not None and has_json(feature):
+        return False  # decoded JSON (lists, dicts) may be edited in place
     return (
         isinstance(feature, Image)
         or dtype.is_numeric()
@@ -91,12 +95,22 @@ class OutputBuilder:
         ``datasets`` writes it (label names to ids, paths, bytes, pixel arrays or PIL
         images to ``Image`` structs); a value that does not fit raises
         :class:`~crucible_polars.errors.FunctionOutputError` (a ``ValueError``) naming it.
+    mixed_types
+        ``on_mixed_types``: ``"use_json"`` (``datasets``' default for ``Dataset.map``) gives
+        a column of values of no one type ``Json`` where they mix
+        (:func:`~crucible_polars.udf.json_outputs.infer_json_column`); ``None`` refuses it.
 
     Attributes
     ----------
     media : dict
         The columns of PIL images (or lists of them) the function returned, with their
         feature (``Image()``, ``List(Image())``), as ``datasets`` infers them.
+    json : dict
+        The columns that got ``Json`` parts from their values (``mixed_types``), with their
+        feature.
+    output_features : Features or None
+        The first batch's output Features once known (set by the engine): later batches'
+        ``Json`` columns are encoded with them, and no longer inferred.
 
     Examples
     --------
@@ -113,13 +127,44 @@ class OutputBuilder:
         remove_columns: Sequence[str] = (),
         original_type: bool = True,
         features: Features | None = None,
+        mixed_types: str | None = "use_json",
     ) -> None:
         self.call = call
+        self.mixed_types = mixed_types
+        self.output_features: Features | None = None
+        self.json: dict[str, FeatureType] = {}
         self.remove = set(remove_columns)
         self.original_type = original_type
         self.features = features
         self.untouched: set[str] = set()  # of the last batch: returned, never read
         self.media: dict[str, FeatureType] = {}
+
+    def _json_feature(self, name: str) -> FeatureType | None:
+        """The feature holding ``Json`` that types column ``name``: ``features=``, else the
+        first batch's output, else (``try_original_type``) the input column's."""
+        for known in (self.features, self.output_features):
+            if known is not None and name in known:
+                return known[name] if has_json(known[name]) else None
+        feature = self.call.features.get(name) if self.original_type else None
+        return feature if feature is not None and has_json(feature) else None
+
+    def _json_series(self, name: str, values: Any) -> pl.Series | None:
+        """``values`` typed with the column's ``Json`` feature (see :meth:`_json_feature`),
+        or ``None`` if the column has none or, tried as the input's type, they do not fit."""
+        feature = self._json_feature(name)
+        if feature is None:
+            return None
+        series = json_typed_column(name, values, feature)
+        if series is None or (self.features is not None and name in self.features):
+            return series  # features= given: cast (or refused) with the others
+        dtype = feature_to_polars(feature)
+        return series if series.dtype == dtype else try_original(series, dtype, feature)
+
+    def _inferred_json(self, name: str) -> bool:
+        """Whether column ``name`` may get ``Json`` from its values (``on_mixed_types``)."""
+        if self.mixed_types != "use_json":
+            return False
+        return not any(k is not None and name in k for k in (self.features, self.output_features))
 
     def _series(self, name: str, values: Any, offset: int, height: int) -> pl.Series:
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
@@ -136,9 +181,16 @@ class OutputBuilder:
                 self.media[name] = Image()
             elif pil_lists(values):
                 self.media[name] = List(Image())
+        json_series = self._json_series(name, values)
+        if json_series is not None:
+            return json_series
         try:
-            return values_to_series(name, values)
+            series = values_to_series(name, values)
         except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError) as error:
+            inferred = infer_json_column(name, values) if self._inferred_json(name) else None
+            if inferred is not None:
+                self.json[name] = inferred[1]
+                return inferred[0]
             raise self.call.error(
                 offset,
                 height,
@@ -146,6 +198,12 @@ class OutputBuilder:
                 "Return values of one type per column, or pass features=...",
                 name,
             ) from None
+        if self._inferred_json(name) and isinstance(values, list):
+            inferred = infer_json_column(name, values, series)
+            if inferred is not None:
+                self.json[name] = inferred[1]
+                return inferred[0]
+        return series
 
     def _passthrough(
         self, frame: pl.DataFrame, name: str, values: Any, given: list[Any] | None

@@ -109,6 +109,7 @@ def infer_output_schema(
     produced: Sequence[str] | None = None,
     original_type: bool = True,
     media: Mapping[str, FeatureType] | None = None,
+    json_features: Mapping[str, FeatureType] | None = None,
 ) -> tuple[pl.Schema, Features]:
     """Schema and Features of the first batch's output: unchanged columns keep theirs.
 
@@ -131,6 +132,9 @@ def infer_output_schema(
     media
         The columns of PIL images the function returned (:attr:`OutputBuilder.media`):
         ``Image()`` columns. ``None``: a new column of ``{bytes, path}`` structs is one.
+    json_features
+        The columns whose values got ``Json`` parts (:attr:`OutputBuilder.json`), with
+        their feature.
 
     Examples
     --------
@@ -153,6 +157,10 @@ def infer_output_schema(
                 out_features[name] = original
                 continue
         schema[name] = series.dtype
+        implied = (json_features or {}).get(name)
+        if implied is not None and series.dtype == feature_to_polars(implied):
+            out_features[name] = implied
+            continue
         image = media.get(name) if media is not None else _image_like(series, first)
         if image is not None and series.dtype == feature_to_polars(image):
             out_features[name] = image
