@@ -218,3 +218,12 @@ def test_num_channels_the_clip_cannot_have_is_an_error() -> None:
     clip = {"array": _sine(8000, 2), "sampling_rate": 8000}
     with pytest.raises(ValueError, match="num_channels=3"):
         cp.Audio(num_channels=3).encode_example(clip)
+
+
+def test_streaming_map_decodes_the_images_it_passes_through() -> None:
+    """After a streaming ``map`` the Features are unknown (as in ``datasets``), yet images are
+    decoded, as ``datasets`` yields them."""
+    for function in (lambda row: {"n": row["i"]}, lambda row: {"copy": row["img"]}):
+        ours = list(_images(cp).to_iterable_dataset().map(function))
+        theirs = list(_images(hf).to_iterable_dataset().map(function))
+        assert_same(ours, theirs, "streamed")

@@ -2,10 +2,10 @@
 
 An :class:`~crucible_polars.IterableDataset`'s Features are unknown after a ``map`` (as in
 ``datasets``), and a Polars frame has no room for them; yet a ``Json`` column the function
-returned (JSON text in the frame) must be decoded when rows are read or handed to the next
-function. Each ``map`` step records those features when its first batch is typed
-(``FunctionStep.found``, filled in the process that runs the step); :func:`with_found` gives
-them to a frame's columns that still have their Polars type.
+returned (JSON text in the frame), or an image or clip column, must be decoded when rows
+are read or handed to the next function. Each ``map`` step records those features when its
+first batch is typed (``FunctionStep.found``, filled in the process that runs the step);
+:func:`with_found` gives them to a frame's columns that still have their Polars type.
 
 Examples
 --------
@@ -22,13 +22,52 @@ from typing import Any
 
 import polars as pl
 
-from crucible_polars.features import Features, feature_to_polars
+from crucible_polars.features import (
+    Audio,
+    Features,
+    Image,
+    Json,
+    LargeList,
+    List,
+    feature_to_polars,
+)
 
-__all__ = ["found_features", "with_found"]
+__all__ = ["decoded_features", "found_features", "with_found"]
+
+
+def _decodes(feature: Any) -> bool:
+    if isinstance(feature, (Image, Audio)):
+        return feature.decode
+    if isinstance(feature, Json):
+        return feature.decode
+    if isinstance(feature, Mapping):
+        return any(_decodes(f) for f in feature.values())
+    if isinstance(feature, (List, LargeList)):
+        return _decodes(feature.feature)
+    return False
+
+
+def decoded_features(features: Mapping[str, Any]) -> dict[str, Any]:
+    """The features among ``features`` that decode their values on output (images, audio,
+    ``Json``, also nested): what a frame's Polars types cannot tell.
+
+    Parameters
+    ----------
+    features
+        A step's output Features.
+
+    Examples
+    --------
+    >>> from crucible_polars.features import Value
+    >>> decoded_features({"img": Image(), "n": Value("int64"), "j": List(Json())})
+    {'img': Image(mode=None, decode=True), 'j': List(Json(decode=True))}
+    """
+    return {name: f for name, f in features.items() if _decodes(f)}
 
 
 def found_features(found: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The ``Json`` features that ``map`` steps gave their outputs, later steps last.
+    """The decoded features (:func:`decoded_features`) that ``map`` steps gave their outputs,
+    later steps last.
 
     Parameters
     ----------

@@ -24,8 +24,7 @@ import numpy as np
 import polars as pl
 
 from crucible_polars.features import Features, cast_lazyframe
-from crucible_polars.features.json_values import has_json
-from crucible_polars.streaming.found import found_features, with_found
+from crucible_polars.streaming.found import decoded_features, found_features, with_found
 from crucible_polars.streaming.nodes import (
     ExprNode,
     GroupNode,
@@ -421,9 +420,8 @@ class _FunctionRunner:
                 out, self.call.features, frame, json_features=self.builder.json
             )
             self.builder.output_features = self.out_features
-            found = {n: f for n, f in self.out_features.items() if has_json(f)}
             self.step.found.clear()
-            self.step.found.update(found)
+            self.step.found.update(decoded_features(self.out_features))
         return conform_batch(out, self.schema, self.out_features, self.call, offset, frame.height)
 
     def filter(self, frame: pl.DataFrame, offset: int) -> pl.DataFrame:
