@@ -320,34 +320,41 @@ class Audio(FeatureBase):
     ``crucible-polars[audio]`` extra) to ``{"path", "array", "sampling_rate"}``: ``array``
     is ``float32``, 1-D when mono, else ``(channels, frames)``.
 
+    The positional parameters are ``datasets`` 5's, in its order (``Audio(16000, False)``
+    does not decode); ``mono`` is taken by name only.
+
     Parameters
     ----------
     sampling_rate
         Resample to this rate when decoding (``None`` keeps the file's rate).
-    mono
-        Average the channels to one (as ``datasets`` 3 did); ``False`` keeps them.
     decode
         Whether rows are decoded (``False`` gives the raw ``{"bytes", "path"}`` dict).
     num_channels
-        Number of channels to decode to (``datasets`` 5); when set it wins over ``mono``:
-        ``1`` averages them, more keeps a file with that many (or repeats a mono one).
+        Number of channels to decode to and to write arrays with (``datasets`` 5); when set
+        it wins over ``mono``: ``1`` averages them, more keeps a file with that many (or
+        repeats a mono one).
     stream_index
         Which audio stream of the file to decode; only the first (``None`` or ``0``).
     id
         Optional identifier, kept for ``datasets`` compatibility.
+    mono
+        Average the channels to one when decoding (as ``datasets`` 3 did); ``False`` keeps
+        them (keyword only).
 
     Examples
     --------
     >>> Audio(sampling_rate=16000).to_dict()
     {'sampling_rate': 16000, '_type': 'Audio'}
+    >>> Audio(16000, False).decode
+    False
     """
 
     sampling_rate: int | None = None
-    mono: bool = True
     decode: bool = True
     num_channels: int | None = None
     stream_index: int | None = None
     id: str | None = field(default=None, repr=False)
+    mono: bool = field(default=True, kw_only=True)  # not a datasets 5 field: by name only
     _type: str = field(default="Audio", init=False, repr=False)
 
     def to_arrow(self) -> pa.DataType:
