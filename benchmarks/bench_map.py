@@ -9,7 +9,10 @@ False``, so each run does the work. The four engines take turns run by run
 than ``datasets``; ``num_proc=2`` at least 1.6x faster than ``num_proc=1`` on 2 cores (only
 reachable on an otherwise idle machine: state ``/proc/loadavg`` with the figures).
 
-Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2]``.
+``--function`` picks the row function: ``words`` (reads one column, the default),
+``every-column`` (reads all five), ``spread`` (``{**row, ...}``).
+
+Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2] [--function words]``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,28 @@ def words(row: dict[str, Any]) -> dict[str, int]:
     return {"n_words": len(row["text"].split())}
 
 
-def tasks(path: str, cache_dir: str) -> dict[str, Callable[[], Any]]:
+def every_column(row: dict[str, Any]) -> dict[str, float]:
+    """Reads every column of the row (a row converts a column when it is first read)."""
+    return {
+        "n_words": row["id"] + row["label"] + row["score"] + len(row["text"]) + len(row["tokens"])
+    }
+
+
+def spread(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as a dict, extended (``{**row, ...}``: every column converted)."""
+    return {**row, "n_words": len(row["text"].split())}
+
+
+FUNCTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "words": words,
+    "every-column": every_column,
+    "spread": spread,
+}
+
+
+def tasks(
+    path: str, cache_dir: str, function: Callable[[dict[str, Any]], dict[str, Any]] = words
+) -> dict[str, Callable[[], Any]]:
     """Each engine's whole work: map every row, read the new column."""
     import datasets as hf
 
@@ -47,11 +71,11 @@ def tasks(path: str, cache_dir: str) -> dict[str, Callable[[], Any]]:
     ours = cp.load_dataset("parquet", data_files=path, split="train")
 
     def run_theirs(num_proc: int | None) -> Any:
-        out = theirs.map(words, num_proc=num_proc, load_from_cache_file=False)
+        out = theirs.map(function, num_proc=num_proc, load_from_cache_file=False)
         return out.with_format("numpy")["n_words"]
 
     def run_ours(num_proc: int | None) -> Any:
-        return ours.map(words, num_proc=num_proc).with_format("numpy")["n_words"]
+        return ours.map(function, num_proc=num_proc).with_format("numpy")["n_words"]
 
     return {
         "datasets np1": lambda: run_theirs(None),
@@ -71,14 +95,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=0)
+    parser.add_argument("--function", choices=sorted(FUNCTIONS), default="words")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
     print(f"rows={args.rows:,} cores={os.cpu_count()} loadavg={loadavg()}")
     with ColdCache() as cache:
-        fns = tasks(path, cache.path)
+        fns = tasks(path, cache.path, FUNCTIONS[args.function])
         timings = measure_interleaved(fns, warmup=args.warmup, repeats=args.repeats)
-    results = {"map python (rows)": {name: t.median for name, t in timings.items()}}
+    label = f"map python (rows) {args.function}"
+    results = {label: {name: t.median for name, t in timings.items()}}
     print(ratio_table(results, ENGINES, RATIOS))
     print(f"loadavg after: {loadavg()}")
 
