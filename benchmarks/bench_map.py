@@ -12,13 +12,24 @@ reachable on an otherwise idle machine: state ``/proc/loadavg`` with the figures
 ``--function`` picks the row function: ``words`` (reads one column, the default),
 ``every-column`` (reads all five), ``spread`` (``{**row, ...}``).
 
-Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2] [--function words]``.
+As the machine is shared, each run's CPU seconds are printed too: the main process's and
+its child processes' (``datasets``' pool, reaped at the end of each ``map``; our worker
+pool, alive across maps, read from ``/proc``). Our first ``num_proc=2`` run also starts the
+worker pool (two interpreters importing the package, about a CPU second each); ``--warmup
+1`` runs it untimed, as in a session that maps more than once.
+
+Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 2] [--warmup 0]
+[--function words]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import os
+import resource
+import statistics
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +96,48 @@ def tasks(
     }
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now() -> tuple[float, float, dict[int, float]]:
+    """CPU seconds so far: this process, its reaped children, each live child (Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pids = {
+        int(pid)
+        for path in glob.glob(f"/proc/{os.getpid()}/task/*/children")
+        for pid in Path(path).read_text().split()
+    }
+    return (
+        own.ru_utime + own.ru_stime,
+        reaped.ru_utime + reaped.ru_stime,
+        {pid: _process_cpu(pid) for pid in pids},
+    )
+
+
+def with_cpu(fn: Callable[[], Any], spent: list[tuple[float, float, float]]) -> Callable[[], Any]:
+    """``fn`` that appends ``(wall, main CPU, children CPU)`` seconds of each run to ``spent``."""
+
+    def run() -> Any:
+        own, reaped, live = cpu_now()
+        start = time.perf_counter()
+        out = fn()
+        wall = time.perf_counter() - start
+        own_after, reaped_after, live_after = cpu_now()
+        children = reaped_after - reaped
+        children += sum(t - live.get(pid, 0.0) for pid, t in live_after.items())
+        spent.append((wall, own_after - own, children))
+        return out
+
+    return run
+
+
 def loadavg() -> list[str]:
     """The 1, 5 and 15 minute load averages (the machine is shared)."""
     return Path("/proc/loadavg").read_text().split()[:3]
@@ -100,12 +153,25 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
     print(f"rows={args.rows:,} cores={os.cpu_count()} loadavg={loadavg()}")
+    spent: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ENGINES}
     with ColdCache() as cache:
-        fns = tasks(path, cache.path, FUNCTIONS[args.function])
+        fns = {
+            name: with_cpu(fn, spent[name])
+            for name, fn in tasks(path, cache.path, FUNCTIONS[args.function]).items()
+        }
         timings = measure_interleaved(fns, warmup=args.warmup, repeats=args.repeats)
     label = f"map python (rows) {args.function}"
     results = {label: {name: t.median for name, t in timings.items()}}
     print(ratio_table(results, ENGINES, RATIOS))
+    print("\nEach run: wall s / CPU s of the main process / CPU s of its child processes")
+    for name in ENGINES:
+        runs = [
+            f"{wall:.2f}/{own:.2f}/{children:.2f}" + (" (warm-up)" if k < args.warmup else "")
+            for k, (wall, own, children) in enumerate(spent[name])
+        ]
+        timed = spent[name][args.warmup :]
+        cpu = statistics.median(own + children for _, own, children in timed)
+        print(f"  {name:13s} {', '.join(runs)}; median CPU s {cpu:.2f}")
     print(f"loadavg after: {loadavg()}")
 
 

@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -52,12 +51,21 @@ from crucible_polars.udf import (
 )
 from crucible_polars.udf.jobs import BatchJob, FilterJob, MapJob
 from crucible_polars.udf.outputs import WholeTable
-from crucible_polars.udf.parallel import Run, check_num_proc, check_picklable, run_ordered
+from crucible_polars.udf.parallel import (
+    Run,
+    check_num_proc,
+    check_picklable,
+    run_groups,
+    run_ranges,
+)
+from crucible_polars.udf.ranges import reader_of, row_ranges
 
 READ_ROWS = 16_384
 """Most rows per chunk read from the input plan (small batches cost less read together)."""
 READ_BYTES = 32 << 20
 """Target size of a chunk read from the input plan, when the size of a row is known."""
+RANGE_READS = 8
+"""Rows a ``num_proc`` worker reads at most per task, in chunks of :func:`read_rows`."""
 
 
 def read_rows(batch_size: int, schema: pl.Schema, sample: pl.DataFrame | None = None) -> int:
@@ -139,39 +147,48 @@ def _batch_source(
     all of them); ``sample``, a first input batch, sizes the chunks read (:func:`read_rows`).
     With ``run.parallel`` the groups go to worker processes, outputs kept in order.
     """
-    slim = job.slimmed()  # in workers: answers only what the main process lacks
-    payload = check_picklable(slim, run.label) if run.parallel else None
+    reader = reader_of(plan) if run.parallel else None  # workers read their own rows
+    sent_job = job if reader is not None else job.slimmed()  # slim: answers what we lack
+    payload = check_picklable(sent_job, run.label) if run.parallel else None
 
     def produce(wanted: list[str] | None) -> Iterator[pl.DataFrame]:
         needed = reads(wanted) if reads is not None and wanted is not None else None
         lf = plan.lf if needed is None else plan.lf.select(needed)
         read_size = read_rows(batch_size, lf.collect_schema(), sample)
-        batches = plan.batches(
-            batch_size, drop_last_batch=drop_last_batch, lf=lf, read_size=read_size
-        )
         sizes: list[int] = []
-
-        def groups() -> Iterator[tuple[pl.DataFrame, int]]:
-            offset = 0
-            for group in coalesce(batches, batch_size, read_size):
-                sizes.append(group.height)
-                yield group, offset
-                offset += group.height
-
         cut = wanted if needed is not None else None
         answers: Iterator[pl.DataFrame] | None = None
-        if payload is not None and run.num_proc is not None:
-            sent: deque[pl.DataFrame] = deque()  # groups in flight, to finish their answers
-
-            def keep(pairs: Iterator[tuple[pl.DataFrame, int]]) -> Iterator[tuple[Any, int]]:
-                for group, offset in pairs:
-                    sent.append(group)
-                    yield group, offset
-
-            answers = run_ordered(run.num_proc, payload, keep(groups()), cut)
-            outputs = (slim.finish(sent.popleft(), answer, cut) for answer in answers)
+        if reader is not None and payload is not None and run.num_proc is not None:
+            ranges = row_ranges(
+                plan.row_count(),
+                batch_size=batch_size,
+                num_proc=run.num_proc,
+                most=RANGE_READS * read_size,
+                drop_last_batch=drop_last_batch,
+            )
+            sizes.extend(r.rows for r in ranges)
+            answers = run_ranges(
+                run.num_proc, payload, reader, iter(ranges), needed, cut, wanted, not run.ranked
+            )
+            outputs: Iterator[pl.DataFrame] = answers
         else:
-            outputs = (job(group, offset, cut) for group, offset in groups())
+            batches = plan.batches(
+                batch_size, drop_last_batch=drop_last_batch, lf=lf, read_size=read_size
+            )
+
+            def groups() -> Iterator[tuple[pl.DataFrame, int]]:
+                offset = 0
+                for group in coalesce(batches, batch_size, read_size):
+                    sizes.append(group.height)
+                    yield group, offset
+                    offset += group.height
+
+            if payload is not None and run.num_proc is not None:
+                balanced = not run.ranked
+                answers = run_groups(run.num_proc, sent_job, payload, groups(), cut, balanced)
+                outputs = answers
+            else:
+                outputs = (job(group, offset, cut) for group, offset in groups())
         try:
             with tracked(run.total, run.bar_text()) as bar:
                 for k, out in enumerate(outputs):
@@ -305,7 +322,7 @@ def map_with_function(
     if on_mixed_types not in (None, "use_json"):
         raise ValueError(f"on_mixed_types must be None or 'use_json', got {on_mixed_types!r}")
     builder = OutputBuilder(call, removed, original, given, on_mixed_types)
-    run = Run(call.label, num_proc, desc, plan.known_rows())
+    run = Run(call.label, num_proc, desc, plan.known_rows(), ranked=call.with_rank)
     if given is not None:
         return _to_features(plan, call, builder, given, size, drop_last_batch, run)
     return _inferred(plan, call, builder, removed, size, drop_last_batch, run, original)
@@ -475,7 +492,7 @@ def filter_with_function(
         inputs = call.input_columns
         return None if inputs is None else list(dict.fromkeys([*inputs, *wanted]))
 
-    run = Run(call.label, num_proc, desc, plan.known_rows())
+    run = Run(call.label, num_proc, desc, plan.known_rows(), ranked=call.with_rank)
     schema = plan.lf.collect_schema()
     job = FilterJob(call, size)
     lf = _batch_source(plan, job, schema, run, batch_size=size, drop_last_batch=False, reads=reads)

@@ -1,17 +1,23 @@
 """``num_proc``: run a ``map``/``filter`` function in several worker processes, in order.
 
-The main process reads the input plan and hands groups of whole batches to ``num_proc``
-worker processes (:mod:`crucible_polars.udf.worker`), round robin: group ``k`` goes to the
-worker of rank ``k % num_proc``, so which rows a rank sees does not depend on timing, and
-the outputs come back in input order, identical to ``num_proc=1``. A few groups per worker
-are in flight at a time, so memory stays bounded and a ``head(n)`` stops early.
+The work is cut into tasks of whole batches, run by ``num_proc`` worker processes
+(:mod:`crucible_polars.udf.worker`); the outputs come back in input order, identical to
+``num_proc=1``. When the input reads a slice of rows for the cost of those rows (a Parquet
+or IPC scan, materialized rows: :mod:`crucible_polars.udf.ranges`), a task is a row range
+that the worker reads itself, and it writes the output to an Arrow IPC file that this
+process memory-maps (:func:`run_ranges`): the main process reads, copies and joins nothing
+while the workers compute. Otherwise the main process reads the input and hands groups of
+batches over a pipe (:func:`run_ordered`).
 
-Workers are fresh interpreters (:func:`worker_command`): never a fork of
-a process running Polars' threads (Polars is not fork-safe), and the user's script is not
-run again in them (no ``if __name__ == "__main__"`` guard needed). The function travels
-with ``cloudpickle``, so lambdas and closures work, as they do with ``datasets``' ``dill``.
-Started workers are kept for the next ``map`` (starting one costs about a second) and
-end with the program.
+A task goes to the first worker with room for it (one slowed by other load on the machine
+gets fewer), or, when the function is given its rank (``with_rank``), round robin: task
+``k`` to the worker of rank ``k % num_proc``, so which rows a rank sees does not depend on
+timing. A few tasks per worker are in flight at a time, so memory stays bounded and a
+``head(n)`` stops early.
+
+Workers are fresh interpreters kept for the next ``map`` (:mod:`crucible_polars.udf.pool`).
+The function travels with ``cloudpickle``, so lambdas and closures work, as they do with
+``datasets``' ``dill``.
 
 Examples
 --------
@@ -26,32 +32,36 @@ Examples
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
-import pickle
-import queue
-import subprocess
-import sys
-import threading
+import shutil
+import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import cloudpickle
 import polars as pl
 
-from crucible_polars.logging import get_logger
-from crucible_polars.udf.transport import pack, unpack
-
-logger = get_logger(__name__)
+from crucible_polars.sources.open import cache_root
+from crucible_polars.udf.jobs import BatchJob
+from crucible_polars.udf.pool import Worker, WorkerError, WorkerPool, checkout, release
+from crucible_polars.udf.ranges import Reader, RowRange
+from crucible_polars.udf.transport import pack
 
 Job = Callable[[pl.DataFrame, int, "list[str] | None", int], pl.DataFrame]
 """``job(frame, offset, wanted, rank)``: the output frame of a group of batches."""
 
 IN_FLIGHT = 2
-"""Groups handed to each worker ahead of the one being read back."""
+"""Tasks handed to each worker ahead of the answer being read back."""
+
+AHEAD = 4
+"""With ``balanced`` hand-out, tasks handed out and not read back, per worker."""
+
+OUTPUTS_FOLDER = "map-outputs"
+"""Where workers write the outputs of range tasks, in the crucible_polars cache (a folder
+per run, removed when the run ends)."""
 
 
 @dataclass
@@ -69,12 +79,16 @@ class Run:
         The progress bar's text (default ``"Map"``/``"Filter"``).
     total
         Rows read, if known (the bar's end).
+    ranked
+        The function is given its process's rank (``with_rank``): each worker's rows must
+        not depend on timing, so tasks go to the workers in turn.
     """
 
     label: str
     num_proc: int | None = None
     desc: str | None = None
     total: int | None = None
+    ranked: bool = False
 
     @property
     def parallel(self) -> bool:
@@ -101,148 +115,6 @@ def check_num_proc(num_proc: int | None) -> int | None:
     ):
         raise ValueError(f"num_proc must be a positive integer or None, got {num_proc!r}.")
     return num_proc
-
-
-class WorkerError(RuntimeError):
-    """A worker process ended without answering (killed, out of memory, crashed)."""
-
-
-def worker_command() -> list[str]:
-    """How a worker starts: this interpreter, importing *this* copy of the package first
-    and then what this process can import (the user's modules, for functions pickled by
-    reference), whatever the current folder holds.
-
-    Examples
-    --------
-    >>> worker_command()[1]
-    '-c'
-    """
-    here = str(Path(__file__).resolve().parents[2])  # the folder holding crucible_polars
-    paths = [here, *(p for p in sys.path if isinstance(p, str) and p != here)]
-    code = (
-        f"import sys; sys.path[:] = {paths!r}; "
-        "from crucible_polars.udf.worker import main; main(sys.argv[1:])"
-    )
-    return [sys.executable, "-c", code]
-
-
-class _Worker:
-    def __init__(self, rank: int) -> None:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        self.process = subprocess.Popen(
-            [*worker_command(), str(rank), str(to_child_r), str(from_child_w)],
-            pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self.rank = rank
-        self.inbox: IO[bytes] = os.fdopen(to_child_w, "wb")
-        self.outbox: IO[bytes] = os.fdopen(from_child_r, "rb")
-        # Answers are read as they come, so a worker never blocks writing a large answer
-        # while this process blocks handing it the next batch.
-        self.answers: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                answer = pickle.load(self.outbox)
-            except (EOFError, OSError, ValueError):
-                self.answers.put(None)
-                return
-            self.answers.put(answer)
-
-    def send(self, message: tuple[Any, ...]) -> None:
-        try:
-            pickle.dump(message, self.inbox, protocol=pickle.HIGHEST_PROTOCOL)
-            self.inbox.flush()
-        except (BrokenPipeError, OSError) as error:
-            raise self._died() from error
-
-    def receive(self) -> pl.DataFrame:
-        answer = self.answers.get()
-        if answer is None:
-            self.answers.put(None)  # stays dead
-            raise self._died()
-        if answer[0] == "ok":
-            return unpack(answer[1])
-        error = pickle.loads(answer[1])
-        note = getattr(error, "add_note", None)  # Python >= 3.11
-        if note is not None:
-            note(f"(in the worker process of rank {self.rank})\n{answer[2]}")
-        raise error
-
-    def _died(self) -> WorkerError:
-        code = self.process.poll()
-        return WorkerError(
-            f"The worker process of rank {self.rank} ended (exit code {code}) while running "
-            "the function: it may have run out of memory or crashed. Try a smaller num_proc "
-            "or batch_size."
-        )
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.inbox.close()  # the worker exits at the end of its input
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.reader.join(timeout=5)
-        with contextlib.suppress(OSError):
-            self.outbox.close()
-
-
-class WorkerPool:
-    """``size`` worker processes, each with its own pipes (see the module doc).
-
-    Parameters
-    ----------
-    size
-        The number of processes.
-    """
-
-    def __init__(self, size: int) -> None:
-        logger.info("Starting %d worker processes for num_proc=%d", size, size)
-        self.workers = [_Worker(rank) for rank in range(size)]
-        self.broken = False
-
-    def close(self) -> None:
-        """End the workers (they exit when their input closes)."""
-        for worker in self.workers:
-            worker.close()
-
-
-_idle: dict[int, list[WorkerPool]] = {}
-_lock = threading.Lock()
-
-
-def _checkout(size: int) -> WorkerPool:
-    with _lock:
-        pools = _idle.get(size, [])
-        if pools:
-            return pools.pop()
-    return WorkerPool(size)
-
-
-def _release(pool: WorkerPool) -> None:
-    if pool.broken:
-        pool.close()
-        return
-    with _lock:
-        _idle.setdefault(len(pool.workers), []).append(pool)
-
-
-@atexit.register
-def close_pools() -> None:
-    """End every idle worker process (at exit; the next ``num_proc`` map starts new ones)."""
-    with _lock:
-        pools = [p for ps in _idle.values() for p in ps]
-        _idle.clear()
-    for pool in pools:
-        pool.close()
 
 
 def check_picklable(job: Any, label: str) -> bytes:
@@ -273,6 +145,7 @@ def run_ordered(
     job: Job | bytes,
     groups: Iterator[tuple[pl.DataFrame, int]],
     wanted: list[str] | None,
+    balanced: bool = False,
 ) -> Iterator[pl.DataFrame]:
     """``job`` over ``groups`` (frame, offset) in ``num_proc`` workers; outputs in order.
 
@@ -286,6 +159,9 @@ def run_ordered(
         The input frames and the position of their first rows.
     wanted
         The output columns the query reads (``None``: all), passed to the job.
+    balanced
+        Hand each group to the first worker with room for it, not in turn (faster when
+        one worker is slowed; which rows a rank runs then depends on timing).
 
     Raises
     ------
@@ -293,18 +169,160 @@ def run_ordered(
         A worker process ended without answering.
     """
     payload = job if isinstance(job, bytes) else check_picklable(job, "map")
-    pool = _checkout(num_proc)
-    workers = pool.workers
-    pending: deque[_Worker] = deque()
+    tasks = (("task", pack(frame), offset, wanted) for frame, offset in groups)
+    return _run(num_proc, ("job", payload, None, None), tasks, balanced)
+
+
+def run_groups(
+    num_proc: int,
+    job: BatchJob,
+    payload: bytes,
+    groups: Iterator[tuple[pl.DataFrame, int]],
+    wanted: list[str] | None,
+    balanced: bool = False,
+) -> Iterator[pl.DataFrame]:
+    """:func:`run_ordered` of a slim job (:meth:`BatchJob.slimmed`: it answers only what
+    this process lacks), each answer completed with its group (:meth:`BatchJob.finish`).
+
+    Parameters
+    ----------
+    num_proc
+        The number of worker processes.
+    job
+        The slim job.
+    payload
+        It pickled (:func:`check_picklable`).
+    groups, wanted, balanced
+        As in :func:`run_ordered`.
+
+    Examples
+    --------
+    >>> from crucible_polars.udf.call import FunctionCall
+    >>> from crucible_polars.udf.jobs import FilterJob
+    >>> job = FilterJob(FunctionCall(lambda row: row["a"] > 1), 1).slimmed()
+    >>> groups = iter([(pl.DataFrame({"a": [1, 2]}), 0), (pl.DataFrame({"a": [3]}), 2)])
+    >>> [f["a"].to_list() for f in run_groups(2, job, check_picklable(job, "f"), groups, None)]
+    [[2], [3]]
+    """
+    sent: deque[pl.DataFrame] = deque()  # groups in flight, to finish their answers
+
+    def keep() -> Iterator[tuple[pl.DataFrame, int]]:
+        for group, offset in groups:
+            sent.append(group)
+            yield group, offset
+
+    answers = run_ordered(num_proc, payload, keep(), wanted, balanced)
     try:
-        for worker in workers:
-            worker.send(("job", payload))
-        for k, (frame, offset) in enumerate(groups):
-            worker = workers[k % num_proc]
-            worker.send(("task", pack(frame), offset, wanted))
-            pending.append(worker)
-            if len(pending) >= IN_FLIGHT * num_proc:
-                yield pending.popleft().receive()
+        for answer in answers:
+            yield job.finish(sent.popleft(), answer, wanted)
+    finally:
+        if isinstance(answers, Generator):
+            answers.close()  # an early stop: the workers' pending answers are drained
+
+
+def run_ranges(
+    num_proc: int,
+    job: bytes,
+    reader: Reader,
+    ranges: Iterator[RowRange],
+    needed: list[str] | None,
+    wanted: list[str] | None,
+    columns: list[str] | None,
+    balanced: bool = False,
+) -> Iterator[pl.DataFrame]:
+    """``job`` over row ranges that the workers read themselves; outputs in order.
+
+    Each worker reads its ranges from the plan ``reader`` holds
+    (:func:`crucible_polars.udf.ranges.reader_of`) and writes each output to an Arrow IPC
+    file that this process memory-maps: the rows never pass through this process's memory
+    or a pipe.
+
+    Parameters
+    ----------
+    num_proc
+        The number of worker processes.
+    job
+        ``job(frame, offset, wanted, rank)`` pickled (:func:`check_picklable`).
+    reader
+        The input plan for the workers (:func:`crucible_polars.udf.ranges.reader_of`).
+    ranges
+        The rows of each task (:func:`crucible_polars.udf.ranges.row_ranges`).
+    needed
+        The input columns to read (``None``: all).
+    wanted
+        Passed to the job.
+    columns
+        The output columns to keep (``None``: all).
+    balanced
+        As in :func:`run_ordered`.
+
+    Raises
+    ------
+    WorkerError
+        A worker process ended without answering.
+    """
+    folder = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=_outputs_folder())
+    _folders.add(folder)
+    tasks = (("range", r.start, r.rows, needed, wanted, columns) for r in ranges)
+    try:
+        plan = reader(folder, needed)
+        yield from _run(num_proc, ("job", job, plan, folder), tasks, balanced)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # mapped outputs stay readable
+        _folders.discard(folder)
+
+
+def _outputs_folder() -> Path:
+    folder = cache_root() / OUTPUTS_FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only cache: the system's temporary folder
+        return Path(tempfile.gettempdir())
+    if not _folders:
+        _remove_orphans(folder)
+    return folder
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Remove the run folders of processes that ended without removing theirs (killed)."""
+    for run in folder.iterdir():
+        pid = run.name.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+_folders: set[str] = set()
+
+
+@atexit.register
+def _remove_folders() -> None:
+    for folder in list(_folders):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    num_proc: int, job: tuple[Any, ...], tasks: Iterator[tuple[Any, ...]], balanced: bool
+) -> Iterator[pl.DataFrame]:
+    """The answers to ``tasks``, in order: task ``k`` run by the worker of rank
+    ``k % num_proc``, or with ``balanced`` by the first worker with room for it."""
+    pool = checkout(num_proc)
+    pending: deque[Worker] = deque()
+    try:
+        for worker in pool.workers:
+            worker.send(job, task=False)
+        send = _send_balanced if balanced else _send_in_turn
+        for _ in send(pool, tasks, pending):
+            yield pending.popleft().receive()
         while pending:
             yield pending.popleft().receive()
     except WorkerError:
@@ -320,4 +338,44 @@ def run_ordered(
                 except Exception:
                     pass
         finally:
-            _release(pool)
+            release(pool)
+
+
+def _send_in_turn(
+    pool: WorkerPool, tasks: Iterator[tuple[Any, ...]], pending: deque[Worker]
+) -> Iterator[None]:
+    """Hand out ``tasks`` round robin; yields whenever the oldest answer should be read."""
+    workers = pool.workers
+    for k, task in enumerate(tasks):
+        worker = workers[k % len(workers)]
+        worker.send(task)
+        pending.append(worker)
+        if len(pending) >= IN_FLIGHT * len(workers):
+            yield
+
+
+def _send_balanced(
+    pool: WorkerPool, tasks: Iterator[tuple[Any, ...]], pending: deque[Worker]
+) -> Iterator[None]:
+    """Hand out ``tasks`` to whichever worker has fewer than ``IN_FLIGHT`` unanswered (a
+    worker slowed by other load gets fewer); yields whenever the oldest answer arrived.
+    Answered tasks not read yet are at most ``AHEAD`` per worker (bounded memory and disk,
+    little work wasted by an early stop)."""
+    workers, ahead = pool.workers, AHEAD * len(pool.workers)
+    left = True
+    while left or pending:
+        pool.arrivals.clear()  # an answer arriving from here on wakes the wait below
+        while left and len(pending) < ahead:
+            worker = min(workers, key=Worker.busy)
+            if worker.busy() >= IN_FLIGHT:
+                break
+            task = next(tasks, None)
+            if task is None:
+                left = False
+                break
+            worker.send(task)
+            pending.append(worker)
+        if pending and pending[0].answered():
+            yield
+        elif pending:
+            pool.arrivals.wait()
