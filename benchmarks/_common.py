@@ -26,11 +26,13 @@ import polars as pl
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR") or Path(__file__).resolve().parent / "_data")
 
 # ``datasets`` draws progress bars for every load and map; they cost time and clutter output.
-os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-# Local files only: never let a benchmark reach for the Hub.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Local files only: never let a benchmark reach for the Hub. Not inside pytest (which imports
+# these modules for their doctests and smoke tests): the settings would leak into later tests.
+if "pytest" not in sys.modules:
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 # ------------------------------------------------------------------------------- data

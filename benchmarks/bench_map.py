@@ -9,6 +9,9 @@ False``, so each run does the work. The four engines take turns run by run
 than ``datasets``; ``num_proc=2`` at least 1.6x faster than ``num_proc=1`` on 2 cores (only
 reachable on an otherwise idle machine: state ``/proc/loadavg`` with the figures).
 
+``--function`` picks the row function: ``words`` (reads one column, the default),
+``every-column`` (reads all five), ``spread`` (``{**row, ...}``).
+
 As the machine is shared, each run's CPU seconds are printed too: the main process's, its
 child processes' (``datasets``' pool, reaped at the end of each ``map``; our worker pool,
 alive across maps, read from ``/proc``) and the rest of the machine's meanwhile (while
@@ -18,7 +21,8 @@ worker pool (two interpreters importing the package, about a CPU second each): b
 one warm-up round runs untimed, as in a session that maps more than once, and its figures
 are printed beside the timed runs (``--warmup 0`` times the start too).
 
-Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 3] [--warmup 1]``.
+Run: ``python benchmarks/bench_map.py [--rows 1000000] [--repeats 3] [--warmup 1]
+[--function words]``.
 """
 
 from __future__ import annotations
@@ -48,7 +52,28 @@ def words(row: dict[str, Any]) -> dict[str, int]:
     return {"n_words": len(row["text"].split())}
 
 
-def tasks(path: str, cache_dir: str) -> dict[str, Callable[[], Any]]:
+def every_column(row: dict[str, Any]) -> dict[str, float]:
+    """Reads every column of the row (a row converts a column when it is first read)."""
+    return {
+        "n_words": row["id"] + row["label"] + row["score"] + len(row["text"]) + len(row["tokens"])
+    }
+
+
+def spread(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as a dict, extended (``{**row, ...}``: every column converted)."""
+    return {**row, "n_words": len(row["text"].split())}
+
+
+FUNCTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "words": words,
+    "every-column": every_column,
+    "spread": spread,
+}
+
+
+def tasks(
+    path: str, cache_dir: str, function: Callable[[dict[str, Any]], dict[str, Any]] = words
+) -> dict[str, Callable[[], Any]]:
     """Each engine's whole work: map every row, read the new column."""
     import datasets as hf
 
@@ -60,11 +85,11 @@ def tasks(path: str, cache_dir: str) -> dict[str, Callable[[], Any]]:
     ours = cp.load_dataset("parquet", data_files=path, split="train")
 
     def run_theirs(num_proc: int | None) -> Any:
-        out = theirs.map(words, num_proc=num_proc, load_from_cache_file=False)
+        out = theirs.map(function, num_proc=num_proc, load_from_cache_file=False)
         return out.with_format("numpy")["n_words"]
 
     def run_ours(num_proc: int | None) -> Any:
-        return ours.map(words, num_proc=num_proc).with_format("numpy")["n_words"]
+        return ours.map(function, num_proc=num_proc).with_format("numpy")["n_words"]
 
     return {
         "datasets np1": lambda: run_theirs(None),
@@ -138,15 +163,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--function", choices=sorted(FUNCTIONS), default="words")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     path = str(synthetic_files(args.rows, formats=("parquet",))["parquet"])
     print(f"rows={args.rows:,} cores={os.cpu_count()} loadavg={loadavg()}")
     spent: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in ENGINES}
     with ColdCache() as cache:
-        fns = {name: with_cpu(fn, spent[name]) for name, fn in tasks(path, cache.path).items()}
+        fns = {
+            name: with_cpu(fn, spent[name])
+            for name, fn in tasks(path, cache.path, FUNCTIONS[args.function]).items()
+        }
         timings = measure_interleaved(fns, warmup=args.warmup, repeats=args.repeats)
-    results = {"map python (rows)": {name: t.median for name, t in timings.items()}}
+    label = f"map python (rows) {args.function}"
+    results = {label: {name: t.median for name, t in timings.items()}}
     print(ratio_table(results, ENGINES, RATIOS))
     print(
         "\nEach run: wall s / CPU s of the main process / of its child processes / of the"

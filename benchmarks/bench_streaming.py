@@ -13,7 +13,9 @@ For each engine, in a fresh interpreter per run (times measured after the import
   ``polars`` is ``collect_batches`` and Polars' own ``Series.to_numpy()`` to ``datasets``'
   numpy types (strings a ``<U`` array, floats ``float32``, ragged lists an object array of
   ``int64`` arrays); ``polars-plain`` is ``to_numpy()`` as it is (object strings, float64).
-  The engines take turns run by run; wall and CPU time are both reported, and the types of
+  The engines take turns run by run; wall and CPU time are both reported, with the main
+  thread's wall time off a core split into waiting in the run queue (the machine's load)
+  and asleep (waiting for the next frame, or a lock: Linux ``schedstat``); the types of
   the first batch must agree (but for ``polars-plain``);
 
 over the shared 2M-row table (``_common.synthetic_frame``: ``id``, ``label``, ``score``,
@@ -179,7 +181,15 @@ CHILD["polars-plain"] = """
 """
 
 RUNNER = """
-import itertools, json, os, sys, time
+import itertools, json, os, sys, threading, time
+def sched():
+    # the main thread's time on a core and waiting in the run queue for one (Linux)
+    try:
+        path = f"/proc/self/task/{{threading.get_native_id()}}/schedstat"
+        on_cpu, queued = open(path).read().split()[:2]
+        return int(on_cpu) / 1e9, int(queued) / 1e9
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
 FIRST, BATCH = {first}, {batch}
 NUMERIC = ["id", "label", "score"]
 def types(batch):
@@ -194,10 +204,13 @@ def types(batch):
     return out
 {engine_code}
 source, fmt, task = sys.argv[1:4]
-t0, cpu0 = time.perf_counter(), time.process_time()
+t0, cpu0, (on0, queued0) = time.perf_counter(), time.process_time(), sched()
 count, check = run(source, fmt, task)
 seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-print(json.dumps({{"seconds": seconds, "cpu": cpu, "rows": count, "check": check}}), flush=True)
+on_cpu, queued = (b - a for a, b in zip((on0, queued0), sched()))
+result = {{"seconds": seconds, "cpu": cpu, "rows": count, "check": check, "queued": queued}}
+result["blocked"] = max(seconds - on_cpu - queued, 0.0)  # the main thread asleep: waiting
+print(json.dumps(result), flush=True)
 os._exit(0)  # a half-consumed `datasets` stream can keep the interpreter from exiting
 """
 
@@ -299,6 +312,8 @@ def numpy_section(rows: int, repeats: int) -> None:
     env = dict(os.environ)
     wall: dict[str, dict[str, float]] = {}
     cpu: dict[str, dict[str, float]] = {}
+    queued: dict[str, dict[str, float]] = {}
+    blocked: dict[str, dict[str, float]] = {}
     loads = [load_average()]
     for task, title in NUMPY_TASKS.items():
         runs: dict[str, list[dict[str, Any]]] = {engine: [] for engine in NUMPY_ENGINES}
@@ -314,6 +329,8 @@ def numpy_section(rows: int, repeats: int) -> None:
         key = f"numpy batches, {title}"
         wall[key] = {e: statistics.median(r["seconds"] for r in rs) for e, rs in runs.items()}
         cpu[key] = {e: statistics.median(r["cpu"] for r in rs) for e, rs in runs.items()}
+        queued[key] = {e: statistics.median(r["queued"] for r in rs) for e, rs in runs.items()}
+        blocked[key] = {e: statistics.median(r["blocked"] for r in rs) for e, rs in runs.items()}
         print(f"  numpy {title}: {wall[key]} cpu {cpu[key]}", file=sys.stderr, flush=True)
         print(f"  types: {types}", file=sys.stderr, flush=True)
     ratios = [
@@ -327,6 +344,15 @@ def numpy_section(rows: int, repeats: int) -> None:
     print(ratio_table(wall, NUMPY_ENGINES, ratios))
     print("\nCPU time (every thread of the process):\n")
     print(ratio_table(cpu, NUMPY_ENGINES, ratios))
+    print(
+        "\nThe main thread's wall time off a core: waiting in the run queue for one (the"
+        " machine's load), or asleep (waiting for the reader's next frame, or a lock):\n"
+    )
+    off = {}
+    for key in wall:
+        off[f"{key}: run queue"] = queued[key]
+        off[f"{key}: asleep"] = blocked[key]
+    print(ratio_table(off, NUMPY_ENGINES))
 
 
 def hub_section(rows: int, repeats: int) -> None:

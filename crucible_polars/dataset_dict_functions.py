@@ -80,8 +80,9 @@ class DatasetDictFunctions(dict[str, "Dataset"]):
             As in :meth:`Dataset.map`.
         **options
             ``num_proc``, ``desc``, ``try_original_type``, ``on_mixed_types`` as in
-            :meth:`Dataset.map`; ``datasets``' cache options (``cache_file_names``...) are
-            accepted and ignored.
+            :meth:`Dataset.map` (``on_mixed_types`` defaults to ``None`` here, as in
+            ``datasets``' ``DatasetDict.map``); ``datasets``' cache options
+            (``cache_file_names``...) are accepted and ignored.
 
         Examples
         --------
@@ -91,6 +92,7 @@ class DatasetDictFunctions(dict[str, "Dataset"]):
         [2, 4]
         """
         passed = {k: v for k, v in options.items() if k not in MAP_CACHE}
+        passed.setdefault("on_mixed_types", None)  # datasets' DatasetDict.map default
 
         def one(split: str, ds: Dataset) -> Dataset:
             bound = SplitBound(function, split) if with_split and function else function

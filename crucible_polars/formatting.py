@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
+from crucible_polars.features.class_label import ClassLabel
 from crucible_polars.features.json_values import decode_json_column, has_json
 from crucible_polars.features.media import Audio
 from crucible_polars.features.storage import frame_to_arrow
+from crucible_polars.features.value import Value
 from crucible_polars.media.audio import audio_to_torch, decode_audio_fields
 from crucible_polars.media.batch import decode_fields, decode_images_to_array
 from crucible_polars.media.decode import ImageSize
@@ -40,6 +42,10 @@ if TYPE_CHECKING:
 
 OutputFormat = Literal["python", "numpy", "polars", "arrow", "torch", "pandas"]
 OUTPUT_FORMATS: tuple[str, ...] = ("python", "numpy", "polars", "arrow", "torch", "pandas")
+
+
+_PLAIN = (Value, ClassLabel)
+"""Features whose columns hold nothing to decode (no image, audio or ``Json`` inside)."""
 
 
 def check_format(format: str | None) -> str:
@@ -268,6 +274,8 @@ def to_numpy_columns(
     >>> to_numpy_columns(pl.DataFrame({"a": [1, 2]}), Features({"a": Value("int64")}))["a"]
     array([1, 2])
     """
+    if all(type(features.get(name)) in _PLAIN for name in df.columns):  # nothing to decode
+        return {name: numpy_column(df[name], format_kwargs) for name in df.columns}
     images = _decoded_numpy(df, features, first_row, image_size)
     for name, value in images.items():
         if isinstance(value, list):  # images of several shapes: an object array, as datasets

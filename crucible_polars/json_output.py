@@ -32,7 +32,7 @@ import polars as pl
 from crucible_polars.features import Features, Json, LargeList, List
 from crucible_polars.features.nested import FeatureType
 
-__all__ = ["holds_json", "json_line", "sink_json_lines", "write_json_frames"]
+__all__ = ["holds_json", "json_line", "json_options", "sink_json_lines", "write_json_frames"]
 
 LINE = "json_line"
 
@@ -205,3 +205,58 @@ def sink_json_lines(lf: pl.LazyFrame, features: Features, path: str) -> None:
     lines = lf.select(json_line(features))
     # one string column, never quoted: each row's line as it is (JSON text has no newline)
     lines.sink_csv(path, include_header=False, quote_style="never")
+
+
+_UNSUPPORTED = ("date_format", "double_precision", "date_unit", "default_handler", "indent")
+
+
+def json_options(options: dict[str, Any]) -> tuple[bool, str | None]:
+    """Read ``to_json``'s keyword options (pandas' ``to_json`` names, which ``datasets``
+    passes on): whether to write JSON lines, and the compression (``"infer"`` by default:
+    from a path's extension, as ``datasets``).
+
+    Parameters
+    ----------
+    options
+        The keyword options given to ``to_json``.
+
+    Raises
+    ------
+    TypeError
+        Options pandas' ``to_json`` does not have (named).
+    NotImplementedError
+        pandas options that would change the text in ways not supported here.
+
+    Examples
+    --------
+    >>> json_options({}), json_options({"lines": False, "compression": "gzip"})
+    ((True, 'infer'), (False, 'gzip'))
+    """
+    options = dict(options)
+    orient = options.pop("orient", "records")
+    lines = options.pop("lines", orient == "records")
+    if orient != "records" or options.pop("force_ascii", False):
+        raise NotImplementedError(
+            "to_json writes records as UTF-8 (orient='records', force_ascii=False); "
+            "for other layouts use ds.to_pandas().to_json(...)."
+        )
+    if options.pop("index", None):
+        raise ValueError(
+            "'index=True' is only valid when 'orient' is 'split', 'table', 'index', or 'columns'."
+        )
+    if options.pop("mode", "w") != "w":
+        raise NotImplementedError("to_json writes a new file: give mode='w' (or no mode).")
+    compression = options.pop("compression", "infer")
+    given = [name for name in _UNSUPPORTED if options.pop(name, None) is not None]
+    if given:
+        raise NotImplementedError(
+            f"to_json does not support {given}: values are written as Polars writes them "
+            "(dates as ISO text, floats exact, no indentation)."
+        )
+    if options:
+        raise TypeError(
+            f"to_json got unexpected keyword arguments {sorted(options)}: it takes pandas' "
+            "to_json options lines, orient='records', compression, force_ascii=False, "
+            "index=False, mode='w'."
+        )
+    return bool(lines), compression

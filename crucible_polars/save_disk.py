@@ -32,7 +32,7 @@ from crucible_polars.plan import Plan
 from crucible_polars.progress import tracked
 from crucible_polars.readers.arrow import write_arrow_stream
 from crucible_polars.sources.open import cache_root
-from crucible_polars.sources.upload import local_folder, upload_folder
+from crucible_polars.sources.upload import local_path, upload_folder
 from crucible_polars.writers import (
     DATA_FILE_TEMPLATE,
     DICT_FILE,
@@ -256,7 +256,7 @@ def save_folder(
     >>> fsspec.filesystem("memory").cat("/save-doc/x/state.json")
     b'{}'
     """
-    local = local_folder(path, storage_options)
+    local = local_path(path, storage_options)
     if local is not None:
         atomic_write(local, write, is_dir=True)
         return

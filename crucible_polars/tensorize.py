@@ -184,6 +184,16 @@ def _np_recursive(value: Any, kwargs: Mapping[str, Any]) -> Any:
     return _np_tensorize(value, kwargs)
 
 
+_FLAT: dict[Any, Any] = {
+    **{t: np.int64 for t in (pl.Int8, pl.Int16, pl.Int32, pl.Int64)},
+    **{t: np.int64 for t in (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)},
+    pl.Float32: np.float32,
+    pl.Float64: np.float32,
+    pl.Boolean: None,
+}
+"""Flat column types and the numpy type ``datasets`` gives them (``None``: numpy's own)."""
+
+
 def numpy_column(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> Any:
     """One column of a batch in ``datasets``' numpy format (``kwargs``: the format's
     ``np.array`` options, e.g. ``dtype``).
@@ -195,6 +205,13 @@ def numpy_column(series: pl.Series, kwargs: Mapping[str, Any] | None = None) -> 
     >>> numpy_column(pl.Series([[1], [2, 3]])).tolist()
     [array([1]), array([2, 3])]
     """
+    if not kwargs and series.dtype in _FLAT and not series.null_count():  # less Python
+        flat: np.ndarray = series.to_numpy()
+        target = _FLAT[series.dtype]
+        if target is not None and flat.dtype != target:
+            return flat.astype(target)  # a new array, the caller's
+        # a view of Polars' memory is read-only; datasets' arrays are the caller's to change
+        return flat if flat.flags.writeable else flat.copy()
     options = dict(kwargs or {})
     regular = _vectorized(series)
     if regular is not None:

@@ -1,7 +1,8 @@
-"""Writing datasets to files: parquet that ``datasets`` reads with the same Features, and
-the names of ``save_to_disk`` folders (written by :mod:`crucible_polars.save_disk`); every
-write atomic (a temporary sibling renamed over the target), so a failure leaves nothing
-half-written.
+"""Writing datasets to files: parquet that ``datasets`` reads with the same Features, the
+names of ``save_to_disk`` folders (written by :mod:`crucible_polars.save_disk`), and the
+targets of ``to_parquet`` / ``to_json`` / ``to_csv`` (:func:`write_output`: a path, an fsspec
+URL or a binary file object); every write to a path or URL atomic (a temporary sibling moved
+over the target), so a failure leaves nothing half-written.
 
 Examples
 --------
@@ -16,14 +17,16 @@ Examples
 from __future__ import annotations
 
 import glob
+import io
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pyarrow as pa
 
@@ -32,6 +35,7 @@ from crucible_polars.materialize import streamable
 from crucible_polars.plan import Plan
 from crucible_polars.progress import tracked
 from crucible_polars.readers.parquet import write_parquet
+from crucible_polars.sources.upload import local_path, open_upload
 
 DATA_FILE_TEMPLATE = "data-{index:05d}-of-{count:05d}.arrow"
 INFO_FILE = "dataset_info.json"
@@ -192,3 +196,179 @@ def write_parquet_file(
         atomic_write(
             Path(path), lambda tmp: plan.run(lambda: write_parquet(plan.lf, tmp, schema, **kwargs))
         )
+
+
+COMPRESSIONS = (None, "infer", "gzip", "bz2", "xz")
+"""The ``compression=`` values ``datasets``' ``to_json`` takes (through ``fsspec``)."""
+
+Target = str | bytes | os.PathLike[str] | IO[bytes]
+
+
+class CountingWriter(io.RawIOBase):
+    """A binary file object that passes writes on to ``target`` and counts the bytes.
+
+    Parameters
+    ----------
+    target
+        Where the bytes go.
+
+    Examples
+    --------
+    >>> counter = CountingWriter(io.BytesIO())
+    >>> counter.write(b"abc"), counter.written
+    (3, 3)
+    """
+
+    def __init__(self, target: IO[bytes]) -> None:
+        super().__init__()
+        self._target = target
+        self.written = 0
+
+    def writable(self) -> bool:
+        """Always: this object only writes.
+
+        Examples
+        --------
+        >>> CountingWriter(io.BytesIO()).writable()
+        True
+        """
+        return True
+
+    def write(self, data: Any) -> int:
+        """Write ``data`` (anything with the buffer protocol) on; its length.
+
+        Parameters
+        ----------
+        data
+            The bytes.
+
+        Examples
+        --------
+        >>> CountingWriter(io.BytesIO()).write(memoryview(b"ab"))
+        2
+        """
+        view = memoryview(data)
+        self._target.write(view.tobytes())
+        self.written += view.nbytes
+        return view.nbytes
+
+
+def output_compression(path: str, compression: str | None) -> str | None:
+    """The compression ``fsspec`` writes ``path`` with: ``compression``, or for ``"infer"``
+    the one its extension names (``.gz``, ``.bz2``, ``.xz``), as ``datasets``' ``to_json``.
+
+    Parameters
+    ----------
+    path
+        The target path or URL.
+    compression
+        ``None``, ``"infer"``, ``"gzip"``, ``"bz2"`` or ``"xz"``.
+
+    Raises
+    ------
+    NotImplementedError
+        Any other compression (``datasets`` raises the same).
+
+    Examples
+    --------
+    >>> output_compression("a.jsonl.gz", "infer"), output_compression("a.jsonl", "infer")
+    ('gzip', None)
+    """
+    if compression not in COMPRESSIONS:
+        raise NotImplementedError(
+            f"compression={compression!r} is not supported: give one of "
+            f"{', '.join(repr(c) for c in COMPRESSIONS)}."
+        )
+    if compression == "infer":
+        from fsspec.utils import infer_compression
+
+        inferred: str | None = infer_compression(path)
+        return inferred if inferred in COMPRESSIONS else None
+    return compression
+
+
+@contextmanager
+def _compressed(file: IO[bytes], compression: str | None, name: str) -> Iterator[IO[bytes]]:
+    if compression is None:
+        yield file
+        return
+    from fsspec.compression import compr
+
+    options = (
+        {"filename": name.rsplit("/", 1)[-1].removesuffix(".gz")} if compression == "gzip" else {}
+    )
+    with compr[compression](file, mode="wb", **options) as stream:
+        yield stream
+
+
+def write_output(
+    path_or_buf: Target,
+    write: Callable[[IO[bytes]], Any],
+    *,
+    sink: Callable[[str], Any] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    compression: str | None = None,
+) -> int:
+    """Write a file output to a path (atomically), an fsspec URL (a temporary sibling moved
+    in: :func:`~crucible_polars.sources.upload.open_upload`) or a binary file object; the
+    number of bytes written (before compression, as ``datasets`` counts them).
+
+    Parameters
+    ----------
+    path_or_buf
+        A path (``str``, ``bytes``, ``PathLike``), an fsspec URL (``s3://``, ``memory://``,
+        ``file://``...) or a binary file object.
+    write
+        Writes the content into the binary file object it is given.
+    sink
+        Writes the content as a file at the local path it is given (a faster way to the
+        same bytes), used for uncompressed local files.
+    storage_options
+        Options of the URL's file system (``fsspec``'s names); none for a local path.
+    compression
+        ``None``, ``"infer"`` (from the path's extension), ``"gzip"``, ``"bz2"`` or ``"xz"``;
+        a path or URL only.
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> write_output("memory://output-doc/a.txt", lambda f: f.write(b"hi"))
+    2
+    >>> fsspec.filesystem("memory").cat("/output-doc/a.txt")
+    b'hi'
+    """
+    if isinstance(path_or_buf, bytes):
+        path_or_buf = os.fsdecode(path_or_buf)
+    if not isinstance(path_or_buf, (str, os.PathLike)):
+        if compression not in (None, "infer"):
+            raise NotImplementedError(
+                f"compression={compression!r} applies to a path: give a path, or compress the "
+                "file object yourself (gzip.GzipFile(fileobj=...))."
+            )
+        counter = CountingWriter(path_or_buf)
+        write(cast(IO[bytes], counter))
+        return counter.written
+    text = os.fspath(path_or_buf)
+    codec = output_compression(text, compression)
+    local = local_path(text, storage_options)
+
+    def through(file: IO[bytes]) -> int:
+        with _compressed(file, codec, text) as stream:
+            counter = CountingWriter(stream)
+            write(cast(IO[bytes], counter))
+        return counter.written
+
+    if local is None:
+        with open_upload(text, storage_options) as file:
+            return through(file)
+    if sink is not None and codec is None:
+        atomic_write(local, sink)
+        return local.expanduser().resolve().stat().st_size
+    written: list[int] = []
+
+    def to_file(tmp: str) -> None:
+        with open(tmp, "wb") as file:
+            written.append(through(file))
+
+    atomic_write(local, to_file)
+    return written[0]

@@ -39,6 +39,7 @@ BUILTINS: dict[str, tuple[type[BaseException], ...]] = {
     "MediaDecodeError": (ValueError,),
     "UnsafeArchiveError": (ValueError,),
     "StreamReadError": (ConnectionError,),
+    "StreamChecksumError": (ConnectionError,),
     "SavedDatasetError": (FileNotFoundError,),
     "HubAccessError": (PermissionError,),
     "HubDownloadError": (ConnectionError,),
@@ -73,6 +74,7 @@ MEMBERS: dict[type[errors.CrucibleError], set[str]] = {
         "MediaDecodeError",
         "UnsafeArchiveError",
         "StreamReadError",
+        "StreamChecksumError",
         "SavedDatasetError",
     },
     errors.UsageError: {

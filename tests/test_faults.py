@@ -16,16 +16,6 @@ import pytest
 from crucible_polars.testing import fault_trials as ft
 from crucible_polars.testing.hub_server import HubServer
 
-STREAMED_BYTES_UNCHECKED = (
-    "streaming reads byte ranges, which no checksum covers (datasets has the same limit); "
-    "see docs/reliability.md"
-)
-KNOWN_LIMITS: dict[str, str] = {
-    "lfs-wrong-bytes-streaming-transient": STREAMED_BYTES_UNCHECKED,
-    "lfs-wrong-bytes-streaming-persistent": STREAMED_BYTES_UNCHECKED,
-    "plain-wrong-bytes-streaming-transient": STREAMED_BYTES_UNCHECKED,
-}
-
 
 @pytest.fixture
 def rig(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
@@ -43,7 +33,5 @@ def rig(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
 
 @pytest.mark.parametrize("trial", ft.all_trials(), ids=lambda t: t.name)
 def test_fault(rig: HubServer, trial: ft.Trial, tmp_path: Path) -> None:
-    if trial.name in KNOWN_LIMITS:
-        pytest.xfail(KNOWN_LIMITS[trial.name])
     outcome = ft.run_trial(rig, trial, tmp_path / "cache")
     assert outcome.good, outcome

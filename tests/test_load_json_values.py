@@ -97,21 +97,7 @@ def test_polars_format_keeps_the_json_text(tmp_path: Path) -> None:
     assert ours.with_format("polars")[:2]["c"].to_list() == ["-1", '"foo"']
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "top.jsonl",
-        "document.json",
-        pytest.param(
-            "nested.jsonl",
-            marks=pytest.mark.xfail(
-                reason="udf/outputs.py types map outputs without the Json feature: values "
-                "that are not passed through unchanged (lists) and mix types fail",
-                strict=True,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", ["top.jsonl", "document.json", "nested.jsonl"])
 def test_map_sees_and_returns_values(name: str, tmp_path: Path) -> None:
     import datasets
 

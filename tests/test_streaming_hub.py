@@ -87,7 +87,8 @@ def test_filter_on_sorted_column_skips_row_groups(
     assert sum(len(i) for i in ids) == 170_000
     requests = [r for r in hub.requests if r.route == "resolve" and r.range]
     footer = [r for r in requests if r.range.startswith("bytes=-")]
-    assert len(footer) <= 1  # read once per process (cached), so 0 if an earlier test read it
+    # read twice (kept once both reads agree) once per process, so 0 if an earlier test did
+    assert len(footer) in (0, 2)
     assert len(requests) - len(footer) == 3  # one range per row group read; the rest skipped
     assert _fraction(hub, big_parquet.stat().st_size) < 0.04
 

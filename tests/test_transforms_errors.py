@@ -62,7 +62,9 @@ def test_map_inconsistent_types_name_the_batch(ds: cp.Dataset) -> None:
     with pytest.raises(FunctionOutputError, match=r"batch of rows 5\.\.9: column 'c' is String"):
         ds.map(flip, batched=True, batch_size=5).to_dict()
     with pytest.raises(FunctionOutputError, match=r"rows 0\.\.4: the values of column 'c'"):
-        ds.map(lambda b: {"c": [1, "x", 2, 3, 4]}, batched=True, batch_size=5)
+        ds.map(lambda b: {"c": [1, "x", 2, 3, 4]}, batched=True, batch_size=5, on_mixed_types=None)
+    # on_mixed_types="use_json" (datasets' default): mixed values are a Json column
+    assert ds.map(lambda b: {"c": [1, "x"] * 5}, batched=True)[:2]["c"] == [1, "x"]
 
 
 def test_map_other_bad_outputs(ds: cp.Dataset) -> None:

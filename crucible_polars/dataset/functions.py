@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crucible_polars.dataset.options import check_mixed_types
 from crucible_polars.dataset.state import DatasetState
 from crucible_polars.ops.map_filter import filter_with_function, map_with_function
 from crucible_polars.udf import FILTER_OPTIONS, check_options
@@ -171,7 +170,9 @@ class DatasetFunctions(DatasetState):
         **options
             ``num_proc`` (worker processes; outputs in order, identical to one process),
             ``desc`` (the progress bar's text), ``try_original_type`` (as in ``datasets``),
-            ``on_mixed_types`` (only ``None``);
+            ``on_mixed_types`` (``"use_json"``, the default as in ``datasets``: a returned
+            column of values of no one type gets the ``Json`` feature where they mix;
+            ``None``: it is an error);
             ``datasets``' cache options (``load_from_cache_file``...) are accepted and
             ignored. Any other keyword is a ``TypeError``.
 
@@ -194,7 +195,6 @@ class DatasetFunctions(DatasetState):
         >>> words["word"]
         ['a', 'b', 'c']
         """
-        check_mixed_types(options.pop("on_mixed_types", None))
         plan = map_with_function(
             self._plan,
             function,

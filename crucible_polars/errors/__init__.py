@@ -13,7 +13,8 @@ working::
     │               UnsupportedFormatError, DataFileError, SchemaMismatchError,
     │               FeatureCastError (FeatureTypeError: also a TypeError),
     │               MediaDecodeError (ImageDecodeError, AudioDecodeError),
-    │               UnsafeArchiveError, StreamReadError, SavedDatasetError    (data.py)
+    │               UnsafeArchiveError, StreamReadError (StreamChecksumError),
+    │               SavedDatasetError                                         (data.py)
     └── UsageError  ColumnNotFoundError (also Polars' ColumnNotFoundError),
                     ExtraColumnsError, DuplicateColumnError, ConfigNotFoundError,
                     SplitNotFoundError, FunctionOutputError                   (usage.py)
@@ -45,6 +46,7 @@ from crucible_polars.errors.data import (
     MediaDecodeError,
     SavedDatasetError,
     SchemaMismatchError,
+    StreamChecksumError,
     StreamReadError,
     UnsafeArchiveError,
     UnsupportedFormatError,
@@ -89,6 +91,7 @@ __all__ = [
     "SavedDatasetError",
     "SchemaMismatchError",
     "SplitNotFoundError",
+    "StreamChecksumError",
     "StreamReadError",
     "UnsafeArchiveError",
     "UnsupportedFormatError",

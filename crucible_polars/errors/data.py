@@ -375,6 +375,54 @@ class StreamReadError(DataError, ConnectionError):
         )
 
 
+class StreamChecksumError(StreamReadError):
+    """The bytes of a streamed file do not match the checksum of the repository's file
+    listing (sha256, or git blob id), after retries.
+
+    Parameters
+    ----------
+    path, attempts, rows_used
+        The attributes of the same names (see Attributes).
+    reason
+        What does not match, for the message.
+
+    Attributes
+    ----------
+    path : str
+        The file's URL.
+    attempts : int
+        How many times it was read.
+    rows_used : bool
+        Whether rows of the file were already yielded before the mismatch could be seen
+        (a file too large to check before use): those rows may be wrong.
+
+    Examples
+    --------
+    >>> err = StreamChecksumError("https://hub/a.parquet", 3, "its sha256 is 0a…", False)
+    >>> err.path, err.attempts, err.rows_used
+    ('https://hub/a.parquet', 3, False)
+    """
+
+    def __init__(self, path: str, attempts: int, reason: str, rows_used: bool) -> None:
+        self.path = path
+        self.offset = 0
+        self.attempts = attempts
+        self.rows_used = rows_used
+        used = (
+            "Rows of this file already yielded may be wrong: iterate again from before this "
+            "file (a state_dict() saved before it, or the start). "
+            if rows_used
+            else "No row of it was used. "
+        )
+        super(StreamReadError, self).__init__(  # StreamReadError's own message does not fit
+            f"The bytes of {path} read while streaming do not match the repository's file "
+            f"listing ({reason}), after {attempts} attempts. {used}If it persists, the file "
+            "served does not match its listing or something on the way (a proxy) changes "
+            "it: try again later, load it without streaming=True (downloads are checked the "
+            "same way), or tell the dataset's owners.",
+        )
+
+
 class SavedDatasetError(DataError, FileNotFoundError):
     """A ``save_to_disk`` folder that does not hold what its ``dataset_info.json`` says
     (a shard missing, or fewer or more rows): the save was interrupted or files were changed.

@@ -45,10 +45,6 @@ __all__ = [
 ]
 
 
-def _encode_audio(value: Any) -> Any:
-    return encode_audio(value)  # paths, bytes, {"array", "sampling_rate"} dicts (as WAV)
-
-
 def _encode_json(value: Any) -> str:
     """JSON text, as ``datasets.Json.encode_example`` stores a value."""
     if isinstance(value, str):
@@ -115,8 +111,8 @@ def encode_nested_example(feature: FeatureType, value: Any) -> Any:
         return [encode_nested_example(feature.feature, v) for v in value]
     if isinstance(feature, Image):
         return encode_image(value)
-    if isinstance(feature, Audio):
-        return _encode_audio(value)
+    if isinstance(feature, Audio):  # paths, bytes, {"array", "sampling_rate"} dicts (WAV)
+        return encode_audio(value, feature.num_channels)
     if isinstance(feature, Json):
         return _encode_json(value)
     value = to_python_objects(value)

@@ -174,7 +174,27 @@ def _wav_bytes(samples: np.ndarray, rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def _pcm_to_wav(value: Mapping[str, Any], path: str) -> bytes:
+def _to_channels(samples: np.ndarray, num_channels: int | None) -> np.ndarray:
+    """Samples (1-D mono, or ``(channels, frames)``) with ``num_channels`` channels, as
+    ``datasets`` 5 writes them (``AudioEncoder(..., num_channels=...)``): ``1`` averages the
+    channels, ``2`` repeats a mono clip; ``None`` keeps them."""
+    if num_channels is None:
+        return samples
+    have = 1 if samples.ndim == 1 else samples.shape[0]
+    if num_channels == have:
+        return samples
+    if num_channels == 1:
+        return samples.mean(axis=0, dtype=np.float32)
+    if have == 1:
+        mono = samples if samples.ndim == 1 else samples[0]
+        return np.repeat(mono[np.newaxis, :], num_channels, axis=0)
+    raise ValueError(
+        f"Cannot write a clip of {have} channels with num_channels={num_channels}: give "
+        "num_channels=None, 1 (mono) or the clip's own number of channels."
+    )
+
+
+def _pcm_to_wav(value: Mapping[str, Any], path: str, num_channels: int | None = None) -> bytes:
     """A raw 16-bit ``.pcm`` file (or its bytes) as WAV bytes, at the value's sampling rate."""
     rate = value.get("sampling_rate")
     if rate is None:
@@ -184,10 +204,10 @@ def _pcm_to_wav(value: Mapping[str, Any], path: str) -> bytes:
         )
     data = value.get("bytes")
     pcm = np.frombuffer(data, dtype=np.int16) if data else np.fromfile(path, dtype="<i2")
-    return _wav_bytes(pcm.astype(np.float32) / 32767, rate)
+    return _wav_bytes(_to_channels(pcm.astype(np.float32) / 32767, num_channels), rate)
 
 
-def encode_audio(value: Any) -> dict[str, Any]:
+def encode_audio(value: Any, num_channels: int | None = None) -> dict[str, Any]:
     """One audio value as the ``{bytes, path}`` struct, as ``datasets.Audio.encode_example``.
 
     A path or ``Path`` is kept as a path, bytes as bytes; a ``{"array", "sampling_rate"}``
@@ -200,6 +220,10 @@ def encode_audio(value: Any) -> dict[str, Any]:
     ----------
     value
         The clip: ``str``, ``Path``, ``bytes``, or a dict as above.
+    num_channels
+        The channels samples are written with (arrays and ``.pcm`` files; ``datasets`` 5's
+        ``Audio(num_channels=)``): ``1`` averages them, a mono clip is repeated to more;
+        ``None`` keeps the clip's own.
 
     Examples
     --------
@@ -208,6 +232,10 @@ def encode_audio(value: Any) -> dict[str, Any]:
     >>> clip = encode_audio({"array": np.zeros(160), "sampling_rate": 16000})
     >>> clip["bytes"][:4], clip["path"]
     (b'RIFF', None)
+    >>> import soundfile
+    >>> stereo = {"array": np.zeros((2, 160)), "sampling_rate": 16000}
+    >>> soundfile.info(io.BytesIO(encode_audio(stereo, num_channels=1)["bytes"])).channels
+    1
     """
     if isinstance(value, str):
         return {"bytes": None, "path": value}
@@ -223,12 +251,12 @@ def encode_audio(value: Any) -> dict[str, Any]:
     if "array" in value:
         if value.get("sampling_rate") is None:
             raise ValueError("An audio array needs its 'sampling_rate' to be encoded.")
-        samples = np.asarray(value["array"], dtype=np.float32)
+        samples = _to_channels(np.asarray(value["array"], dtype=np.float32), num_channels)
         return {"bytes": _wav_bytes(samples, value["sampling_rate"]), "path": None}
     data, path = value.get("bytes"), value.get("path")
     if path is not None and os.path.isfile(path):
         if str(path).endswith("pcm"):
-            return {"bytes": _pcm_to_wav(value, path), "path": None}
+            return {"bytes": _pcm_to_wav(value, path, num_channels), "path": None}
         return {"bytes": None, "path": path}
     if data is not None or path is not None:
         return {"bytes": data, "path": path}
@@ -292,34 +320,41 @@ class Audio(FeatureBase):
     ``crucible-polars[audio]`` extra) to ``{"path", "array", "sampling_rate"}``: ``array``
     is ``float32``, 1-D when mono, else ``(channels, frames)``.
 
+    The positional parameters are ``datasets`` 5's, in its order (``Audio(16000, False)``
+    does not decode); ``mono`` is taken by name only.
+
     Parameters
     ----------
     sampling_rate
         Resample to this rate when decoding (``None`` keeps the file's rate).
-    mono
-        Average the channels to one (as ``datasets`` 3 did); ``False`` keeps them.
     decode
         Whether rows are decoded (``False`` gives the raw ``{"bytes", "path"}`` dict).
     num_channels
-        Number of channels to decode to (``datasets`` 5); when set it wins over ``mono``:
-        ``1`` averages them, more keeps a file with that many (or repeats a mono one).
+        Number of channels to decode to and to write arrays with (``datasets`` 5); when set
+        it wins over ``mono``: ``1`` averages them, more keeps a file with that many (or
+        repeats a mono one).
     stream_index
         Which audio stream of the file to decode; only the first (``None`` or ``0``).
     id
         Optional identifier, kept for ``datasets`` compatibility.
+    mono
+        Average the channels to one when decoding (as ``datasets`` 3 did); ``False`` keeps
+        them (keyword only).
 
     Examples
     --------
     >>> Audio(sampling_rate=16000).to_dict()
     {'sampling_rate': 16000, '_type': 'Audio'}
+    >>> Audio(16000, False).decode
+    False
     """
 
     sampling_rate: int | None = None
-    mono: bool = True
     decode: bool = True
     num_channels: int | None = None
     stream_index: int | None = None
     id: str | None = field(default=None, repr=False)
+    mono: bool = field(default=True, kw_only=True)  # not a datasets 5 field: by name only
     _type: str = field(default="Audio", init=False, repr=False)
 
     def to_arrow(self) -> pa.DataType:
@@ -332,11 +367,12 @@ class Audio(FeatureBase):
 
     def encode_example(self, value: Any) -> dict[str, Any]:
         """Encode a path, ``Path``, bytes, ``{"array", "sampling_rate"}`` dict or
-        ``{bytes, path}`` dict into the stored struct (see :func:`encode_audio`).
+        ``{bytes, path}`` dict into the stored struct (see :func:`encode_audio`); arrays
+        are written with ``num_channels`` channels when it is set, as in ``datasets`` 5.
 
         Examples
         --------
         >>> Audio().encode_example(b"RIFF...")
         {'bytes': b'RIFF...', 'path': None}
         """
-        return encode_audio(value)
+        return encode_audio(value, self.num_channels)

@@ -249,6 +249,7 @@ def map_with_function(
     num_proc: int | None = None,
     desc: str | None = None,
     try_original_type: bool | None = True,
+    on_mixed_types: str | None = "use_json",
     **options: Any,
 ) -> Plan:
     """``Dataset.map`` with a Python function, over a plan (see the module doc).
@@ -277,6 +278,9 @@ def map_with_function(
         Give a returned column the type of the input column of its name when its values
         cast to it without loss (``datasets``' rule; ``False``: by its values, batched only,
         as in ``datasets``).
+    on_mixed_types
+        ``"use_json"`` (``datasets``' default): an output column of values of no one type
+        gets ``Json`` where they mix; ``None``: such a column is an error.
     **options
         ``datasets``' cache options (``load_from_cache_file``, ...), accepted and ignored.
 
@@ -315,7 +319,9 @@ def map_with_function(
         drop_last_batch = False
     original = try_original_type is not False or not batched  # datasets: batched only
     given = Features(features) if features is not None else None
-    builder = OutputBuilder(call, removed, original, given)
+    if on_mixed_types not in (None, "use_json"):
+        raise ValueError(f"on_mixed_types must be None or 'use_json', got {on_mixed_types!r}")
+    builder = OutputBuilder(call, removed, original, given, on_mixed_types)
     run = Run(call.label, num_proc, desc, plan.known_rows(), ranked=call.with_rank)
     if given is not None:
         return _to_features(plan, call, builder, given, size, drop_last_batch, run)
@@ -373,7 +379,9 @@ def _inferred(
         produced=returned,
         original_type=original_type,
         media=builder.media,
+        json_features=builder.json,
     )
+    builder.output_features = out_features  # later batches: typed by the first one's
     whole = isinstance(produced, WholeTable)
     passthrough = (
         [] if whole else [c for c in first.columns if c not in removed and c not in produced]

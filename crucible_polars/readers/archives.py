@@ -3,7 +3,9 @@
 :func:`extract_archive` extracts into ``cache_root/<key>/`` where ``key`` is the SHA-256
 of the archive's resolved path, size and modification time, so a second call (or a second
 process) reuses the folder. Extraction happens in a temporary sibling folder that is
-renamed into place only once complete: the target folder is either absent or whole.
+renamed into place only once complete: the target folder is either absent or whole. The
+temporary folder is owned through a file lock (:mod:`crucible_polars.sources.leftovers`):
+one left by a process killed mid-extraction is removed by the next extraction.
 
 Safety: a member with an absolute path, a drive letter, a ``..`` component, a link whose
 target leaves the archive, or a device/fifo is refused with
@@ -55,6 +57,7 @@ from crucible_polars.readers.archive_members import (
     iter_entries,
     list_archive_members,
 )
+from crucible_polars.sources.leftovers import TEMPORARY_MARK, owned_temporary, sweep_temporaries
 
 DEFAULT_MAX_TOTAL_BYTES = 20 * 2**30
 DEFAULT_MAX_RATIO = 1000.0
@@ -230,7 +233,8 @@ def extract_archive(
     If the folder exists it is returned as is (whatever limits extracted it). Otherwise
     the archive is extracted into a temporary sibling folder, renamed into place when
     complete; when two processes race, both return the one intact folder. On any error
-    the temporary folder is removed and nothing is left behind.
+    the temporary folder is removed and nothing is left behind; temporary folders of
+    processes killed mid-extraction are removed first.
 
     Parameters
     ----------
@@ -285,19 +289,20 @@ def extract_archive(
     budget = Budget(
         archive, max_total_bytes, max_members, max_ratio, max(os.path.getsize(archive), 1)
     )
-    tmp = root / f".{target.name}.tmp-{uuid.uuid4().hex}"
-    tmp.mkdir()
-    try:
-        _extract_into(archive, tmp, budget)
+    sweep_temporaries(root)  # what extractions killed before left
+    with owned_temporary(root / f".{target.name}{TEMPORARY_MARK}{uuid.uuid4().hex}") as tmp:
+        tmp.mkdir()
         try:
-            os.rename(tmp, target)
-        except OSError:
-            if not target.is_dir():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # another process finished first
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            _extract_into(archive, tmp, budget)
+            try:
+                os.rename(tmp, target)
+            except OSError:
+                if not target.is_dir():
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)  # another process finished first
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return target
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -112,14 +114,63 @@ def diagnose_parquet(
     return None
 
 
+CDC_OPTIONS = {"min_chunk_size": 256 * 1024, "max_chunk_size": 1024 * 1024, "norm_level": 0}
+"""``datasets``' content-defined chunking of parquet pages (``config.DEFAULT_CDC_OPTIONS``)."""
+
+_WRITER_PARAMETERS = frozenset(inspect.signature(pq.ParquetWriter.__init__).parameters) - {
+    "self",
+    "where",
+    "schema",
+    "options",
+}
+
+
+def parquet_writer_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options of pyarrow's ``ParquetWriter`` for ``to_parquet(**options)``, with
+    ``datasets``' defaults (content-defined chunking, a page index; ``zstd`` compression
+    here, where pyarrow's default is ``snappy``).
+
+    Parameters
+    ----------
+    options
+        The keyword options given to ``to_parquet`` (``ParquetWriter``'s, as ``datasets``
+        passes them on).
+
+    Raises
+    ------
+    TypeError
+        Options ``ParquetWriter`` does not take (named).
+
+    Examples
+    --------
+    >>> parquet_writer_options({"compression": "snappy"})["compression"]
+    'snappy'
+    """
+    unknown = sorted(set(options) - _WRITER_PARAMETERS)
+    if unknown:
+        raise TypeError(
+            f"to_parquet got unexpected keyword arguments {unknown}: it takes the options of "
+            "pyarrow.parquet.ParquetWriter (compression=, use_dictionary=, ...)."
+        )
+    defaults: dict[str, Any] = {"compression": "zstd"}
+    if "use_content_defined_chunking" in _WRITER_PARAMETERS:  # pyarrow >= 21
+        defaults["use_content_defined_chunking"] = CDC_OPTIONS
+    if "write_page_index" in _WRITER_PARAMETERS:
+        defaults["write_page_index"] = True
+    chosen = {**defaults, **options}
+    if chosen.get("use_content_defined_chunking") is True:
+        chosen["use_content_defined_chunking"] = CDC_OPTIONS
+    return chosen
+
+
 def write_parquet(
     lf: pl.LazyFrame,
-    path: str,
+    where: str | IO[bytes],
     arrow_schema: Any,
     *,
     batch_rows: int = 65_536,
-    compression: str = "zstd",
     on_rows: Callable[[int], Any] | None = None,
+    **writer_options: Any,
 ) -> int:
     """Stream a plan into a parquet file whose Arrow schema is exactly ``arrow_schema``.
 
@@ -128,6 +179,9 @@ def write_parquet(
     which is how ``datasets`` reads the Features back. (Polars' ``sink_parquet(arrow_schema=)``
     drops schema metadata when a list column is present.) Returns the number of rows;
     ``on_rows(n)`` is called after each ``n`` rows written (a progress bar).
+    ``writer_options`` go to ``pyarrow.parquet.ParquetWriter`` (see
+    :func:`parquet_writer_options`); content-defined chunking is recorded in the file's
+    key-value metadata, as ``datasets`` records it.
 
     Examples
     --------
@@ -140,10 +194,14 @@ def write_parquet(
     {b'k': b'v'}
     """
     rows = 0
-    with pq.ParquetWriter(path, arrow_schema, compression=compression) as writer:
+    writer_options.setdefault("compression", "zstd")
+    with pq.ParquetWriter(where, arrow_schema, **writer_options) as writer:
         for table in schema_tables(lf, arrow_schema, batch_rows):
             writer.write_table(table)
             rows += table.num_rows
             if on_rows is not None:
                 on_rows(table.num_rows)
+        chunking = writer_options.get("use_content_defined_chunking")
+        if chunking not in (None, False):
+            writer.add_key_value_metadata({"content_defined_chunking": json.dumps(chunking)})
     return rows

@@ -27,7 +27,7 @@ from crucible_polars.features import Features
 from crucible_polars.plan import Plan
 from crucible_polars.readers import arrow, scan_files
 from crucible_polars.sources.open import cache_root
-from crucible_polars.sources.upload import local_folder
+from crucible_polars.sources.upload import local_path
 from crucible_polars.writers import DICT_FILE, INFO_FILE, STATE_FILE
 
 
@@ -70,7 +70,7 @@ def saved_folder(
     >>> saved_folder("file:///tmp/x")
     PosixPath('/tmp/x')
     """
-    local = local_folder(path, storage_options)
+    local = local_path(path, storage_options)
     if local is not None:
         return local
     import fsspec

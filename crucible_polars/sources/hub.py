@@ -29,23 +29,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import (
-    HfApi,
-    constants,
-    get_cached_repo_tree,
-    get_token,
-    hf_hub_url,
-)
+from huggingface_hub import HfApi, constants, get_cached_repo_tree, hf_hub_url
 from huggingface_hub.errors import (
     CachedRepoTreeNotFoundError,
     HfHubHTTPError,
     HFValidationError,
     RevisionResolutionError,
 )
-from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils import validate_repo_id
 
 from crucible_polars.errors import (
@@ -63,16 +57,21 @@ from crucible_polars.resolve.parquet_branch import (
     parquet_branch_configs,
 )
 from crucible_polars.resolve.patterns import DataFilesSpec, has_extension, match_files
-from crucible_polars.sources.hub_digests import FileDigest, cached_digests, digests_of
+from crucible_polars.sources.hub_digests import (
+    FileDigest,
+    cached_digests,
+    digests_of,
+    expect_digests,
+)
 from crucible_polars.sources.hub_download import (
     LIBRARY_NAME,
     REPO_TYPE,
     HubDownloads,
     retried,
-    retried_inside,
     write_tree_listing,
 )
-from crucible_polars.sources.hub_errors import HubContext, translate_hub_errors
+from crucible_polars.sources.hub_errors import HubContext, token_available, translate_hub_errors
+from crucible_polars.sources.hub_listing import list_checked, relisted_digest
 from crucible_polars.sources.hub_timeout import api_deadline
 
 _DATA_EXTENSIONS = [e for exts in FORMAT_EXTENSIONS.values() for e in exts] + [
@@ -134,19 +133,6 @@ def hub_source_for(
         streaming=streaming,
         endpoint=endpoint,
     )
-
-
-def token_available(token: str | bool | None) -> bool:
-    """Whether a request would carry a token (the argument, ``HF_TOKEN`` or the stored login).
-
-    Examples
-    --------
-    >>> token_available(False), token_available("hf_x")
-    (False, True)
-    """
-    if token is False:
-        return False
-    return isinstance(token, str) or get_token() is not None
 
 
 class HubSource:
@@ -315,22 +301,13 @@ class HubSource:
                 what = f"the file listing of commit {self.sha[:10]}"
                 raise OfflineCacheMissError(self.repo, [what]) from err
 
-        what = f"the file listing of commit {self.sha[:10]}"
-
-        def listing() -> list[RepoFile]:
-            with self.errors(), api_deadline(), retried_inside(self.repo, what):
-                return [
-                    entry
-                    for entry in self.api.list_repo_tree(
-                        self.repo, recursive=True, revision=self.sha, repo_type=REPO_TYPE
-                    )
-                    if isinstance(entry, RepoFile)
-                ]
-
-        entries = retried(self.repo, what, listing)
-        write_tree_listing(self.storage_folder, self.sha, entries)
-        self._digests.update(digests_of(entries))
-        return [entry.path for entry in entries]
+        checked = list_checked(self.api, self.repo, self.sha, self.errors)
+        if checked.problem is None:  # a listing that failed its checks is not kept
+            write_tree_listing(self.storage_folder, self.sha, checked.entries)
+        info = checked.info
+        self._gated_or_private = bool(info.gated) or bool(info.private)
+        self._digests.update(digests_of(checked.entries))
+        return [entry.path for entry in checked.entries]
 
     def read_text(self, path: str) -> str | None:
         """A small text file's content (e.g. ``README.md``), or ``None`` if the repo lacks it."""
@@ -356,7 +333,9 @@ class HubSource:
         When streaming, the URLs are those of :meth:`url`: readers that send ``huggingface_hub``'s
         headers (:attr:`token`) read gated and private repositories through them; for a
         plain Polars scan of such a repository use :meth:`scannable`. Offline, streaming
-        reads the cached files.
+        reads the cached files. The listing's checksums of the files are recorded for the
+        streaming reader, which checks what it reads against them
+        (:mod:`crucible_polars.streaming.checksums`).
 
         Raises :class:`~crucible_polars.errors.OfflineCacheMissError` listing every missing
         file when offline, :class:`~crucible_polars.errors.HubAccessError` for a gated or
@@ -366,7 +345,10 @@ class HubSource:
             return self._download(paths)
         if self._needs_token() and not token_available(self._token):
             raise HubAccessError(self.repo, "no token was sent")
-        return [self.url(p) for p in paths]
+        urls = {self.url(p): p for p in paths}
+        known = {url: self._digests[p] for url, p in urls.items() if p in self._digests}
+        expect_digests(known, lambda url: partial(self._relist, urls[url]))
+        return list(urls)
 
     def scannable(self, paths: list[str]) -> list[str]:
         """Paths or URLs Polars can scan remotely without sending credentials.
@@ -401,8 +383,14 @@ class HubSource:
                 self.force_download,
                 self.errors,
                 self._digests,  # filled by the listing, which every load makes first
+                self._relist,
             )
         return self._downloads
+
+    def _relist(self, path: str) -> FileDigest | None:
+        return relisted_digest(
+            self.api, self.repo, self.sha, self.errors, self.storage_folder, self._digests, path
+        )
 
     def _download(self, paths: Sequence[str]) -> list[str]:
         """Local paths of ``paths`` (see :meth:`HubDownloads.download`)."""

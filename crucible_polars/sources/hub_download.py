@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -33,6 +34,7 @@ from crucible_polars.errors import HubDownloadError, OfflineCacheMissError
 from crucible_polars.retry import TransientFault, retry_call, transient_reason
 from crucible_polars.sources.hub_digests import FileDigest, check_file, discard_cached
 from crucible_polars.sources.hub_timeout import api_timeout_seconds
+from crucible_polars.sources.leftovers import sweep_incomplete_downloads
 
 try:  # not public: see write_tree_listing; tests/test_hub_retries.py fails if it moves
     from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
@@ -138,6 +140,16 @@ class HubDownloads:
         ``{path: FileDigest}`` from the tree listing: a downloaded file that does not match
         its entry is removed from the cache and downloaded again (then a
         :class:`~crucible_polars.errors.HubDownloadError` naming it).
+    relist
+        ``relist(path)``, called once per file that does not match its entry: lists the
+        repository again and returns the fresh entry when the listing used was wrong (the
+        file is then downloaded again against it), else ``None``.
+    fetched
+        Local paths of the files fetched so far.
+    swept
+        Whether :meth:`sweep` ran.
+    relisted
+        The files :attr:`relist` was called for.
 
     Examples
     --------
@@ -156,7 +168,10 @@ class HubDownloads:
     force_download: bool
     errors: Callable[[str | None], AbstractContextManager[None]]
     digests: Mapping[str, FileDigest] = field(default_factory=dict)
+    relist: Callable[[str], FileDigest | None] | None = None
     fetched: dict[str, str] = field(default_factory=dict)
+    swept: bool = False
+    relisted: set[str] = field(default_factory=set)
 
     def download(self, paths: Sequence[str]) -> list[str]:
         """Local paths of ``paths``, from the cache or downloaded (offline: cached only).
@@ -201,6 +216,8 @@ class HubDownloads:
             Files of the repository, each downloaded (again) whether cached or not.
         """
 
+        self.sweep()
+
         def one(path: str) -> str:
             def download() -> str:
                 with self.errors(path), retried_inside(self.repo, path, wrapped_only=True):
@@ -221,6 +238,10 @@ class HubDownloads:
                 wrong = check_file(local, self.digests.get(path))
                 if wrong is not None:
                     discard_cached(local)
+                    if self.relist is not None and path not in self.relisted:
+                        self.relisted.add(path)  # the listing may be the wrong one
+                        if self.relist(path) is not None:
+                            raise TransientFault(f"the file listing was wrong about {path}")
                     raise TransientFault(f"the downloaded bytes are wrong: {wrong}")
                 return local
 
@@ -240,6 +261,24 @@ class HubDownloads:
                 tqdm_class=hf_tqdm,
             )
         )
+
+    def sweep(self) -> None:
+        """Remove, once, the ``.incomplete`` files killed downloads left in this repository's
+        cache folder (:func:`~crucible_polars.sources.leftovers.sweep_incomplete_downloads`).
+
+        Examples
+        --------
+        >>> from contextlib import nullcontext
+        >>> HubDownloads("org/x", "0" * 40, "/nonexistent", None, "", False,
+        ...              lambda path: nullcontext()).sweep()
+        """
+        if self.swept:
+            return
+        self.swept = True
+        from huggingface_hub.file_download import repo_folder_name
+
+        folder = repo_folder_name(repo_id=self.repo, repo_type=REPO_TYPE)
+        sweep_incomplete_downloads(self.cache_dir, os.path.join(self.cache_dir, folder))
 
     def signed_or_local(self, path: str, url: str) -> str:
         """The pre-signed CDN URL of an LFS file, else the file downloaded into the cache.

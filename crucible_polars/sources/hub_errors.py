@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from huggingface_hub import constants
+from huggingface_hub import constants, get_token
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -139,3 +139,16 @@ def access_detail(context: HubContext, status: int | None, gated: bool) -> str:
 def _refusal(context: HubContext, err: HfHubHTTPError) -> str:
     status = err.response.status_code if err.response is not None else None
     return access_detail(context, status, isinstance(err, GatedRepoError))
+
+
+def token_available(token: str | bool | None) -> bool:
+    """Whether a request would carry a token (the argument, ``HF_TOKEN`` or the stored login).
+
+    Examples
+    --------
+    >>> token_available(False), token_available("hf_x")
+    (False, True)
+    """
+    if token is False:
+        return False
+    return isinstance(token, str) or get_token() is not None

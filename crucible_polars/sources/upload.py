@@ -1,16 +1,19 @@
-"""Writing a folder to an fsspec URL (``s3://``, ``memory://``, ...): what ``save_to_disk``
-does for a URL, as ``datasets`` does through ``fsspec``.
+"""Writing a folder or a file to an fsspec URL (``s3://``, ``memory://``, ...): what
+``save_to_disk`` and ``to_parquet`` / ``to_json`` / ``to_csv`` do for a URL, as ``datasets``
+does through ``fsspec``.
 
 A local path (or ``file://`` URL) is written in place by the caller, atomically (a sibling
-folder renamed over it). Any other URL cannot rename a folder in one step, so
-:func:`upload_folder` puts the folder written locally into a temporary sibling first, and
-only once every file is up replaces the target file by file: the old folder's marker files
-(``state.json``, ``dataset_dict.json``, ...) are removed first and the new ones moved in
-last, so a reader never loads a mix of the two folders nor a folder with shards missing.
+renamed over it). Any other URL cannot rename in one step, so both go through a temporary
+sibling (``.{name}.new-{pid}-{random}.tmp``) that is moved in only once it is whole:
+:func:`open_upload` gives a file object writing the sibling of one file; :func:`upload_folder`
+puts a folder written locally into its sibling first, and then replaces the target file by
+file: the old folder's marker files (``state.json``, ``dataset_dict.json``, ...) are removed
+first and the new ones moved in last, so a reader never loads a mix of the two folders nor
+a folder with shards missing.
 
 Examples
 --------
->>> local_folder("file:///tmp/saved"), local_folder("memory://saved")
+>>> local_path("file:///tmp/saved"), local_path("memory://saved")
 (PosixPath('/tmp/saved'), None)
 """
 
@@ -19,34 +22,35 @@ from __future__ import annotations
 import os
 import posixpath
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["local_folder", "upload_folder"]
+__all__ = ["local_path", "open_upload", "upload_folder"]
 
 
-def local_folder(
+def local_path(
     path: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None
 ) -> Path | None:
-    """The local folder ``path`` names (a path or a ``file://`` URL), or ``None`` for any
-    other fsspec URL.
+    """The local file or folder ``path`` names (a path or a ``file://`` URL), or ``None``
+    for any other fsspec URL.
 
     Parameters
     ----------
     path
-        A folder, or an fsspec URL of one.
+        A file or folder, or an fsspec URL of one.
     storage_options
         Options of the URL's file system; a local folder takes none.
 
     Raises
     ------
     ValueError
-        ``storage_options`` given with a local folder.
+        ``storage_options`` given with a local path.
 
     Examples
     --------
-    >>> local_folder("~/x") == Path("~/x").expanduser(), local_folder("s3://bucket/x")
+    >>> local_path("~/x") == Path("~/x").expanduser(), local_path("s3://bucket/x")
     (True, None)
     """
     text = os.fspath(path)
@@ -54,7 +58,7 @@ def local_folder(
         return None
     if storage_options:
         raise ValueError(
-            f"storage_options apply to fsspec URLs; {text!r} is a local folder: give "
+            f"storage_options apply to fsspec URLs; {text!r} is a local path: give "
             "storage_options=None."
         )
     return Path(text.removeprefix("file://")).expanduser()
@@ -106,8 +110,7 @@ def upload_folder(
 
     fs, target = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
     target = target.rstrip("/")
-    parent, name = posixpath.split(target)
-    tmp = posixpath.join(parent, f".{name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    tmp = _sibling(target)
     files = _files(local, last)
     try:
         for rel in files:
@@ -126,6 +129,49 @@ def upload_folder(
         fs.makedirs(posixpath.dirname(posixpath.join(target, rel)), exist_ok=True)
         fs.mv(posixpath.join(tmp, rel), posixpath.join(target, rel))
     _remove(fs, tmp)
+
+
+def _sibling(target: str) -> str:
+    """A temporary sibling of ``target`` only this process uses."""
+    parent, name = posixpath.split(target)
+    return posixpath.join(parent, f".{name}.new-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+@contextmanager
+def open_upload(url: str, storage_options: Mapping[str, Any] | None = None) -> Iterator[IO[bytes]]:
+    """A binary file object for the file at ``url`` (its folder made if missing): it writes
+    a temporary sibling, moved over ``url`` once the block ends; an error inside the block
+    removes the sibling and leaves ``url`` as it was.
+
+    Parameters
+    ----------
+    url
+        The file's fsspec URL (``s3://bucket/a.csv``, ``memory://x/a.csv``, ...).
+    storage_options
+        Options of the URL's file system (``fsspec``'s names).
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> with open_upload("memory://upload-doc/a.txt") as file:
+    ...     _ = file.write(b"hi")
+    >>> fsspec.filesystem("memory").ls("/upload-doc", detail=False)
+    ['/upload-doc/a.txt']
+    """
+    import fsspec
+
+    fs, target = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
+    tmp = _sibling(target.rstrip("/"))
+    parent = posixpath.dirname(tmp)
+    if parent and not fs.exists(parent):
+        fs.makedirs(parent, exist_ok=True)
+    try:
+        with fs.open(tmp, "wb") as file:
+            yield file
+        fs.mv(tmp, target)
+    except BaseException:
+        _remove(fs, tmp)
+        raise
 
 
 def _rank(path: str, last: Sequence[str]) -> int:

@@ -60,6 +60,11 @@ class ColumnTransforms:
 
     _features: Features | None
     _format: str
+    _steps: tuple[Step, ...]
+
+    def _found(self) -> tuple[dict[str, Any], ...]:
+        """What the ``map`` steps so far find of their outputs' types (``Json`` columns)."""
+        return tuple(s.found for s in self._steps if isinstance(s, FunctionStep))
 
     def _derive(
         self, step: Step | None = None, features: Any = "same", **changes: Any
@@ -145,6 +150,7 @@ class ColumnTransforms:
                 fn_kwargs=fn_kwargs,
                 input_features=self._features,
                 fmt=self._format,
+                upstream=self._found(),
             )
         )
 
@@ -237,6 +243,7 @@ class ColumnTransforms:
             fn_kwargs=fn_kwargs,
             input_features=self._features,
             fmt=self._format,
+            upstream=self._found(),
         )
         return self._derive(step, Features(features) if features else None)
 

@@ -50,7 +50,7 @@ from crucible_polars.readers.compressed import (
 from crucible_polars.readers.csv import CsvOptions
 from crucible_polars.readers.json_infer import head_types, parse_timestamps
 from crucible_polars.streaming.line_format import Head, LineFormat, json_rows_frame
-from crucible_polars.streaming.ranges import RangeFile, open_bytes
+from crucible_polars.streaming.ranges import ByteSource, RangeFile, open_bytes
 
 CHUNK_BYTES = 2 << 20
 """Decompressed bytes parsed at a time."""
@@ -78,12 +78,14 @@ def _open(
     offset: int,
     storage_options: Mapping[str, Any] | None,
     token: str | bool | None,
-) -> tuple[IO[bytes], int]:
-    """A decompressed reader positioned at ``offset`` (decompressed bytes), and the offset."""
+) -> tuple[IO[bytes], int, ByteSource]:
+    """A decompressed reader positioned at ``offset`` (decompressed bytes), the offset, and
+    the byte source it reads."""
     compression = compression_of(path)
     source = open_bytes(path, storage_options, token)
     if compression is None:
-        return io.BufferedReader(RangeFile(source, offset), buffer_size=_BLOCK_BYTES), offset
+        plain = io.BufferedReader(RangeFile(source, offset), buffer_size=_BLOCK_BYTES)
+        return plain, offset, source
     raw = io.BufferedReader(RangeFile(source), buffer_size=_BLOCK_BYTES)
     reader = open_decompressed(raw, compression, name=path)
     left = offset
@@ -92,7 +94,7 @@ def _open(
         if not skipped:
             break
         left -= skipped
-    return reader, offset
+    return reader, offset, source
 
 
 class _ShortFirstRead:
@@ -130,12 +132,16 @@ def infer_line_format(
     if kind == "text":
         keep = bool(options.get("keep_linebreaks", False))
         return LineFormat("text", pl.Schema({"text": pl.String}), keep_linebreaks=keep)
-    reader, _ = _open(path, 0, storage_options, token)
+    reader, _, source = _open(path, 0, storage_options, token)
     with reader:
         if kind == "json":
             if options.get("field") is not None:
                 return None
-            return _infer_json(path, first_lines(reader, None, JSON_INFER_ROWS))
+            # A file too large to be checked before use is checked as a pass reads it all
+            # (streaming/checksums.py): a pass must then read it from its first byte.
+            checked_later = source.digest is not None and source.whole() is None
+            raw = first_lines(reader, None, JSON_INFER_ROWS)
+            return _infer_json(path, raw, keep_head=not checked_later)
         opts = CsvOptions.from_options(dict(options))
         records = opts.skip_rows + CSV_INFER_ROWS + int(opts.has_header)
         head = strip_bom(first_lines(reader, None, records, quote_char='"'), 1)
@@ -168,7 +174,7 @@ def infer_line_format(
     return replace(fmt, schema=frame.schema)
 
 
-def _infer_json(path: str, raw: bytes) -> LineFormat | None:
+def _infer_json(path: str, raw: bytes, keep_head: bool = True) -> LineFormat | None:
     """JSON lines' format from the first lines (``raw``): types inferred by Polars, then
     ``Json`` columns and ISO timestamps as the non-streaming JSON reader finds them."""
     head = strip_bom(raw, 1)
@@ -189,7 +195,9 @@ def _infer_json(path: str, raw: bytes) -> LineFormat | None:
     stamps = tuple(c for c in sorted(types.stamps) if frame.schema.get(c) == pl.String)
     if stamps:
         frame = frame.with_columns(parse_timestamps(c) for c in stamps)
-    kept = Head(path, len(raw), raw.count(b"\n"), frame) if len(raw) <= HEAD_MAX_BYTES else None
+    kept = None
+    if keep_head and len(raw) <= HEAD_MAX_BYTES:
+        kept = Head(path, len(raw), raw.count(b"\n"), frame)
     return LineFormat("json", frame.schema, head=kept, json_spots=spots, timestamps=stamps)
 
 
@@ -257,7 +265,7 @@ def read_lines(
         if hi < height:
             return
         begin, rows, line = head.nbytes, height, 1 + head.nlines
-    reader, offset = _open(path, begin, storage_options, token)
+    reader, offset, _ = _open(path, begin, storage_options, token)
     with reader:
         first: list[bytes] = []
         if fmt.kind == "csv" and offset == 0:  # skiprows, comment lines, the header

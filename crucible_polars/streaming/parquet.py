@@ -40,6 +40,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crucible_polars.errors import CrucibleError, DataFileError, StreamChecksumError
 from crucible_polars.streaming.ranges import ByteSource, RangeFile, local_path, open_bytes
 
 FRAME_ROWS = 16_384
@@ -72,6 +73,22 @@ def _remote(
         while len(_sources) > _CACHE_SIZE:
             _sources.popitem(last=False)
     return source
+
+
+def forget(path: str) -> None:
+    """Drop what is kept of a remote file (its byte sources, footer, pruning) after its
+    bytes were found not to match the repository's file listing.
+
+    Examples
+    --------
+    >>> forget("https://example.com/never-read.parquet")
+    """
+    with _cache_lock:
+        for key in [k for k in _sources if k[0] == path]:
+            _sources.pop(key).forget()
+        _cache.pop((path,), None)
+        for key in [k for k in _pruned if k[0] == path]:
+            del _pruned[key]
 
 
 @dataclass(frozen=True)
@@ -123,8 +140,12 @@ def read_meta(
         metadata = pq.read_metadata(local)
     else:
         source = source or _remote(path, storage_options, token)  # reused: its tail is cached
-        source.read_tail()
-        metadata = pq.read_metadata(RangeFile(source))
+        try:
+            source.read_tail()
+            metadata = pq.read_metadata(RangeFile(source))
+        except StreamChecksumError:
+            forget(path)
+            raise
     starts = [0]
     for i in range(metadata.num_row_groups):
         starts.append(starts[-1] + metadata.row_group(i).num_rows)
@@ -250,13 +271,10 @@ class ParquetReader:
         if self._local is not None:
             yield from self._local_frames(todo, start, stop, read_columns, frame_rows)
             return
-        parquet = pq.ParquetFile(self._file(), metadata=self.meta.metadata, pre_buffer=True)
         try:
             for rg in todo:
                 position = bounds[rg][0]
-                for batch in parquet.iter_batches(
-                    batch_size=frame_rows, row_groups=[rg], columns=read_columns, use_threads=True
-                ):
+                for batch in self._row_group(rg, read_columns, frame_rows):
                     first, position = position, position + batch.num_rows
                     if position <= start:
                         continue
@@ -265,8 +283,49 @@ class ParquetReader:
                         yield _to_frame(batch.slice(begin - first, end - begin)), end
                     if position >= stop:
                         return
-        finally:
-            parquet.close()
+        except StreamChecksumError:
+            forget(self.path)  # nothing read of a file found wrong is kept
+            raise
+
+    def _row_group(
+        self, rg: int, columns: list[str] | None, frame_rows: int
+    ) -> Iterator[pa.RecordBatch]:
+        """A remote row group's batches. Its bytes are fetched afresh for each read, so one
+        that fails to decode (a page checksum, a damaged page) is read once more, from the
+        row it had reached, before a :class:`~crucible_polars.errors.DataFileError`."""
+        done = 0
+        for attempt in (1, 2):
+            parquet = pq.ParquetFile(
+                self._file(),
+                metadata=self.meta.metadata,
+                pre_buffer=True,
+                page_checksum_verification=True,
+            )
+            try:
+                seen = 0
+                for batch in parquet.iter_batches(
+                    batch_size=frame_rows, row_groups=[rg], columns=columns, use_threads=True
+                ):
+                    seen += batch.num_rows
+                    if seen > done:
+                        fresh = batch.slice(batch.num_rows - (seen - done))
+                        done = seen
+                        yield fresh
+                return
+            except CrucibleError:
+                raise
+            except (pa.ArrowException, OSError) as error:
+                if self._source is not None:
+                    self._source.reread()
+                if attempt == 2:
+                    raise DataFileError(
+                        self.path,
+                        f"row group {rg} cannot be decoded, also when read again ({error}); "
+                        "the file is damaged or was changed on the way: load it without "
+                        "streaming=True to check it against the repository's file listing",
+                    ) from error
+            finally:
+                parquet.close()
 
     def _local_frames(
         self,

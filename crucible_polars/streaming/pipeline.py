@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from crucible_polars.features import Features, cast_lazyframe
+from crucible_polars.streaming.found import decoded_features, found_features, with_found
 from crucible_polars.streaming.nodes import (
     ExprNode,
     GroupNode,
@@ -82,6 +83,8 @@ class FunctionStep:
     fn_kwargs: Mapping[str, Any] | None = None
     input_features: Features | None = None
     fmt: str | None = None  # the dataset's output format, which the function receives
+    found: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    upstream: tuple[dict[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     def label(self) -> str:
         return describe_function(self.kind, self.function) + ("[batched]" if self.batched else "")
@@ -395,8 +398,7 @@ class _FunctionRunner:
     def _features_for(self, frame: pl.DataFrame) -> None:
         known = self.step.input_features or Features()
         if set(known) != set(frame.columns):
-            inferred = Features.from_polars(frame.schema)
-            self.call.features = Features({c: known.get(c, inferred[c]) for c in frame.columns})
+            self.call.features = with_found(frame, known, found_features(self.step.upstream))
 
     def map(self, frame: pl.DataFrame, offset: int) -> pl.DataFrame:
         if frame.height == 0 and self.schema is not None:
@@ -414,7 +416,12 @@ class _FunctionRunner:
         if self.schema is None:
             if out.height == 0:
                 return out
-            self.schema, self.out_features = infer_output_schema(out, self.call.features, frame)
+            self.schema, self.out_features = infer_output_schema(
+                out, self.call.features, frame, json_features=self.builder.json
+            )
+            self.builder.output_features = self.out_features
+            self.step.found.clear()
+            self.step.found.update(decoded_features(self.out_features))
         return conform_batch(out, self.schema, self.out_features, self.call, offset, frame.height)
 
     def filter(self, frame: pl.DataFrame, offset: int) -> pl.DataFrame:

@@ -15,15 +15,24 @@ Examples
 >>> needs = analyze(schema, [lambda lf: lf.filter(pl.col("id") < 5).select("text")])
 >>> needs.columns, str(needs.predicate)
 (['id', 'text'], '(id < 5)')
+
+Each frame read is then completed to the columns the chain needs only (:func:`read_schema`):
+the chain runs on those columns alone when that gives the same columns out as the full schema
+would (:func:`runs_on`), or not at all when it only picks columns (:func:`projection`);
+otherwise (a chain that drops or renames columns it does not read)
+the others are added to its plan as null placeholders, which Polars prunes again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import polars as pl
+
+from crucible_polars.streaming.transforms import lazy_drop, lazy_select
 
 Transform = Callable[[pl.LazyFrame], pl.LazyFrame]
 
@@ -97,3 +106,83 @@ def analyze(schema: pl.Schema, chain: Sequence[Transform]) -> Needs:
     if columns is not None and set(columns) >= set(schema.names()):
         columns = None
     return Needs(columns, recorder.predicate)
+
+
+def read_schema(schema: pl.Schema, needs: Needs) -> pl.Schema:
+    """The part of ``schema`` a chain with ``needs`` reads, in the schema's order (with no
+    column needed, the first one, which the readers read to count rows).
+
+    Examples
+    --------
+    >>> schema = pl.Schema({"a": pl.Int64, "b": pl.String, "c": pl.Float64})
+    >>> read_schema(schema, Needs(["c", "a"]))
+    Schema([('a', Int64), ('c', Float64)])
+    >>> read_schema(schema, Needs(None)) == schema, read_schema(schema, Needs([])).names()
+    (True, ['a'])
+    """
+    if needs.columns is None:
+        return schema
+    wanted = set(needs.columns) or set(schema.names()[:1])
+    return pl.Schema({name: dtype for name, dtype in schema.items() if name in wanted})
+
+
+def runs_on(schema: pl.Schema, part: pl.Schema, chain: Sequence[Transform]) -> bool:
+    """Whether ``chain`` run on frames of only the ``part`` of ``schema`` that it reads gives
+    the columns it gives on the whole schema (the rows are then the same: the other columns
+    are never read). Not so when it names a column it does not read (``drop``, ``rename``)
+    or picks columns by position.
+
+    Examples
+    --------
+    >>> schema = pl.Schema({"a": pl.Int64, "b": pl.String})
+    >>> part = pl.Schema({"a": pl.Int64})
+    >>> runs_on(schema, part, [lambda lf: lf.select("a")])
+    True
+    >>> runs_on(schema, part, [lambda lf: lf.drop("b")])
+    False
+    """
+    if part == schema:
+        return True
+    try:
+        whole = apply_chain(pl.LazyFrame(schema=schema), chain).collect().schema
+        narrow = apply_chain(pl.LazyFrame(schema=part), chain).collect().schema
+    except Exception:  # the chain fails on the part: run it on the whole schema
+        return False
+    return whole == narrow
+
+
+def projection(schema: pl.Schema, chain: Sequence[Transform]) -> list[str] | None:
+    """The columns out of ``chain`` when it only selects and drops columns by name
+    (``select_columns``, ``remove_columns``), so each frame is a projection, with no query;
+    ``None`` for any other chain (or one that would fail: it then runs, and raises).
+
+    Examples
+    --------
+    >>> from crucible_polars.streaming.transforms import lazy_drop, lazy_select
+    >>> schema = pl.Schema({"a": pl.Int64, "b": pl.String, "c": pl.Float64})
+    >>> chain = [partial(lazy_drop, names=["b"]), partial(lazy_select, names=["c", "a"])]
+    >>> projection(schema, chain)
+    ['c', 'a']
+    >>> projection(schema, [lambda lf: lf.select("a")]) is None
+    True
+    """
+    names = schema.names()
+    for transform in chain:
+        if (
+            not isinstance(transform, partial)
+            or transform.args
+            or set(transform.keywords) != {"names"}
+        ):
+            return None
+        picked = transform.keywords["names"]
+        if not isinstance(picked, list) or not all(isinstance(n, str) for n in picked):
+            return None
+        if len(set(picked)) != len(picked) or not set(picked) <= set(names):
+            return None
+        if transform.func is lazy_select:
+            names = list(picked)
+        elif transform.func is lazy_drop:
+            names = [n for n in names if n not in picked]
+        else:
+            return None
+    return names

@@ -28,10 +28,9 @@ b'89'
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
-import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
@@ -43,119 +42,22 @@ from huggingface_hub.utils import (
     http_stream_backoff,
 )
 
-from crucible_polars.errors import DataFilesNotFoundError, StreamReadError
+from crucible_polars.errors import DataFilesNotFoundError, StreamChecksumError, StreamReadError
 from crucible_polars.retry import NETWORK_ERRORS, RETRY_STATUS, retry_policy, transient_reason
+from crucible_polars.sources.hub_digests import FileDigest, expected_digest
+from crucible_polars.streaming.byte_source import TAIL_BYTES, ByteSource, RetryRead
+from crucible_polars.streaming.checksums import whole_file_limit
 
-TAIL_BYTES = 64 << 10
-"""Bytes fetched from the end of a parquet file to read its footer in one request."""
-
-
-class _Retry(Exception):
-    """A read broke off part-way (or a fsspec read failed): retry from the byte reached."""
-
-
-class ByteSource:
-    """Random access to the bytes of one file, read by ranges.
-
-    Subclasses implement :meth:`_fetch` (one attempt) and :meth:`_fetch_size`; this class
-    adds the retries, the size cache and a small cache of the file's tail (parquet footers
-    are read there several times).
-
-    Examples
-    --------
-    >>> ByteSource("x").path
-    'x'
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._size: int | None = None
-        self._tail: tuple[int, bytes] | None = None
-        self._lock = threading.Lock()
-
-    # -- to implement
-    def _fetch(self, offset: int, length: int, sink: Callable[[bytes], None]) -> None:
-        """Read ``[offset, offset + length)`` into ``sink``; raise :class:`_Retry` to retry."""
-        raise NotImplementedError
-
-    def _fetch_size(self) -> int:
-        raise NotImplementedError
-
-    # -- public
-    def size(self) -> int:
-        """The file's size in bytes (asked once, then cached)."""
-        if self._size is None:
-            self._size = self._with_retries(0, self._fetch_size)
-        return self._size
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        """``length`` bytes from ``offset`` (fewer only at the end of the file)."""
-        if length <= 0:
-            return b""
-        tail = self._tail
-        if tail is not None and tail[0] <= offset and offset + length <= tail[0] + len(tail[1]):
-            start = offset - tail[0]
-            return tail[1][start : start + length]
-        size = self.size()
-        length = min(length, size - offset)
-        if length <= 0:
-            return b""
-        parts: list[bytes] = []
-        done = [0]
-
-        def sink(chunk: bytes) -> None:
-            parts.append(chunk)
-            done[0] += len(chunk)
-
-        def attempt() -> None:
-            self._fetch(offset + done[0], length - done[0], sink)
-
-        failures = 0
-        while done[0] < length:
-            before = done[0]
-            try:
-                attempt()
-            except _Retry as error:
-                failures += 1
-                policy = retry_policy()
-                if failures >= policy.attempts:
-                    raise StreamReadError(
-                        self.path, offset + done[0], failures, str(error.args[0])
-                    ) from error.__cause__
-                time.sleep(policy.wait_before(failures))
-                continue
-            if done[0] == before:  # nothing more to read: the file is shorter than announced
-                break
-        data = b"".join(parts)
-        return data[:length]
-
-    def read_tail(self, length: int = TAIL_BYTES) -> tuple[int, bytes]:
-        """The last ``length`` bytes (fewer for a small file) and their offset; kept cached."""
-        if self._tail is None:
-            size = self.size()
-            start = max(size - length, 0)
-            self._tail = (start, self.read_at(start, size - start))
-        return self._tail
-
-    def close(self) -> None:
-        """Release what the source holds open (a file handle)."""
-
-    def _with_retries(self, offset: int, call: Callable[[], Any]) -> Any:
-        failures = 0
-        while True:
-            try:
-                return call()
-            except _Retry as error:
-                failures += 1
-                policy = retry_policy()
-                if failures >= policy.attempts:
-                    raise StreamReadError(
-                        self.path, offset, failures, str(error.args[0])
-                    ) from error.__cause__
-                time.sleep(policy.wait_before(failures))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.path!r})"
+__all__ = [
+    "TAIL_BYTES",
+    "ByteSource",
+    "FsspecBytes",
+    "HttpBytes",
+    "LocalBytes",
+    "RangeFile",
+    "local_path",
+    "open_bytes",
+]
 
 
 class LocalBytes(ByteSource):
@@ -202,6 +104,9 @@ class HttpBytes(ByteSource):
         A token, ``False`` for none; ``None`` uses ``HF_TOKEN`` or the stored login.
     endpoint
         The Hub the token belongs to (default ``HF_ENDPOINT``).
+    digest
+        What the repository's file listing says about the file (its bytes are checked
+        against it: :mod:`crucible_polars.streaming.checksums`).
 
     Examples
     --------
@@ -210,11 +115,19 @@ class HttpBytes(ByteSource):
     """
 
     def __init__(
-        self, url: str, token: str | bool | None = None, endpoint: str | None = None
+        self,
+        url: str,
+        token: str | bool | None = None,
+        endpoint: str | None = None,
+        digest: FileDigest | None = None,
     ) -> None:
-        super().__init__(url)
+        super().__init__(url, digest)
         self.url = url
         self._headers = _hub_headers(url, token, endpoint)
+
+    def _identity(self) -> str:
+        credentials = self._headers.get("authorization", "")
+        return hashlib.sha256(credentials.encode()).hexdigest() if credentials else ""
 
     def _fetch_size(self) -> int:
         try:
@@ -257,7 +170,7 @@ class HttpBytes(ByteSource):
                 "GET", self.url, headers=headers, **_backoff_options()
             ) as response:
                 self._sink_body(response, offset, length, sink)
-        except (_Retry, StreamReadError, DataFilesNotFoundError):
+        except (RetryRead, StreamReadError, DataFilesNotFoundError):
             raise
         except Exception as error:
             self._give_up(offset, error)
@@ -266,7 +179,7 @@ class HttpBytes(ByteSource):
         self, response: Any, offset: int, length: int, sink: Callable[[bytes], None]
     ) -> None:
         """Pass ``length`` bytes of ``response``'s body to ``sink``; a body that breaks off
-        raises :class:`_Retry` (caught by :meth:`read_at`, which asks for the rest)."""
+        raises :class:`RetryRead` (caught by :meth:`read_at`, which asks for the rest)."""
         status = int(response.status_code)
         if status == 416:
             return
@@ -289,13 +202,16 @@ class HttpBytes(ByteSource):
                 sink(chunk)
                 remaining -= len(chunk)
         except NETWORK_ERRORS as error:
-            raise _Retry(f"{type(error).__name__}: {error}") from error
+            raise RetryRead(f"{type(error).__name__}: {error}") from error
 
     def read_tail(self, length: int = TAIL_BYTES) -> tuple[int, bytes]:
-        """The file's last bytes in one suffix-range request, which also tells its size."""
+        """The file's last bytes in one suffix-range request, which also tells its size
+        (two for a large file with a known checksum: they are kept once both agree)."""
         if self._tail is not None:
             return self._tail
-        if self._size is not None:
+        if self._size is not None and (
+            self.digest is None or self._size <= max(whole_file_limit(self.url), length)
+        ):
             return super().read_tail(length)
 
         def call() -> tuple[int, bytes]:
@@ -310,12 +226,24 @@ class HttpBytes(ByteSource):
             if response.status_code == 206 and "/" in content_range:
                 size = int(content_range.rsplit("/", 1)[1])
                 if len(data) != min(length, size):
-                    raise _Retry("truncated response")
+                    raise RetryRead("truncated response")
                 return size, data
             size = len(data)  # 200: the whole file
             return size, data[-length:]
 
-        size, data = self._with_retries(0, call)
+        listed = self.digest.size if self.digest is not None else None
+        if listed is None:
+            size, data = self._with_retries(0, call)
+        else:  # a large file with a known checksum: kept once two reads agree
+
+            def tail() -> bytes:
+                told, data = self._with_retries(0, call)
+                if told != listed:
+                    reason = f"the server says it has {told} bytes, the file listing says {listed}"
+                    raise StreamChecksumError(self.url, 1, reason, rows_used=False)
+                return bytes(data)
+
+            size, data = listed, self._agree(tail)
         self._size = size
         self._tail = (size - len(data), data)
         return self._tail
@@ -336,7 +264,7 @@ class FsspecBytes(ByteSource):
         except FileNotFoundError:
             raise DataFilesNotFoundError(self.path) from None
         except (OSError, TimeoutError) as error:
-            raise _Retry(f"{type(error).__name__}: {error}") from error
+            raise RetryRead(f"{type(error).__name__}: {error}") from error
 
     def _fetch(self, offset: int, length: int, sink: Callable[[bytes], None]) -> None:
         try:
@@ -344,7 +272,7 @@ class FsspecBytes(ByteSource):
         except (FileNotFoundError, PermissionError):
             raise
         except (OSError, TimeoutError) as error:
-            raise _Retry(f"{type(error).__name__}: {error}") from error
+            raise RetryRead(f"{type(error).__name__}: {error}") from error
         if data:
             sink(bytes(data))
 
@@ -421,7 +349,7 @@ def open_bytes(
         endpoint = options.get("endpoint", endpoint)
         path = _hf_resolve_url(path, options)
     if path.startswith(("http://", "https://")):
-        return HttpBytes(path, token=token, endpoint=endpoint)
+        return HttpBytes(path, token=token, endpoint=endpoint, digest=expected_digest(path))
     return FsspecBytes(path, storage_options)
 
 
@@ -445,7 +373,8 @@ def _hf_resolve_url(url: str, storage_options: Mapping[str, Any]) -> str:
 class RangeFile(io.RawIOBase):
     """A read-only, seekable file object over a :class:`ByteSource` (what pyarrow reads).
 
-    Every ``read`` is one range read; nothing is fetched ahead.
+    Every ``read`` is one range read; nothing is fetched ahead (except a small file whose
+    checksum is known, fetched and checked whole on the first read).
     """
 
     def __init__(self, source: ByteSource, start: int = 0) -> None:
@@ -453,6 +382,8 @@ class RangeFile(io.RawIOBase):
         self.source = source
         self._pos = start
         self.name = source.path
+        self._whole: bytes | None = None
+        self._asked = False
 
     def readable(self) -> bool:
         return True
@@ -479,7 +410,13 @@ class RangeFile(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             size = max(self.source.size() - self._pos, 0)
-        data = self.source.read_at(self._pos, size)
+        if not self._asked:  # a checked whole file stays in memory while this reader lives
+            held = self.source.whole()
+            self._whole, self._asked = (held.data if held is not None else None), True
+        if self._whole is not None:
+            data = self._whole[self._pos : self._pos + max(size, 0)]
+        else:
+            data = self.source.read_at(self._pos, size)
         self._pos += len(data)
         return data
 

@@ -24,8 +24,6 @@ Examples
 
 from __future__ import annotations
 
-import atexit
-import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,10 +36,20 @@ import polars as pl
 from crucible_polars.errors import CrucibleError, SchemaMismatchError
 from crucible_polars.readers.base import Diagnose
 from crucible_polars.resolve.splits import SplitSlice
+from crucible_polars.sources.hub_digests import expect_digests, expected_digests
 from crucible_polars.streaming.lines import LineFormat, read_lines
 from crucible_polars.streaming.parquet import FRAME_ROWS, ParquetReader, polars_schema, read_meta
-from crucible_polars.streaming.pushdown import Needs, Transform, analyze, apply_chain
+from crucible_polars.streaming.pushdown import (
+    Needs,
+    Transform,
+    analyze,
+    apply_chain,
+    projection,
+    read_schema,
+    runs_on,
+)
 from crucible_polars.streaming.ranges import local_path
+from crucible_polars.streaming.read_ahead import read_ahead
 from crucible_polars.streaming.sharding import (
     ShardSpec,
     Unit,
@@ -89,9 +97,11 @@ class StreamSource:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_lock", None)
+        state["_digests"] = expected_digests(self.files)  # checked in a worker process too
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        expect_digests(state.pop("_digests", {}))
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
@@ -296,26 +306,29 @@ class StreamSource:
                     raise explained from error
             raise
 
-    def complete(self, frame: pl.DataFrame, path: str) -> pl.DataFrame:
-        """``frame`` with every column of the schema, in order (absent ones as nulls)."""
-        if frame.schema == self.schema:
+    def complete(
+        self, frame: pl.DataFrame, path: str, schema: pl.Schema | None = None
+    ) -> pl.DataFrame:
+        """``frame`` with every column of ``schema`` (default: the source's), in order:
+        absent ones as nulls, others cast to the schema's types (a column that does not cast
+        raises :class:`SchemaMismatchError` naming the first file and ``path``)."""
+        schema = self.schema if schema is None else schema
+        if frame.columns == schema.names() and frame.dtypes == schema.dtypes():
             return frame
         exprs = []
-        for name, dtype in self.schema.items():
+        for name, dtype in schema.items():
             if name not in frame.columns:
                 exprs.append(pl.lit(None, dtype).alias(name))
             elif frame.schema[name] != dtype:
                 exprs.append(pl.col(name).cast(dtype))
-            else:
-                exprs.append(pl.col(name))
+        names = schema.names()
         try:
-            return frame.with_columns(exprs).select(self.schema.names())
+            out = frame.with_columns(exprs) if exprs else frame
+            return out if out.columns == names else out.select(names)
         except pl.exceptions.PolarsError:
-            bad = next(
-                n for n, t in self.schema.items() if n in frame.columns and frame.schema[n] != t
-            )
+            bad = next(n for n, t in schema.items() if n in frame.columns and frame.schema[n] != t)
             raise SchemaMismatchError(
-                [self.files[0], path], bad, str(self.schema[bad]), str(frame.schema[bad])
+                [self.files[0], path], bad, str(schema[bad]), str(frame.schema[bad])
             ) from None
 
 
@@ -350,6 +363,19 @@ class SourceNode:
         self.order_seed = order_seed
         self.keeps_rows = keeps_rows
         self.needs = analyze(source.schema, self.chain)
+        # frames are completed to the columns read only; the chain runs on them alone, or
+        # (when it names columns it does not read) after null placeholders for the others
+        self._read_schema = read_schema(source.schema, self.needs)
+        self._placeholders: list[pl.Expr] = []
+        self._projection = projection(source.schema, self.chain) if self.chain else None
+        if self._projection is not None and not set(self._projection) <= set(self._read_schema):
+            self._projection = None
+        if self._projection is None and not runs_on(source.schema, self._read_schema, self.chain):
+            self._placeholders = [
+                pl.lit(None, dtype).alias(name)
+                for name, dtype in source.schema.items()
+                if name not in self._read_schema
+            ]
         self._units: list[Unit] | None = None
 
     def seek(self, n: int) -> State | None:
@@ -382,10 +408,22 @@ class SourceNode:
             pos = state["pos"] if state and index == first else None
             path = self.source.files[unit.file]
             for raw, first_row, after in self.source.read(unit, pos, self.needs):
-                frame = self.source.complete(unit.interleave(raw, first_row), path)
-                if self.chain:
-                    frame = self.source._run(apply_chain(frame.lazy(), self.chain).collect)
+                frame = self.source.complete(
+                    unit.interleave(raw, first_row), path, self._read_schema
+                )
+                if self._projection is not None:
+                    if frame.columns != self._projection:
+                        frame = frame.select(self._projection)
+                elif self.chain:
+                    frame = self.source._run(self._chained(frame).collect)
                 yield frame, {"unit": index, "pos": after}
+
+    def _chained(self, frame: pl.DataFrame) -> pl.LazyFrame:
+        lazy = frame.lazy()
+        if self._placeholders:
+            names = self.source.schema.names()
+            lazy = lazy.with_columns(self._placeholders).select(names)
+        return apply_chain(lazy, self.chain)
 
     def frames(self, state: State) -> Iterator[tuple[pl.DataFrame, State]]:
         """Frames from ``state`` (``None``: the start), each with the state after it.
@@ -396,76 +434,3 @@ class SourceNode:
         if self.source.format == "parquet" and all(local_path(f) for f in self.source.files):
             return self._frames(state)
         return read_ahead(self._frames(state))
-
-
-def read_ahead(iterator: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """``iterator``, produced in a background thread up to ``depth`` items ahead of the
-    consumer (plus the one being produced), so reading overlaps with the consumer's work.
-
-    The thread starts when the first item is asked for; when the consumer stops (closes the
-    iterator), it finishes the item it is producing, and the close waits for it, so no read
-    goes on in the background after the stream is closed.
-
-    Examples
-    --------
-    >>> list(read_ahead(iter(range(5))))
-    [0, 1, 2, 3, 4]
-    """
-    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                items.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in iterator:
-                if not put(("item", item)):
-                    break
-            else:
-                put(("end", None))
-        except BaseException as error:  # handed to the consumer
-            put(("error", error))
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-            _running.discard((stop, threading.current_thread()))
-
-    thread = threading.Thread(target=run, name="crucible-read-ahead", daemon=True)
-    _running.add((stop, thread))
-    thread.start()
-    try:
-        while True:
-            kind, value = items.get()
-            if kind == "item":
-                yield value
-            elif kind == "end":
-                return
-            else:
-                raise value
-    finally:
-        # Wait for the read in progress: a closed stream must not keep reading afterwards.
-        stop.set()
-        if thread is not threading.current_thread():
-            thread.join()
-
-
-_running: set[tuple[threading.Event, threading.Thread]] = set()
-
-
-@atexit.register
-def _stop_reading_ahead() -> None:
-    """At exit, let read-ahead threads finish the read they are in and stop: a thread still
-    inside Polars or pyarrow while the interpreter shuts down can abort the process."""
-    running = list(_running)
-    for stop, _ in running:
-        stop.set()
-    for _, thread in running:
-        thread.join(timeout=10)

@@ -7,8 +7,10 @@ lifted. Targets: an LFS data file behind a CDN redirect to another host name, a 
 LFS) data file, the ``/api`` answers (the first is the revision's), and the tree listing
 alone. Faults: ``500``, ``502``,
 ``503``, ``429`` with ``Retry-After``, a connection reset mid-body, a truncated body, a
-stall, and a body of the right length with one byte changed. Each in download and streaming
-mode, once (transient) or for good (persistent).
+stall, and a body of the right length with one byte changed; for the tree listing also
+answers that still parse but are wrong (:data:`GARBLES`: an LFS file's sha256 changed, a
+small file's git blob id changed, the files left out). Each in download and streaming mode,
+once (transient) or for good (persistent).
 
 Used by ``tests/test_faults.py`` (one test per trial) and ``benchmarks/fault_table.py``
 (the table of ``docs/reliability.md``). Waits are made tiny with the environment variables of
@@ -18,7 +20,7 @@ Used by ``tests/test_faults.py`` (one test per trial) and ``benchmarks/fault_tab
 Examples
 --------
 >>> len(all_trials())
-128
+140
 >>> all_trials()[0]
 Trial(target='lfs', fault='500', mode='download', persistent=False)
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import threading
 from collections import Counter
@@ -46,6 +49,8 @@ from crucible_polars.testing.hub_server import HubServer
 
 TARGETS = ("lfs", "plain", "api", "listing")
 FAULTS = ("500", "502", "503", "429", "reset", "truncated", "stall", "wrong-bytes")
+GARBLES = ("garbled-checksum", "garbled-blob-id", "garbled-truncated")
+"""Listing answers that parse but are wrong (tried on the ``listing`` target only)."""
 MODES = ("download", "streaming")
 RESULTS = ("ok", "clear error", "unclear error", "hung", "silent wrong")
 
@@ -112,8 +117,12 @@ class Outcome:
 
 
 def all_trials() -> list[Trial]:
-    """Every trial: targets × faults × modes × transient/persistent."""
-    return [Trial(t, f, m, p) for t, f, m, p in product(TARGETS, FAULTS, MODES, (False, True))]
+    """Every trial: targets × faults × modes × transient/persistent, then the garbled
+    listings × modes × transient/persistent."""
+    kinds = (False, True)
+    return [Trial(t, f, m, p) for t, f, m, p in product(TARGETS, FAULTS, MODES, kinds)] + [
+        Trial("listing", g, m, p) for g, m, p in product(GARBLES, MODES, kinds)
+    ]
 
 
 def fast_settings() -> dict[str, str]:
@@ -150,7 +159,7 @@ def add_repo(hub: HubServer, trial: Trial) -> str:
     repo = repo_of(trial)
     if repo not in hub.repo_ids():
         frame = expected_frame()
-        if trial.target == "plain":
+        if trial.target == "plain" or trial.fault == "garbled-blob-id":
             lines = io.BytesIO()
             frame.write_ndjson(lines)
             hub.add_repo(repo, {"data/train.jsonl": lines.getvalue()})
@@ -179,8 +188,62 @@ def inject(hub: HubServer, trial: Trial) -> None:
         hub.fail_next(where, body_offset, times=times, reset=fault == "reset")
     elif fault == "stall":
         hub.fail_next(where, times=times, stall=STALL_SECONDS)
+    elif fault == "garbled-checksum":
+        hub.fail_next(where, times=times, rewrite=changed_checksums)
+    elif fault == "garbled-blob-id":
+        hub.fail_next(where, times=times, rewrite=changed_blob_ids)
+    elif fault == "garbled-truncated":
+        hub.fail_next(where, times=times, rewrite=without_files)
     else:
         hub.fail_next(where, times=times, corrupt_at=body_offset)
+
+
+def changed_checksums(body: bytes) -> bytes:
+    """A tree listing with every LFS file's sha256 changed (one hex digit): valid JSON.
+
+    Examples
+    --------
+    >>> changed_checksums(b'[{"lfs": {"oid": "' + b"a" * 64 + b'"}}]')[18:21]
+    b'baa'
+    """
+    entries = json.loads(body)
+    for entry in entries:
+        sha = (entry.get("lfs") or {}).get("oid")
+        if sha:
+            other = ("b" if sha[0] != "b" else "c") + sha[1:]
+            body = body.replace(sha.encode(), other.encode())
+    return body
+
+
+def changed_blob_ids(body: bytes) -> bytes:
+    """A tree listing with every non-LFS file's git blob id changed (one hex digit): valid
+    JSON, and nothing in the listing can tell (only the file's bytes can).
+
+    Examples
+    --------
+    >>> changed_blob_ids(b'[{"type": "file", "oid": "' + b"a" * 40 + b'"}]')[26:29]
+    b'baa'
+    """
+    for entry in json.loads(body):
+        oid = entry.get("oid")
+        if entry.get("type") == "file" and not entry.get("lfs") and oid:
+            other = ("b" if oid[0] != "b" else "c") + oid[1:]
+            body = body.replace(oid.encode(), other.encode())
+    return body
+
+
+def without_files(body: bytes) -> bytes:
+    """A tree listing with its files left out (folders kept), padded with spaces to its
+    length: valid JSON, cut short.
+
+    Examples
+    --------
+    >>> without_files(b'[{"type": "file"}, {"type": "directory"}]')
+    b'[{"type": "directory"}]                  '
+    """
+    kept = [e for e in json.loads(body) if e.get("type") != "file"]
+    short = json.dumps(kept).encode()
+    return short + b" " * (len(body) - len(short))
 
 
 def _load(repo: str, cache: Path, streaming: bool) -> pl.DataFrame:

@@ -30,7 +30,7 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,8 @@ import polars as pl
 
 from crucible_polars.errors import FunctionOutputError
 from crucible_polars.features import Features
-from crucible_polars.formatting import check_format, format_batch, format_rows, to_python_columns
+from crucible_polars.formatting import check_format, format_batch, format_rows
+from crucible_polars.udf.lazy import LazyBatch, LazyRow, RowColumns
 
 MAP_OPTIONS = frozenset(
     {
@@ -226,9 +227,11 @@ class SplitBound(functools.partial[Any]):
 class GivenRows(list[Any]):
     """The rows handed to a row-wise function, with the column values they were made of.
 
-    ``columns`` keeps the values as given (python format), so an output value that *is* the
+    ``columns`` keeps the values as given (python format: the columns the rows converted,
+    see :class:`~crucible_polars.udf.lazy.RowColumns`), so an output value that *is* the
     given one (unchanged) is told apart from one the function assigned, even when the
-    function edited the row in place.
+    function edited the row in place; ``store`` is the rows' columns (``None`` in other
+    formats).
 
     Examples
     --------
@@ -238,98 +241,15 @@ class GivenRows(list[Any]):
     [1]
     """
 
-    def __init__(self, rows: list[Any], columns: dict[str, list[Any]] | None = None) -> None:
-        super().__init__(rows)
-        self.columns: dict[str, list[Any]] = columns or {}
-
-
-class LazyBatch(MutableMapping[str, Any]):
-    """A batch as ``{column: list}`` whose columns become Python lists on first access.
-
-    Like ``datasets``' ``LazyBatch``: a function that reads one column of a wide batch
-    pays for that column only, and the columns it never touches go back to the plan as
-    they were.
-
-    Parameters
-    ----------
-    frame
-        The batch's rows (maybe only some of its columns).
-    features
-        The Features of the columns (images are decoded on access).
-    first_row
-        The position of the batch's first row (named in decode errors).
-    columns
-        The batch's full column names, when ``frame`` holds only some of them.
-    fetch
-        Reads one of the columns that ``frame`` left out.
-
-    Examples
-    --------
-    >>> from crucible_polars.features import Features, Value
-    >>> frame = pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})
-    >>> batch = LazyBatch(frame, Features({"a": Value("int64"), "b": Value("string")}))
-    >>> batch["a"], sorted(batch.untouched())
-    ([1, 2], ['b'])
-    """
-
     def __init__(
         self,
-        frame: pl.DataFrame,
-        features: Features,
-        first_row: int = 0,
-        columns: Sequence[str] | None = None,
-        fetch: Callable[[str], pl.Series] | None = None,
+        rows: list[Any],
+        columns: dict[str, list[Any]] | None = None,
+        store: RowColumns | None = None,
     ) -> None:
-        self.frame = frame
-        self._features = features
-        self._first_row = first_row
-        self._keys: list[str] = list(frame.columns if columns is None else columns)
-        self._fetch = fetch
-        self._values: dict[str, Any] = {}
-        self.converted: dict[str, list[Any]] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        if key in self._values:
-            return self._values[key]
-        if key not in self._keys:
-            raise KeyError(key)
-        features = Features({key: self._features[key]}) if key in self._features else Features()
-        if key in self.frame.columns or self._fetch is None:
-            column = self.frame.select(key)
-        else:
-            column = self._fetch(key).to_frame(key)
-        value = to_python_columns(column, features, self._first_row)[key]
-        self._values[key] = value
-        self.converted[key] = value
-        return value
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._values[key] = value
-        if key not in self._keys:
-            self._keys.append(key)
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self._keys:
-            raise KeyError(key)
-        self._keys.remove(key)
-        self._values.pop(key, None)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._keys))
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __repr__(self) -> str:
-        return repr({k: self[k] for k in self._keys})
-
-    def untouched(self) -> set[str]:
-        """Input columns never read nor assigned: passed through without conversion."""
-        return {k for k in self._keys if k not in self._values and k in self.frame.columns}
-
-    def unread(self) -> set[str]:
-        """Input columns left out of this batch's frame (not asked for) and never read."""
-        return {k for k in self._keys if k not in self._values and k not in self.frame.columns}
+        super().__init__(rows)
+        self.columns: dict[str, list[Any]] = columns if columns is not None else {}
+        self.store = store
 
 
 @dataclass
@@ -450,13 +370,9 @@ class FunctionCall:
         [15, 20]
         """
         view = self._inputs(frame)
-        if self.format == "python":
-            columns = to_python_columns(view, self.features, offset)
-            names = list(columns)
-            values = (
-                zip(*columns.values(), strict=True) if names else ([] for _ in range(len(view)))
-            )
-            rows = GivenRows([dict(zip(names, row, strict=True)) for row in values], columns)
+        if self.format == "python":  # rows whose columns convert when first read
+            store = RowColumns(view, self.features, offset)
+            rows = GivenRows([LazyRow(store, i) for i in range(view.height)], store.values, store)
         else:
             rows = GivenRows(list(format_rows(view, self.features, self.format, offset)))
         function, kwargs = self.function, self.kwargs

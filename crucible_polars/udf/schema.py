@@ -18,16 +18,26 @@ Features({'n': Value('float64')})
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
-from crucible_polars.errors import FeatureCastError
-from crucible_polars.features import Features, Image, List, feature_to_polars
+from crucible_polars.errors import FeatureCastError, FeatureTypeError
+from crucible_polars.features import (
+    ClassLabel,
+    Features,
+    Image,
+    LargeList,
+    List,
+    cast_lazyframe,
+    feature_to_polars,
+    find_cast_error,
+)
 from crucible_polars.features.nested import FeatureType
 from crucible_polars.udf.call import FunctionCall
 from crucible_polars.udf.values import conform, try_original
 
-__all__ = ["conform_batch", "infer_output_schema"]
+__all__ = ["cast_to_features", "conform_batch", "infer_output_schema"]
 
 
 def conform_batch(
@@ -109,6 +119,7 @@ def infer_output_schema(
     produced: Sequence[str] | None = None,
     original_type: bool = True,
     media: Mapping[str, FeatureType] | None = None,
+    json_features: Mapping[str, FeatureType] | None = None,
 ) -> tuple[pl.Schema, Features]:
     """Schema and Features of the first batch's output: unchanged columns keep theirs.
 
@@ -131,6 +142,9 @@ def infer_output_schema(
     media
         The columns of PIL images the function returned (:attr:`OutputBuilder.media`):
         ``Image()`` columns. ``None``: a new column of ``{bytes, path}`` structs is one.
+    json_features
+        The columns whose values got ``Json`` parts (:attr:`OutputBuilder.json`), with
+        their feature.
 
     Examples
     --------
@@ -153,6 +167,10 @@ def infer_output_schema(
                 out_features[name] = original
                 continue
         schema[name] = series.dtype
+        implied = (json_features or {}).get(name)
+        if implied is not None and series.dtype == feature_to_polars(implied):
+            out_features[name] = implied
+            continue
         image = media.get(name) if media is not None else _image_like(series, first)
         if image is not None and series.dtype == feature_to_polars(image):
             out_features[name] = image
@@ -176,3 +194,72 @@ def _image_like(series: pl.Series, first: pl.DataFrame) -> FeatureType | None:
         if series.dtype == feature_to_polars(feature):
             return feature
     return None
+
+
+def _has_labels(feature: Any) -> bool:
+    """Whether ``feature`` holds a ``ClassLabel`` (its ids are range-checked by a cast)."""
+    if isinstance(feature, dict):
+        return any(_has_labels(f) for f in feature.values())
+    if isinstance(feature, (List, LargeList)):
+        return _has_labels(feature.feature)
+    return isinstance(feature, ClassLabel)
+
+
+def cast_to_features(
+    out: pl.DataFrame, features: Features, call: FunctionCall, offset: int, height: int
+) -> pl.DataFrame:
+    """``out`` with its columns cast to ``features`` (a map's ``features=``), as ``datasets``
+    writes a map's output with them; a value that does not fit names its row.
+
+    Parameters
+    ----------
+    out
+        A batch's output.
+    features
+        The ``features=`` given.
+    call
+        How the function was called (names it in errors).
+    offset, height
+        The batch's first row and number of input rows.
+
+    Raises
+    ------
+    FunctionOutputError
+        A value that does not fit its feature (a ``TypeError`` where ``datasets`` raises one).
+
+    Examples
+    --------
+    >>> from crucible_polars.features import ClassLabel
+    >>> out = pl.DataFrame({"y": ["b"]})
+    >>> labels = Features({"y": ClassLabel(names=["a", "b"])})
+    >>> cast_to_features(out, labels, FunctionCall(len), 0, 1)["y"].to_list()
+    [1]
+    """
+    target = {  # a column already of its type needs no cast (labels are checked)
+        c: features[c]
+        for c in out.columns
+        if c in features
+        and (out.schema[c] != feature_to_polars(features[c]) or _has_labels(features[c]))
+    }
+    if not target:
+        return out
+    given = out.select(list(target))
+    try:
+        cast = cast_lazyframe(given.lazy(), target).collect()
+    except (FeatureCastError, pl.exceptions.PolarsError) as error:
+        found = error if isinstance(error, FeatureCastError) else None
+        found = found or find_cast_error(given.lazy(), target)
+        if found is None:
+            raise
+        if isinstance(found, FeatureTypeError):  # a TypeError, as in datasets
+            raise found from None
+        where = offset + found.row if found.row is not None else offset
+        reason = (
+            f"value {found.value!r} of column {found.column!r} does not fit "
+            f"{found.feature} (the features= given); return values that fit, or change "
+            "the features"
+        )
+        raise call.error(
+            where, 1 if found.row is not None else height, reason, found.column
+        ) from None
+    return out.with_columns(cast.get_columns())

@@ -9,6 +9,7 @@ them.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -35,6 +36,9 @@ class Fault:
         Change the body byte at this offset (the length stays right).
     reset : bool
         Cut with a connection reset (``RST``) rather than a clean close.
+    rewrite : callable or None
+        Replace the whole body with ``rewrite(body)`` (of the same length: the headers are
+        sent first), e.g. a listing that still parses but says something else.
     """
 
     substring: str
@@ -45,6 +49,7 @@ class Fault:
     stall: float = 0.0
     corrupt_at: int | None = None
     reset: bool = False
+    rewrite: Callable[[bytes], bytes] | None = None
 
     @property
     def before_answer(self) -> bool:
@@ -80,6 +85,7 @@ class FaultQueue:
         stall: float = 0.0,
         corrupt_at: int | None = None,
         reset: bool = False,
+        rewrite: Callable[[bytes], bytes] | None = None,
     ) -> None:
         """Queue a rule for the next ``times`` requests whose decoded path contains ``substring``.
 
@@ -101,6 +107,8 @@ class FaultQueue:
             Body offset of a byte to change (instead of a cut; the length stays right).
         reset : bool, default False
             Cut with a connection reset rather than a clean close.
+        rewrite : callable, optional
+            Replace the body with ``rewrite(body)``, which must keep its length.
 
         Examples
         --------
@@ -112,7 +120,7 @@ class FaultQueue:
         >>> faults.take("/y", status=True).stall
         0.5
         """
-        cut = status is None and not stall and corrupt_at is None
+        cut = status is None and not stall and corrupt_at is None and rewrite is None
         with self._lock:
             self._faults.append(
                 Fault(
@@ -124,6 +132,7 @@ class FaultQueue:
                     stall if status is None else 0.0,
                     corrupt_at if status is None else None,
                     reset,
+                    rewrite if status is None else None,
                 )
             )
 

@@ -234,6 +234,11 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         chunks = response.chunks
         if fault is not None and fault.corrupt_at is not None:
             chunks = _with_byte_changed(chunks, fault.corrupt_at)
+        if fault is not None and fault.rewrite is not None:
+            body = b"".join(chunks)
+            rewritten = fault.rewrite(body)
+            assert len(rewritten) == len(body), "a rewrite must keep the body's length"
+            chunks = [rewritten]
         iterator = iter(chunks)
         chunk = next(iterator, None)
         while chunk is not None:

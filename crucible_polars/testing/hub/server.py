@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from crucible_polars.testing.hub.api import HubApi
@@ -277,6 +277,7 @@ class HubServer:
         stall: float = 0.0,
         corrupt_at: int | None = None,
         reset: bool = False,
+        rewrite: Callable[[bytes], bytes] | None = None,
     ) -> None:
         """Inject faults into the next ``times`` requests whose decoded path matches.
 
@@ -287,7 +288,9 @@ class HubServer:
         error status instead (with ``Retry-After: retry_after`` if given). With ``stall``,
         the answer comes only after that many seconds. With ``corrupt_at``, the body byte at
         that offset is changed (the length stays right: only a checksum can tell). With
-        ``reset``, a cut is a connection reset rather than a clean close.
+        ``reset``, a cut is a connection reset rather than a clean close. With ``rewrite``,
+        the body is replaced by ``rewrite(body)`` (same length: an answer that still parses
+        but says something else).
         """
         self.faults.add(
             path_substring,
@@ -298,6 +301,7 @@ class HubServer:
             stall=stall,
             corrupt_at=corrupt_at,
             reset=reset,
+            rewrite=rewrite,
         )
 
     def clear_faults(self) -> None:
