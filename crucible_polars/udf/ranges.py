@@ -17,7 +17,7 @@ Examples
 >>> reader_of(Plan.from_frame(pl.LazyFrame({"a": [1]}).map_batches(lambda f: f))) is None
 True
 >>> [(r.start, r.rows) for r in row_ranges(10, batch_size=2, num_proc=2, most=4)]
-[(0, 2), (2, 2), (4, 2), (6, 2), (8, 2)]
+[(0, 2), (2, 2), (4, 4), (8, 2)]
 """
 
 from __future__ import annotations
@@ -190,8 +190,8 @@ def row_ranges(
     The first ranges are one batch (a ``head(n)`` computes little), then each round of
     ``num_proc`` ranges is four times larger, up to ``most`` rows (each range is a query,
     which costs about as much as reading thousands of rows, and a file); near the end ranges
-    shrink to a share of what is left (down to an eighth of ``most``), so the workers finish
-    together.
+    shrink to a worker's share of what is left (down to a quarter of ``most``), so the
+    workers finish together.
 
     Parameters
     ----------
@@ -209,17 +209,17 @@ def row_ranges(
     Examples
     --------
     >>> [r.rows for r in row_ranges(100, batch_size=2, num_proc=2, most=16)]
-    [2, 2, 8, 8, 16, 16, 12, 10, 8, 6, 4, 2, 2, 2, 2]
+    [2, 2, 8, 8, 16, 16, 16, 16, 8, 4, 4]
     >>> row_ranges(40, batch_size=3, num_proc=2, most=9, drop_last_batch=True)[-1].rows
     3
     """
     stop = rows - rows % batch_size if drop_last_batch else rows
     size, largest = batch_size, max(batch_size, _whole(most, batch_size))
-    smallest = _whole(max(1, largest // 8), batch_size)
+    smallest = _whole(max(1, largest // 4), batch_size)
     ranges: list[RowRange] = []
     start = 0
     while start < stop:
-        share = max(_whole(-(-(stop - start) // (2 * num_proc)), batch_size), smallest)
+        share = max(_whole(-(-(stop - start) // num_proc), batch_size), smallest)
         ranges.append(RowRange(start, min(size, share, stop - start)))
         start += ranges[-1].rows
         if len(ranges) % num_proc == 0:
